@@ -33,22 +33,30 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
+# keep object files of test programs (make would delete them as intermediates)
+.SECONDARY:
+
 .PHONY: all test test-sanitize demo bench format clean deps python
 all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN)
 
+# `make V=1` shows the commands.
+Q = $(if $(V),,@)
+
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h cli/*.h tests/*.h) Makefile
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@$(if $(V),,echo "  CC    $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/liblocus.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/locus: $(CLI_OBJ) $(BUILD)/liblocus.a
-	$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblocus.a $(LDLIBS_ALL)
+	@$(if $(V),,echo "  LD    $@")
+	$(Q)$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/liblocus.a
-	$(CC) -o $@ $< $(BUILD)/liblocus.a $(LDLIBS_ALL)
+	$(Q)$(CC) -o $@ $< $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
 test: all
 	@BUILD=$(BUILD) bash tests/run.sh

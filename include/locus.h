@@ -72,7 +72,7 @@ LOCUS_API const char *locus_strerror(int status);
 
 /* The detailed, one-line account of a failure. */
 typedef struct {
-    int status;                 /* a locus_status */
+    int status; /* a locus_status */
     char message[LOCUS_ERROR_MAX];
 } locus_error;
 
@@ -263,6 +263,11 @@ typedef struct {
     int (*get)(void *user, size_t frame, void **scratch, locus_image *img, locus_error *err);
     /* Release a worker's scratch at the end (may be NULL). */
     void (*release)(void *user, void *scratch);
+    /*
+     * Optional: a label for frame i (its file, say) that prefixes errors
+     * locating it, written into buf of size n.
+     */
+    void (*name)(void *user, size_t frame, char *buf, size_t n);
 } locus_frames;
 
 /* Frames read from a locus_source (a ready-made locus_frames). */
@@ -276,9 +281,9 @@ LOCUS_API locus_frames locus_source_frames_of(const locus_source *src);
 typedef int (*locus_sink)(void *user, size_t frame, const locus_table *t, const locus_error *err);
 
 typedef struct {
-    int threads;                    /* worker threads; 0: one per core */
-    int skip_bad;                   /* pass failed frames to the sink and go on */
-    volatile const int *stop;       /* polled; nonzero stops (LOCUS_E_INTERRUPTED) */
+    int threads;              /* worker threads; 0: one per core */
+    int skip_bad;             /* pass failed frames to the sink and go on */
+    volatile const int *stop; /* polled; nonzero stops (LOCUS_E_INTERRUPTED) */
     /* Optional: called from some worker as frames complete. */
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
@@ -303,16 +308,16 @@ LOCUS_API int locus_cpu_count(void);
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    int ndim;             /* 2 or 3 */
-    size_t shape[3];      /* (y, x) or (z, y, x); default 384 x 512 */
-    size_t frames;        /* default 10 */
-    size_t particles;     /* per frame; default 200 */
-    double sigma;         /* Gaussian spot sigma in pixels; default 1.5 */
-    double snr;           /* peak amplitude / background noise; default 20 */
-    int bit_depth;        /* 8 or 16; default 8 */
+    int ndim;              /* 2 or 3 */
+    size_t shape[3];       /* (y, x) or (z, y, x); default 384 x 512 */
+    size_t frames;         /* default 10 */
+    size_t particles;      /* per frame; default 200 */
+    double sigma;          /* Gaussian spot sigma in pixels; default 1.5 */
+    double snr;            /* peak amplitude / background noise; default 20 */
+    int bit_depth;         /* 8 or 16; default 8 */
     double min_separation; /* minimum distance between spot centres; default 4*sigma+2 */
-    double step;          /* random-walk step (std, px per axis) between frames; default 0.5 */
-    uint64_t seed;        /* default 1 */
+    double step;           /* random-walk step (std, px per axis) between frames; default 0.5 */
+    uint64_t seed;         /* default 1 */
 } locus_synth_params;
 
 LOCUS_API void locus_synth_params_init(locus_synth_params *p);

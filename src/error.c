@@ -25,7 +25,10 @@ const char *locus_strerror(int status)
     return status_text[status];
 }
 
-const char *locus_version(void) { return LOCUS_VERSION_STRING; }
+const char *locus_version(void)
+{
+    return LOCUS_VERSION_STRING;
+}
 
 int error_set(locus_error *err, int status, const char *fmt, ...)
 {

@@ -43,7 +43,7 @@ static inline int check_report(int ok, const char *file, int line, const char *f
     do {                                                                                           \
         double g_ = (got), w_ = (want);                                                            \
         int ok_ = (isnan(g_) && isnan(w_)) || fabs(g_ - w_) <= (tol);                              \
-        check_report(ok_, __FILE__, __LINE__, "%s: got %.17g, want %.17g", (name), g_, w_);       \
+        check_report(ok_, __FILE__, __LINE__, "%s: got %.17g, want %.17g", (name), g_, w_);        \
     } while (0)
 
 static inline int check_done(void)

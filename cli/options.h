@@ -1,0 +1,35 @@
+/* `locate` options, shared by `locus locate` and `locus-mpi locate`. */
+#ifndef LOCUS_CLI_OPTIONS_H
+#define LOCUS_CLI_OPTIONS_H
+
+#include "locus.h"
+
+typedef struct {
+    locus_params params;
+    locus_source_opts source;
+    const char *output; /* NULL: standard output */
+    int threads;        /* 0: one per core */
+    int progress;       /* -1: when stderr is a terminal, 0 off, 1 on */
+    int quiet;
+    int skip_bad;
+    const char *checkpoint; /* directory, or NULL */
+    char **inputs;
+    int ninputs;
+} locate_options;
+
+/*
+ * Parse `locate` arguments (argv[0] is "locate"). Returns -1 to go on,
+ * or an exit status: 0 after --help, 2 after a usage error (reported on
+ * stderr as "PROG: OPTION: reason").
+ */
+int locate_options_parse(const char *prog, int argc, char **argv, locate_options *o);
+
+/* Print "PROG: message" for a library error, naming options as the
+ * command line spells them (noise_size → --noise-size). */
+void report_error(const char *prog, const locus_error *err);
+
+/* Strict number parsing: the whole string, finite, in range. 0 or -1. */
+int parse_double(const char *s, double *out);
+int parse_long(const char *s, long min, long max, long *out);
+
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian packages locus needs that this machine lacks.
+#   scripts/install-deps.sh            build and test dependencies
+#   scripts/install-deps.sh --python   also what `make python` and its tests need
+# Uses sudo when not root. Installs nothing that is already there.
+set -eu
+packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev python3
+          libopenmpi-dev openmpi-bin)
+if [ "${1:-}" = "--python" ]; then
+    packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
