@@ -15,7 +15,7 @@
 BUILD    ?= build
 CC       ?= cc
 ARCH     ?= -march=native
-OPT      ?= -O2
+OPT      ?= -O3
 PKGS      = libpng libtiff-4 libdeflate
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpng16 -ltiff -ldeflate)
@@ -27,9 +27,10 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -ffp-contract=off -fno-mat
 LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(SAN) $(LDFLAGS)
 
 LIB_SRC  = $(sort $(wildcard src/*.c))
+LIB_CXX  = $(sort $(wildcard src/*.cc))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
 TEST_SRC = $(sort $(wildcard tests/test_*.c))
-LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -46,6 +47,17 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h cli/*.h tests/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC    $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The one C++ file wraps a header-only library; it needs no C++ runtime.
+CXX      ?= c++
+DRAGONBOX_CFLAGS := $(firstword $(wildcard /usr/include/dragonbox-*))
+CXXFLAGS_ALL = -std=c++17 $(OPT) $(ARCH) -g -ffp-contract=off -fPIC -fvisibility=hidden \
+               -fno-exceptions -fno-rtti -Wall -Wextra -Werror -I$(DRAGONBOX_CFLAGS) $(SAN)
+
+$(BUILD)/%.o: %.cc Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CXX   $<")
+	$(Q)$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
 
 $(BUILD)/liblocus.a: $(LIB_OBJ)
 	@rm -f $@

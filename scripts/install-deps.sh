@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh --python   also what `make python` and its tests need
 # Uses sudo when not root. Installs nothing that is already there.
 set -eu
-packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev python3
+packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev python3
           libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--python" ]; then
     packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel)

@@ -7,7 +7,6 @@
 #include "internal.h"
 #include "table.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,27 +34,55 @@ static int reserve(locus_buffer *b, size_t extra)
     return LOCUS_OK;
 }
 
-/* Write v into s (at least 32 bytes); returns the length. */
+/* In src/shortest.cc: v = ±digits × 10^exponent, digits as few as possible. */
+int shortest_decimal(double v, uint64_t *digits, int *exponent);
+
+/*
+ * Write v into s (at least 32 bytes) as Python's repr would, less the
+ * ".0" of whole numbers: fixed notation for decimal exponents -4 to 15,
+ * else d.ddde±XX. Returns the length.
+ */
 static int format_double(char *s, double v)
 {
     if (isnan(v)) {
         s[0] = '\0';
         return 0;
     }
-    /* Integers (raw_mass of integer images, frame numbers) are common and
-     * need no search. */
-    if (v == trunc(v) && fabs(v) < 1e15)
-        return snprintf(s, 32, "%.0f", v);
-    /* A double that some decimal of at most 15 digits reads back as is
-     * printed as that decimal by %.15g (DBL_DIG = 15), so normal numbers
-     * start there; subnormals carry fewer digits and start at 1. */
-    int first = fabs(v) < DBL_MIN ? 1 : 15;
-    for (int prec = first; prec < 17; prec++) {
-        int n = snprintf(s, 32, "%.*g", prec, v);
-        if (strtod(s, NULL) == v)
-            return n;
+    if (isinf(v) || v == 0)
+        return sprintf(s, "%s%s", signbit(v) ? "-" : "", v == 0 ? "0" : "inf");
+    uint64_t digits;
+    int exponent;
+    char d[24], *p = s;
+    int n = 0;
+    if (shortest_decimal(v, &digits, &exponent))
+        *p++ = '-';
+    for (; digits; digits /= 10)
+        d[n++] = (char)('0' + digits % 10); /* least significant first */
+    int point = n + exponent;               /* digits before the decimal point */
+    if (point - 1 < -4 || point - 1 >= 16) {
+        *p++ = d[n - 1];
+        if (n > 1) {
+            *p++ = '.';
+            for (int i = n - 2; i >= 0; i--)
+                *p++ = d[i];
+        }
+        p += sprintf(p, "e%c%02d", point - 1 < 0 ? '-' : '+', abs(point - 1));
+    } else if (point <= 0) {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -point; i++)
+            *p++ = '0';
+        for (int i = n - 1; i >= 0; i--)
+            *p++ = d[i];
+    } else {
+        for (int i = n - 1, k = 0; i >= 0 || k < point; i--, k++) {
+            if (k == point)
+                *p++ = '.';
+            *p++ = i >= 0 ? d[i] : '0';
+        }
     }
-    return snprintf(s, 32, "%.17g", v);
+    *p = '\0';
+    return (int)(p - s);
 }
 
 int locus_csv_header(locus_buffer *b, const char *const *names, int ncols)
