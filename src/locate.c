@@ -27,6 +27,7 @@ void locus_workspace_free(locus_workspace *ws)
     buffer_release(&ws->line, &ws->line_cap);
     buffer_release(&ws->work, &ws->work_cap);
     buffer_release(&ws->dmax, &ws->dmax_cap);
+    buffer_release(&ws->dmax2, &ws->dmax2_cap);
     buffer_release((void **)&ws->hist, &ws->hist_cap);
     buffer_release((void **)&ws->cand, &ws->cand_cap);
     buffer_release((void **)&ws->feat, &ws->feat_cap);

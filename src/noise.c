@@ -18,22 +18,30 @@
 #include <string.h>
 
 typedef uint16_t dist_t;
-#define DIST_FAR 0xFFFFu
 
-/* dist[x] = |x - x'| to the nearest x' with I[x'] != 0, capped at DIST_FAR. */
+/*
+ * dist[x] = min(|x - x'|, cap) over x' with I[x'] != 0, cap = the widest
+ * mask row's half-width + 1: nothing farther matters. Computed by
+ * doubling, vectorised along the row: after the step for s, every pixel
+ * within 2s - 1 of a non-zero pixel holds its exact distance (a distance
+ * t < 2s is s plus one below s, known after the previous steps).
+ */
 #define DEFINE_ROW_DISTANCE(name, T)                                                               \
-    static void name(const T *row, dist_t *dist, size_t nx)                                        \
+    static void name(const T *row, dist_t *dist, dist_t *tmp, size_t nx, dist_t cap)               \
     {                                                                                              \
-        uint32_t d = DIST_FAR;                                                                     \
-        for (size_t x = 0; x < nx; x++) {                                                          \
-            d = row[x] ? 0 : (d < DIST_FAR ? d + 1 : DIST_FAR);                                    \
-            dist[x] = (dist_t)d;                                                                   \
-        }                                                                                          \
-        d = DIST_FAR;                                                                              \
-        for (size_t x = nx; x-- > 0;) {                                                            \
-            d = row[x] ? 0 : (d < DIST_FAR ? d + 1 : DIST_FAR);                                    \
-            if (d < dist[x])                                                                       \
-                dist[x] = (dist_t)d;                                                               \
+        for (size_t x = 0; x < nx; x++)                                                            \
+            dist[x] = row[x] ? 0 : cap;                                                            \
+        for (size_t s = 1; s < cap; s *= 2) {                                                      \
+            dist_t step = (dist_t)s;                                                               \
+            memcpy(tmp, dist, nx * sizeof *tmp);                                                   \
+            for (size_t x = s; x < nx; x++) {                                                      \
+                dist_t v = (dist_t)(tmp[x - s] + step);                                            \
+                dist[x] = v < dist[x] ? v : dist[x];                                               \
+            }                                                                                      \
+            for (size_t x = 0; x + s < nx; x++) {                                                  \
+                dist_t v = (dist_t)(tmp[x + s] + step);                                            \
+                dist[x] = v < dist[x] ? v : dist[x];                                               \
+            }                                                                                      \
         }                                                                                          \
     }
 
@@ -110,35 +118,67 @@ static background stats_f32(float *v, size_t n)
     return b;
 }
 
+/*
+ * Append the background pixels of one row (near[x] == 0) to out at
+ * `count`, as double (as float for float32 images); returns how many.
+ * Branch-free: every pixel is stored, only background ones advance.
+ */
+#define DEFINE_COLLECT(name, T, OUT)                                                               \
+    static size_t name(const T *raw, const unsigned char *near, size_t nx, OUT *out)               \
+    {                                                                                              \
+        size_t k = 0;                                                                              \
+        for (size_t x = 0; x < nx; x++) {                                                          \
+            out[k] = (OUT)raw[x];                                                                  \
+            k += !near[x];                                                                         \
+        }                                                                                          \
+        return k;                                                                                  \
+    }
+
+DEFINE_COLLECT(collect_u8, uint8_t, double)
+DEFINE_COLLECT(collect_u16, uint16_t, double)
+DEFINE_COLLECT(collect_f32, float, float)
+DEFINE_COLLECT(collect_f64, double, double)
+
+static size_t collect_background(const void *raw, locus_dtype t, size_t base,
+                                 const unsigned char *near, size_t nx, double *scratch,
+                                 size_t count)
+{
+    switch (t) {
+    case LOCUS_U8:
+        return collect_u8((const uint8_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_U16:
+        return collect_u16((const uint16_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_F32:
+        return collect_f32((const float *)raw + base, near, nx, (float *)scratch + count);
+    default:
+        return collect_f64((const double *)raw + base, near, nx, scratch + count);
+    }
+}
+
 static int measure_background(locus_workspace *ws, const void *I, const void *raw, background *out)
 {
     const plan *pl = &ws->pl;
     size_t nx = pl->shape[2], nrows = pl->shape[0] * pl->shape[1];
     if (buffer_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, sizeof(dist_t))) ||
-        buffer_reserve(&ws->line, &ws->line_cap, nx) ||
+        buffer_reserve(&ws->line, &ws->line_cap, nx * (1 + sizeof(dist_t))) ||
         buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(pl->npix, sizeof(double))))
         return LOCUS_E_NOMEM;
-    dist_t *dist = ws->dmax;
+    dist_t *dist = ws->dmax, *tmp = (dist_t *)((char *)ws->line + nx), cap = 0;
+    for (size_t r = 0; r < pl->nrows; r++)
+        cap = pl->rows[r].half + 1 > cap ? (dist_t)(pl->rows[r].half + 1) : cap;
     for (size_t r = 0; r < nrows; r++) {
         if (pl->itype == LOCUS_U8)
-            row_distance_u8((const uint8_t *)I + r * nx, dist + r * nx, nx);
+            row_distance_u8((const uint8_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
         else
-            row_distance_u16((const uint16_t *)I + r * nx, dist + r * nx, nx);
+            row_distance_u16((const uint16_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
     }
     unsigned char *near = ws->line;
     size_t count = 0;
     for (size_t z = 0; z < pl->shape[0]; z++)
         for (size_t y = 0; y < pl->shape[1]; y++) {
             near_row(pl, dist, z, y, near);
-            size_t base = (z * pl->shape[1] + y) * nx;
-            for (size_t x = 0; x < nx; x++) {
-                if (near[x])
-                    continue;
-                if (pl->dtype == LOCUS_F32)
-                    ((float *)ws->scratch)[count++] = ((const float *)raw)[base + x];
-                else
-                    ws->scratch[count++] = pixel_get(raw, pl->dtype, base + x);
-            }
+            count += collect_background(raw, pl->dtype, (z * pl->shape[1] + y) * nx, near, nx,
+                                        ws->scratch, count);
         }
     if (pl->dtype == LOCUS_F32)
         *out = stats_f32((float *)ws->scratch, count);

@@ -106,6 +106,8 @@ struct locus_workspace {
     size_t work_cap;
     void *dmax; /* box maximum of I; reused as the dilation map */
     size_t dmax_cap;
+    void *dmax2; /* second buffer for 3-D box maxima */
+    size_t dmax2_cap;
     uint32_t *hist; /* value histogram (percentile, background) */
     size_t hist_cap;
 
