@@ -191,7 +191,7 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
         return rc;
     if ((rc = working_image(ws, raw, &I, &scale)) || (rc = maxima_find(ws, I, &blank)))
         return rc;
-    if ((rc = refine_all(ws, I, raw)))
+    if ((rc = refine_all(ws, I, raw, scale)))
         return rc;
     if (pl->rp.dedupe && (rc = duplicates_remove(ws)))
         return rc;

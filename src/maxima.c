@@ -221,7 +221,22 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
     return LOCUS_OK;
 }
 
-#define DEFINE_CANDIDATES(name, T)                                                                 \
+enum { CHUNK = 64 };
+
+/* Whether any of CHUNK values exceeds t (a loop the compiler vectorises). */
+#define DEFINE_ANY_ABOVE(name, T)                                                                  \
+    static int name(const T *v, T t)                                                               \
+    {                                                                                              \
+        int any = 0;                                                                               \
+        for (size_t k = 0; k < CHUNK; k++)                                                         \
+            any |= v[k] > t;                                                                       \
+        return any;                                                                                \
+    }
+
+DEFINE_ANY_ABOVE(any_above_u8, uint8_t)
+DEFINE_ANY_ABOVE(any_above_u16, uint16_t)
+
+#define DEFINE_CANDIDATES(name, T, any_above)                                                      \
     static int name(locus_workspace *ws, const T *I, const T *D, T above)                          \
     {                                                                                              \
         const plan *pl = &ws->pl;                                                                  \
@@ -230,7 +245,15 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
         for (size_t z = (size_t)m[0]; z + (size_t)m[0] < pl->shape[0]; z++)                        \
             for (size_t y = (size_t)m[1]; y + (size_t)m[1] < ny; y++) {                            \
                 size_t row = (z * ny + y) * nx;                                                    \
-                for (size_t x = (size_t)m[2]; x + (size_t)m[2] < nx; x++) {                        \
+                size_t x0 = (size_t)m[2], x1 = nx - (size_t)m[2];                                  \
+                for (size_t x = x0; x < x1; x++) {                                                 \
+                    /* most pixels are at or below the threshold: test a                           \
+                     * chunk at once (vectorised) and skip it when none passes */                  \
+                    if ((x - x0) % CHUNK == 0 && x + CHUNK <= x1 &&                                \
+                        !any_above(I + row + x, above)) {                                          \
+                        x += CHUNK - 1;                                                            \
+                        continue;                                                                  \
+                    }                                                                              \
                     T v = I[row + x];                                                              \
                     if (v <= above || v != D[row + x])                                             \
                         continue;                                                                  \
@@ -245,8 +268,31 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
         return LOCUS_OK;                                                                           \
     }
 
-DEFINE_CANDIDATES(candidates_u8, uint8_t)
-DEFINE_CANDIDATES(candidates_u16, uint16_t)
+DEFINE_CANDIDATES(candidates_u8, uint8_t, any_above_u8)
+DEFINE_CANDIDATES(candidates_u16, uint16_t, any_above_u16)
+
+/*
+ * Histogram of the non-zero values of I. I is mostly zero after the
+ * band pass; counting the zeros one by one would chain every increment
+ * of hist[0] through memory, so chunks of zeros are skipped whole.
+ */
+#define DEFINE_HISTOGRAM(name, T, any_above)                                                       \
+    static void name(const T *I, size_t n, uint32_t *hist)                                         \
+    {                                                                                              \
+        size_t i = 0;                                                                              \
+        for (; i + CHUNK <= n; i += CHUNK) {                                                       \
+            if (!any_above(I + i, 0))                                                              \
+                continue;                                                                          \
+            for (size_t k = 0; k < CHUNK; k++)                                                     \
+                hist[I[i + k]]++;                                                                  \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            hist[I[i]]++;                                                                          \
+        hist[0] = 0;                                                                               \
+    }
+
+DEFINE_HISTOGRAM(histogram_u8, uint8_t, any_above_u8)
+DEFINE_HISTOGRAM(histogram_u16, uint16_t, any_above_u16)
 
 int maxima_find(locus_workspace *ws, const void *I, int *blank)
 {
@@ -256,11 +302,9 @@ int maxima_find(locus_workspace *ws, const void *I, int *blank)
         return LOCUS_E_NOMEM;
     memset(ws->hist, 0, nbins * sizeof *ws->hist);
     if (pl->itype == LOCUS_U8)
-        for (size_t i = 0; i < pl->npix; i++)
-            ws->hist[((const uint8_t *)I)[i]]++;
+        histogram_u8(I, pl->npix, ws->hist);
     else
-        for (size_t i = 0; i < pl->npix; i++)
-            ws->hist[((const uint16_t *)I)[i]]++;
+        histogram_u16(I, pl->npix, ws->hist);
     double t = maxima_percentile(ws->hist, nbins, pl->params.percentile, &nonzero);
     ws->ncand = 0;
     *blank = nonzero == 0;

@@ -146,8 +146,9 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D);
 /* The percentile of the non-zero values of I (numpy's linear method). */
 double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, size_t *nonzero);
 
-/* §6: refine every candidate into ws->feat. */
-int refine_all(locus_workspace *ws, const void *I, const void *raw);
+/* §6: refine every candidate into ws->feat. Features whose mass will
+ * fail minmass (mass / scale <= minmass) are not characterised. */
+int refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
 
 /* §7: drop duplicates from ws->feat (keeps order). */
 int duplicates_remove(locus_workspace *ws);

@@ -489,6 +489,23 @@ static int check_strile(const tiffio_job *j, uint32_t index)
     return LOCUS_OK;
 }
 
+/*
+ * Before a codec decodes a strip or tile into buf, zero it. libtiff's
+ * deflate codec (built with libdeflate, as Debian's is) accepts data
+ * that inflates to more than the strip holds (LIBDEFLATE_INSUFFICIENT_
+ * SPACE, for "odd files in the wild") and reports the strip complete,
+ * but libdeflate stops before a match that would overflow, so the last
+ * bytes may never be written: they were whatever the reader's buffer
+ * held, and a page decoded differently depending on what the reader had
+ * read before (found by fuzz/fuzz_tiff.c). Zeroed, they are at least
+ * the same every time. Uncompressed data is read exactly or not at all.
+ */
+static void clear_for_codec(const tiffio_job *j, void *buf, size_t n)
+{
+    if (j->p->compression != COMPRESSION_NONE)
+        memset(buf, 0, n);
+}
+
 static int decode_failed(const tiffio_job *j, const char *what, uint32_t index)
 {
     return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre, "corrupt TIFF (%s %u: %s)", what,
@@ -519,6 +536,7 @@ static int read_strips(const tiffio_job *j)
             return st;
         j->h->m.msg[0] = '\0';
         tmsize_t want = (tmsize_t)(in_row * rows);
+        clear_for_codec(j, in, (size_t)want);
         if (TIFFReadEncodedStrip(tif, strip, in, want) != want)
             return decode_failed(j, "strip", strip);
         if (n > 1)
@@ -559,6 +577,7 @@ static int read_tiles(const tiffio_job *j)
             if (st)
                 return st;
             j->h->m.msg[0] = '\0';
+            clear_for_codec(j, j->rd->scratch, bytes);
             if (TIFFReadEncodedTile(tif, tile, j->rd->scratch, (tmsize_t)bytes) != (tmsize_t)bytes)
                 return decode_failed(j, "tile", tile);
             place_tile(j, j->rd->scratch, x, y, n, separate ? 0 : j->pick);

@@ -63,7 +63,7 @@ static const feature *refine(locus_workspace *ws, const void *I, const void *raw
         return NULL;
     memcpy(ws->cand, cand, n * sizeof *cand);
     ws->ncand = n;
-    CHECK(refine_all(ws, I, raw) == LOCUS_OK, "refine_all runs");
+    CHECK(refine_all(ws, I, raw, 1.0) == LOCUS_OK, "refine_all runs");
     CHECK(ws->nfeat == n, "one feature per candidate (%zu)", ws->nfeat);
     return ws->feat;
 }
