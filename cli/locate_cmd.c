@@ -36,9 +36,29 @@ typedef struct {
     const locus_source *src;
     locus_buffer text;
     size_t frames, features, blank, skipped;
+    locus_buffer skip_list; /* one line per skipped frame, printed at the end */
     int write_failed;
     progress_meter *meter;
 } sink_state;
+
+/* Append to a locus_buffer; nonzero when out of memory. */
+static int buffer_append(locus_buffer *b, const char *data, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            return 1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
 
 static int write_all(sink_state *s, const char *data, size_t len)
 {
@@ -54,10 +74,10 @@ static int write_frame(void *user, size_t frame, const locus_table *t, const loc
 {
     sink_state *s = user;
     if (!t) {
-        progress_clear(s->meter);
-        fprintf(stderr, PROG ": skipping frame %zu: %s\n", frame, err->message);
+        char line[LOCUS_ERROR_MAX + 64];
+        int n = snprintf(line, sizeof line, PROG ": skipped frame %zu: %s\n", frame, err->message);
         s->skipped++;
-        return 0;
+        return buffer_append(&s->skip_list, line, (size_t)n);
     }
     s->text.len = 0;
     if (locus_csv_rows(&s->text, t, (long)frame)) {
@@ -134,7 +154,9 @@ static int finish(const locate_options *o, sink_state *s, int rc, const locus_er
     if (!o->quiet)
         print_summary(s, seconds);
     if (s->skipped) {
-        fprintf(stderr, PROG ": %zu frames skipped (listed above)\n", s->skipped);
+        fputs(s->skip_list.data, stderr);
+        fprintf(stderr, PROG ": %zu of %zu frames skipped (--skip-bad)\n", s->skipped,
+                s->skipped + s->frames);
         return EXIT_SKIPPED;
     }
     return EXIT_OK;
@@ -170,6 +192,7 @@ static int run(const locate_options *o, locus_source *src)
     rc = finish(o, &s, rc, &err, seconds);
     progress_free(s.meter);
     locus_buffer_free(&s.text);
+    locus_buffer_free(&s.skip_list);
     return rc;
 }
 
