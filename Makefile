@@ -37,8 +37,13 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 # keep object files of test programs (make would delete them as intermediates)
 .SECONDARY:
 
+# The MPI build, when an MPI compiler wrapper is found.
+MPICC ?= $(shell command -v mpicc 2>/dev/null)
+MPI_BIN = $(if $(MPICC),$(BUILD)/locus-mpi)
+MPI_CLI_OBJ = $(BUILD)/cli/options.o $(BUILD)/cli/run.o $(BUILD)/cli/progress.o
+
 .PHONY: all test test-sanitize demo bench format clean deps python
-all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN)
+all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN) $(MPI_BIN)
 
 # `make V=1` shows the commands.
 Q = $(if $(V),,@)
@@ -67,6 +72,15 @@ $(BUILD)/locus: $(CLI_OBJ) $(BUILD)/liblocus.a
 	@$(if $(V),,echo "  LD    $@")
 	$(Q)$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
+$(BUILD)/mpi/%.o: mpi/%.c $(wildcard include/*.h src/*.h cli/*.h) Makefile
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  MPICC $<")
+	$(Q)$(MPICC) $(CFLAGS_ALL) -Icli -c $< -o $@
+
+$(BUILD)/locus-mpi: $(BUILD)/mpi/locus_mpi.o $(MPI_CLI_OBJ) $(BUILD)/liblocus.a
+	@$(if $(V),,echo "  LD    $@")
+	$(Q)$(MPICC) -o $@ $(BUILD)/mpi/locus_mpi.o $(MPI_CLI_OBJ) $(BUILD)/liblocus.a $(LDLIBS_ALL)
+
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/liblocus.a
 	$(Q)$(CC) -o $@ $< $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
@@ -92,7 +106,7 @@ bench: all
 	@bash bench/run.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*.h $(wildcard cli/*.h tests/*.h bench/*.c)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*.h $(wildcard cli/*.h tests/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h)
 
 clean:
 	rm -rf build build-san

@@ -44,6 +44,9 @@ static const char locate_help[] =
     "running:\n"
     "  -j, --jobs N            worker threads (default: one per core; 1 = serial)\n"
     "      --skip-bad          skip unreadable frames, list them at the end, exit 3\n"
+    "      --checkpoint DIR    make each finished chunk durable in DIR; rerunning the\n"
+    "                          same command after a crash skips the finished chunks\n"
+    "      --chunk N           frames per chunk (default 16)\n"
     "      --progress          show progress on stderr (default: when it is a terminal)\n"
     "      --quiet             no progress, no summary\n"
     "  -h, --help              this help\n"
@@ -68,6 +71,8 @@ enum {
     OPT_CHANNEL,
     OPT_VOLUME,
     OPT_SKIP_BAD,
+    OPT_CHECKPOINT,
+    OPT_CHUNK,
     OPT_PROGRESS,
     OPT_QUIET,
 };
@@ -91,6 +96,8 @@ static const struct option long_options[] = {
     {"output", required_argument, NULL, 'o'},
     {"jobs", required_argument, NULL, 'j'},
     {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"chunk", required_argument, NULL, OPT_CHUNK},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"help", no_argument, NULL, 'h'},
@@ -224,6 +231,14 @@ static int parse_one(const char *prog, int c, const char *arg, locate_options *o
     case 'o':
         o->output = arg;
         return -1;
+    case OPT_CHECKPOINT:
+        o->checkpoint = arg;
+        return -1;
+    case OPT_CHUNK:
+        if (parse_long(arg, 1, 1000000L, &l))
+            return usage_error(prog, opt, "'%s' is not a number of frames from 1 to 1000000", arg);
+        o->chunk = (size_t)l;
+        return -1;
     case OPT_INVERT:
         p->invert = 1;
         return -1;
@@ -257,6 +272,7 @@ int locate_options_parse(const char *prog, int argc, char **argv, locate_options
     locus_params_init(&o->params);
     o->source.channel = -1;
     o->progress = -1;
+    o->chunk = DEFAULT_CHUNK;
     opterr = 0;
     optind = 1;
     int c;

@@ -4,6 +4,11 @@
 
 #include "locus.h"
 
+/* Frames per chunk: the unit of checkpoints and of MPI work. Fixed (not
+ * derived from the number of ranks) so a checkpoint made by one run
+ * fits a rerun on any number of ranks or threads. */
+#define DEFAULT_CHUNK 16
+
 typedef struct {
     locus_params params;
     locus_source_opts source;
@@ -13,6 +18,7 @@ typedef struct {
     int quiet;
     int skip_bad;
     const char *checkpoint; /* directory, or NULL */
+    size_t chunk;           /* frames per chunk (checkpoints, MPI work units) */
     char **inputs;
     int ninputs;
 } locate_options;

@@ -198,6 +198,8 @@ typedef struct {
 } locus_buffer;
 
 LOCUS_API void locus_buffer_free(locus_buffer *b);
+/* Append len bytes (the buffer stays NUL-terminated); 0 or LOCUS_E_NOMEM. */
+LOCUS_API int locus_buffer_append(locus_buffer *b, const char *data, size_t len);
 LOCUS_API int locus_csv_header(locus_buffer *b, const char *const *names, int ncols);
 LOCUS_API int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame);
 
@@ -232,6 +234,15 @@ LOCUS_API int locus_source_ndim(const locus_source *src);
 LOCUS_API const char *locus_source_path(const locus_source *src, size_t frame);
 /* The first file found unreadable while opening, as an error; LOCUS_OK if none. */
 LOCUS_API int locus_source_check(const locus_source *src, locus_error *err);
+
+/*
+ * The frame list as bytes, for another process to read the same frames
+ * without listing the inputs again (how locus-mpi shares rank 0's list).
+ * Processes must see the same files at the same paths.
+ */
+LOCUS_API int locus_source_pack(const locus_source *src, locus_buffer *out);
+LOCUS_API int locus_source_unpack(locus_source **out, const void *data, size_t len,
+                                  locus_error *err);
 
 /* Per-thread decoding state: pixel buffers and open files, reused. */
 typedef struct locus_reader locus_reader;

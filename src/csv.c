@@ -34,6 +34,16 @@ static int reserve(locus_buffer *b, size_t extra)
     return LOCUS_OK;
 }
 
+int locus_buffer_append(locus_buffer *b, const char *data, size_t len)
+{
+    if (reserve(b, len))
+        return LOCUS_E_NOMEM;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return LOCUS_OK;
+}
+
 /* In src/shortest.cc: v = ±digits × 10^exponent, digits as few as possible. */
 int shortest_decimal(double v, uint64_t *digits, int *exponent);
 

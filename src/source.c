@@ -8,6 +8,7 @@
  * and may be shared by readers on any number of threads.
  */
 #include "imageio.h"
+#include "source.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -19,28 +20,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF };
-
-typedef struct {
-    char *path;
-    int kind;
-    size_t first;   /* its first frame */
-    size_t nframes; /* frames that decode (or at least try to) */
-    int status;     /* a file-level failure: one more frame, that fails */
-    char *message;
-    int problem;           /* the first frame-level problem (e.g. a colour image */
-    char *problem_message; /* without a channel): its frames fail */
-    tiffio_pages pages;
-} source_file;
-
-struct locus_source {
-    source_file *files;
-    size_t nfiles, cap;
-    size_t nframes;
-    locus_source_opts opts;
-    locus_error first; /* the first problem found while opening */
-};
 
 /* ------------------------------------------------------------------ */
 /* Inputs → file list                                                  */

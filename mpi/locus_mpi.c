@@ -1,0 +1,561 @@
+/*
+ * locus-mpi: `locus locate` across the ranks of an MPI job.
+ *
+ *   mpirun -n 8 build/locus-mpi locate -d 13 --invert --channel 0 movie/ -o out.csv
+ *
+ * Rank 0 lists the inputs once (so a thousand ranks do not each walk
+ * the directories) and sends the frame list to every rank. Work goes out
+ * in chunks of frames, on demand: a rank asks, rank 0 answers with the
+ * next chunk, the rank reads and locates it with its own threads and
+ * sends back the chunk's CSV rows, which is also its next request. So a
+ * slow node simply takes fewer chunks. Rank 0 computes chunks too (on a
+ * thread of its own), puts results in frame order, makes each finished
+ * chunk durable in the checkpoint if asked, and writes the same bytes as
+ * `locus locate`. Memory stays bounded: no chunk is dealt more than a
+ * window ahead of the output.
+ *
+ * MPI is called only from each rank's main thread (MPI_THREAD_FUNNELED).
+ */
+#include "commands.h"
+#include "options.h"
+#include "output.h"
+#include "progress.h"
+#include "run.h"
+
+#include <errno.h>
+#include <mpi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "locus-mpi locate"
+
+enum { TAG_REQUEST = 1, TAG_RESULT, TAG_ASSIGN };
+enum { ASSIGN_STOP = -1 };
+
+/* ------------------------------------------------------------------ */
+/* One chunk, on this rank's threads                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    locus_frames all;
+    size_t first;
+} range_frames;
+
+static int range_get(void *user, size_t k, void **scratch, locus_image *img, locus_error *err)
+{
+    range_frames *r = user;
+    return r->all.get(r->all.user, r->first + k, scratch, img, err);
+}
+
+static void range_release(void *user, void *scratch)
+{
+    range_frames *r = user;
+    if (r->all.release)
+        r->all.release(r->all.user, scratch);
+}
+
+static void range_name(void *user, size_t k, char *buf, size_t n)
+{
+    range_frames *r = user;
+    r->all.name(r->all.user, r->first + k, buf, n);
+}
+
+typedef struct {
+    chunk_result *result;
+    size_t first;
+} chunk_sink;
+
+static int take_frame(void *user, size_t k, const locus_table *t, const locus_error *err)
+{
+    chunk_sink *s = user;
+    return run_frame_rows(s->result, s->first + k, t, err);
+}
+
+/* Locate the frames of chunk c into r. On failure r holds the frames
+ * before the failing one. */
+static int compute_chunk(const locate_options *o, const locus_source *src, size_t c,
+                         chunk_result *r, locus_error *err)
+{
+    size_t n = locus_source_frames(src), first = c * o->chunk;
+    size_t count = first + o->chunk < n ? o->chunk : n - first;
+    range_frames range = {locus_source_frames_of(src), first};
+    locus_frames frames = {count, &range, range_get, range_release, range_name};
+    chunk_sink sink = {r, first};
+    locus_batch_opts bo;
+    locus_batch_opts_init(&bo);
+    bo.threads = o->threads;
+    bo.skip_bad = o->skip_bad;
+    bo.stop = run_stop_flag();
+    chunk_result_clear(r);
+    r->index = c;
+    int rc = locus_batch(&o->params, &bo, &frames, take_frame, &sink, err);
+    if (rc == LOCUS_E_ABORTED)
+        rc = error_from_errno(err, ENOMEM, "out of memory");
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+/* A result: this header, the error message, the skip lines, the rows. */
+typedef struct {
+    int64_t index, status, frames, features, blank, skipped, skips_len, rows_len;
+    char message[LOCUS_ERROR_MAX];
+} result_header;
+
+static int send_result(const chunk_result *r, int status, const locus_error *err)
+{
+    result_header h = {(int64_t)r->index,
+                       status,
+                       (int64_t)r->frames,
+                       (int64_t)r->features,
+                       (int64_t)r->blank,
+                       (int64_t)r->skipped,
+                       (int64_t)r->skips.len,
+                       (int64_t)r->rows.len,
+                       {0}};
+    if (status != LOCUS_OK)
+        snprintf(h.message, sizeof h.message, "%s", err->message);
+    size_t len = sizeof h + r->skips.len + r->rows.len;
+    char *msg = malloc(len);
+    if (!msg)
+        return -1;
+    memcpy(msg, &h, sizeof h);
+    if (r->skips.len)
+        memcpy(msg + sizeof h, r->skips.data, r->skips.len);
+    if (r->rows.len)
+        memcpy(msg + sizeof h + r->skips.len, r->rows.data, r->rows.len);
+    /* chunks are far below 2 GiB: a chunk of 16 frames of 10^5 features is ~20 MB */
+    int rc = MPI_Send(msg, (int)len, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
+    free(msg);
+    return rc == MPI_SUCCESS ? 0 : -1;
+}
+
+static int unpack_result(const char *msg, size_t len, chunk_result *r, locus_error *err)
+{
+    result_header h;
+    if (len < sizeof h)
+        return -1;
+    memcpy(&h, msg, sizeof h);
+    if (sizeof h + (size_t)h.skips_len + (size_t)h.rows_len != len)
+        return -1;
+    chunk_result_clear(r);
+    r->index = (size_t)h.index;
+    r->frames = (size_t)h.frames;
+    r->features = (size_t)h.features;
+    r->blank = (size_t)h.blank;
+    r->skipped = (size_t)h.skipped;
+    if (locus_buffer_append(&r->skips, msg + sizeof h, (size_t)h.skips_len) ||
+        locus_buffer_append(&r->rows, msg + sizeof h + h.skips_len, (size_t)h.rows_len))
+        return -1;
+    err->status = (int)h.status;
+    memcpy(err->message, h.message, sizeof err->message);
+    err->message[sizeof err->message - 1] = '\0';
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers: ranks 1..n-1                                               */
+/* ------------------------------------------------------------------ */
+
+/* "rank R on HOST: message": the file was there for rank 0, maybe not here. */
+static void name_rank(locus_error *err, int rank)
+{
+    char host[64] = "?", prefix[96];
+    gethostname(host, sizeof host - 1);
+    int n = snprintf(prefix, sizeof prefix, "rank %d on %s: ", rank, host);
+    size_t keep = sizeof err->message - (size_t)n - 1, len = strlen(err->message);
+    memmove(err->message + n, err->message, len < keep ? len + 1 : keep);
+    err->message[sizeof err->message - 1] = '\0';
+    memcpy(err->message, prefix, (size_t)n);
+}
+
+static void worker(const locate_options *o, const locus_source *src, int rank)
+{
+    chunk_result r = {0};
+    locus_error err = {0};
+    int64_t c;
+    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQUEST, MPI_COMM_WORLD);
+    for (;;) {
+        MPI_Recv(&c, 1, MPI_INT64_T, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (c == ASSIGN_STOP)
+            break;
+        int rc = compute_chunk(o, src, (size_t)c, &r, &err);
+        if (rc != LOCUS_OK && rc != LOCUS_E_INTERRUPTED)
+            name_rank(&err, rank);
+        if (send_result(&r, rc, &err)) {
+            fprintf(stderr, PROG ": out of memory sending a result\n");
+            MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+        }
+    }
+    chunk_result_free(&r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rank 0: dealing, computing, writing                                 */
+/* ------------------------------------------------------------------ */
+
+/* A result waiting for its turn in the output. */
+typedef struct {
+    chunk_result r;
+    int ready, status;
+    locus_error error;
+} slot;
+
+typedef struct {
+    const locate_options *o;
+    const locus_source *src;
+    run_output out;
+    size_t window;    /* chunks dealt ahead of the output, at most */
+    size_t next_deal; /* the next chunk to deal */
+    int stopping;     /* deal no more: finished, failed or interrupted */
+    int status;       /* how the run ended */
+    locus_error error;
+    slot *slots; /* by chunk % window */
+    int local_done;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    progress_meter *meter;
+} coordinator;
+
+static void stop_locked(coordinator *k, int status, const locus_error *err)
+{
+    if (k->status == LOCUS_OK && status != LOCUS_OK) {
+        k->status = status;
+        k->error = *err;
+        k->error.status = status;
+    }
+    k->stopping = 1;
+    pthread_cond_broadcast(&k->changed);
+}
+
+/* The next chunk to deal, or ASSIGN_STOP; *wait says that one may come
+ * once the output moves on. Called with the lock held. */
+static int64_t deal_locked(coordinator *k, int *wait)
+{
+    *wait = 0;
+    if (!k->stopping && run_stop_flag() && *run_stop_flag()) {
+        locus_error e = {LOCUS_E_INTERRUPTED, "interrupted"};
+        stop_locked(k, LOCUS_E_INTERRUPTED, &e);
+    }
+    while (k->next_deal < k->out.nchunks && k->out.ckpt &&
+           checkpoint_has(k->out.ckpt, k->next_deal))
+        k->next_deal++;
+    if (k->stopping || k->next_deal >= k->out.nchunks)
+        return ASSIGN_STOP;
+    if (k->next_deal >= k->out.next + k->window) {
+        *wait = 1;
+        return ASSIGN_STOP;
+    }
+    return (int64_t)k->next_deal++;
+}
+
+/* Write every result whose turn has come (and checkpointed chunks
+ * between them). Called with the lock held. */
+static void write_ready_locked(coordinator *k)
+{
+    locus_error err = {0};
+    while (k->status == LOCUS_OK) {
+        if (run_output_resume(&k->out, k->out.nchunks, &err)) {
+            stop_locked(k, err.status, &err);
+            break;
+        }
+        if (k->out.next >= k->out.nchunks) {
+            k->stopping = 1;
+            break;
+        }
+        slot *s = &k->slots[k->out.next % k->window];
+        if (!s->ready || s->r.index != k->out.next)
+            break;
+        s->ready = 0;
+        /* a chunk cut short by a failure: its frames before the failure
+         * go out (not into the checkpoint), then the run ends */
+        if (run_output_write(&k->out, &s->r, s->status == LOCUS_OK, &err))
+            stop_locked(k, err.status, &err);
+        else if (s->status != LOCUS_OK)
+            stop_locked(k, s->status, &s->error);
+        progress_update(k->meter, k->out.frames + k->out.skipped, k->out.nframes);
+    }
+    pthread_cond_broadcast(&k->changed);
+}
+
+/* Keep result r (its buffers swap with the slot's) and write what can be. */
+static void store_locked(coordinator *k, chunk_result *r, int status, const locus_error *err)
+{
+    slot *s = &k->slots[r->index % k->window];
+    chunk_result old = s->r;
+    s->r = *r;
+    *r = old;
+    s->ready = 1;
+    s->status = status;
+    if (status != LOCUS_OK)
+        s->error = *err;
+    write_ready_locked(k);
+}
+
+/* Rank 0's own share of the work, on its own thread (no MPI here). */
+static void *local_worker(void *arg)
+{
+    coordinator *k = arg;
+    chunk_result r = {0};
+    locus_error err = {0};
+    pthread_mutex_lock(&k->lock);
+    for (;;) {
+        int wait;
+        int64_t c = deal_locked(k, &wait);
+        if (c == ASSIGN_STOP && wait) {
+            pthread_cond_wait(&k->changed, &k->lock);
+            continue;
+        }
+        if (c == ASSIGN_STOP)
+            break;
+        pthread_mutex_unlock(&k->lock);
+        int rc = compute_chunk(k->o, k->src, (size_t)c, &r, &err);
+        pthread_mutex_lock(&k->lock);
+        store_locked(k, &r, rc, &err);
+    }
+    k->local_done = 1;
+    pthread_mutex_unlock(&k->lock);
+    chunk_result_free(&r);
+    return NULL;
+}
+
+typedef struct {
+    int size, stopped; /* workers told to stop */
+    unsigned char *waiting;
+    char *buf;
+    int cap;
+    chunk_result r;
+} mailbox;
+
+/* Answer worker `rank`: a chunk, stop, or (window full) later. */
+static void answer_locked(coordinator *k, mailbox *m, int rank)
+{
+    int wait;
+    int64_t c = deal_locked(k, &wait);
+    m->waiting[rank] = c == ASSIGN_STOP && wait;
+    if (m->waiting[rank])
+        return;
+    MPI_Send(&c, 1, MPI_INT64_T, rank, TAG_ASSIGN, MPI_COMM_WORLD);
+    m->stopped += c == ASSIGN_STOP;
+}
+
+/* A request or a result (which is also a request) from a worker. */
+static void receive(coordinator *k, mailbox *m, const MPI_Status *st)
+{
+    int len;
+    MPI_Get_count(st, MPI_BYTE, &len);
+    if (len > m->cap) {
+        free(m->buf);
+        m->cap = len;
+        if (!(m->buf = malloc((size_t)len))) {
+            fprintf(stderr, PROG ": out of memory receiving a result\n");
+            MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+        }
+    }
+    MPI_Recv(m->buf, len, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    pthread_mutex_lock(&k->lock);
+    if (st->MPI_TAG == TAG_RESULT) {
+        locus_error err = {0};
+        if (unpack_result(m->buf, (size_t)len, &m->r, &err)) {
+            fprintf(stderr, PROG ": a malformed result from rank %d\n", st->MPI_SOURCE);
+            MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+        }
+        store_locked(k, &m->r, err.status, &err);
+    }
+    answer_locked(k, m, st->MPI_SOURCE);
+    pthread_mutex_unlock(&k->lock);
+}
+
+/* Until every worker is told to stop and rank 0's own thread is done. */
+static void coordinate(coordinator *k, mailbox *m)
+{
+    for (;;) {
+        int flag;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+        if (flag) {
+            receive(k, m, &st);
+            continue;
+        }
+        pthread_mutex_lock(&k->lock);
+        for (int w = 1; w < m->size; w++)
+            if (m->waiting[w])
+                answer_locked(k, m, w);
+        int done = m->stopped == m->size - 1 && k->local_done;
+        pthread_mutex_unlock(&k->lock);
+        if (done)
+            break;
+        /* nothing to do: results take milliseconds to seconds to come */
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
+}
+
+/* What rank 0 opens before any other rank starts work. */
+typedef struct {
+    checkpoint *ckpt;
+    FILE *out;
+} rank0_files;
+
+static int rank0(const locate_options *o, const locus_source *src, int size, rank0_files *files)
+{
+    coordinator k = {.o = o, .src = src, .window = 4 * (size_t)size + 4};
+    mailbox m = {.size = size};
+    locus_error err = {0};
+    checkpoint *ckpt = files->ckpt;
+    FILE *out = files->out;
+    int rc, status;
+    run_output_init(&k.out, out, o->output ? o->output : "standard output", ckpt, o->chunk,
+                    locus_source_frames(src));
+    k.slots = calloc(k.window, sizeof *k.slots);
+    m.waiting = calloc((size_t)size, 1);
+    if (!k.slots || !m.waiting) {
+        fprintf(stderr, PROG ": out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+    }
+    int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
+    k.meter = show && !o->quiet ? progress_create(PROG) : NULL;
+    double t0 = progress_now();
+    pthread_mutex_init(&k.lock, NULL);
+    pthread_cond_init(&k.changed, NULL);
+    rc = run_write_header(&o->params, src, &k.out, &err);
+    if (rc != LOCUS_OK)
+        stop_locked(&k, rc, &err);
+    pthread_t local;
+    if (pthread_create(&local, NULL, local_worker, &k)) {
+        fprintf(stderr, PROG ": cannot start a thread\n");
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+    }
+    coordinate(&k, &m);
+    pthread_join(local, NULL);
+    progress_clear(k.meter);
+    status = run_finish(PROG, o, &k.out, k.status, &k.error, progress_now() - t0);
+    pthread_cond_destroy(&k.changed);
+    pthread_mutex_destroy(&k.lock);
+    for (size_t i = 0; i < k.window; i++)
+        chunk_result_free(&k.slots[i].r);
+    free(k.slots);
+    free(m.waiting);
+    free(m.buf);
+    chunk_result_free(&m.r);
+    progress_free(k.meter);
+    run_output_free(&k.out);
+    checkpoint_close(ckpt);
+    return status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Start: rank 0 checks the command and lists the inputs for everyone  */
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mpirun [-n RANKS] locus-mpi locate -d DIAMETER [options] INPUT...\n"
+               "\n"
+               "`locus locate` across the ranks of an MPI job: the same options, the same\n"
+               "output, byte for byte. Rank 0 deals chunks of frames (--chunk) to ranks on\n"
+               "demand; each rank reads and locates its frames with -j threads (default: one\n"
+               "per core of its node). `locus-mpi locate --help` lists the options.\n");
+}
+
+/* Parse on rank 0 (which reports errors) and list the inputs; -1 to go
+ * on, or the exit status for everyone. */
+static int start_rank0(int argc, char **argv, locate_options *o, locus_source **src,
+                       locus_buffer *packed, rank0_files *files)
+{
+    if (argc < 2 || (strcmp(argv[1], "locate") && strcmp(argv[1], "-h") &&
+                     strcmp(argv[1], "--help") && strcmp(argv[1], "--version"))) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("locus-mpi %s\n", locus_version());
+        return EXIT_OK;
+    }
+    int rc = locate_options_parse(PROG, argc - 1, argv + 1, o);
+    if (rc >= 0)
+        return rc;
+    if ((rc = run_open_source(PROG, o, src)) >= 0)
+        return rc;
+    locus_error err = {0};
+    if ((rc = run_open_checkpoint(o, *src, &files->ckpt, &err)) != LOCUS_OK) {
+        report_error(PROG, &err);
+        return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    }
+    if ((rc = run_open_output(PROG, o, &files->out)) >= 0)
+        return rc;
+    if (locus_source_pack(*src, packed)) {
+        fprintf(stderr, PROG ": out of memory\n");
+        return EXIT_FAILURE_;
+    }
+    return -1;
+}
+
+/* Everyone receives rank 0's verdict, then the frame list. */
+static int share_inputs(int rank, int argc, char **argv, locate_options *o, locus_source **src,
+                        locus_buffer *packed, int verdict)
+{
+    MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (verdict >= 0)
+        return verdict;
+    uint64_t len = packed->len;
+    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    if (rank == 0) {
+        MPI_Bcast(packed->data, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD);
+        return -1;
+    }
+    /* rank 0 has parsed the very same arguments without complaint */
+    locate_options_parse(PROG, argc - 1, argv + 1, o);
+    char *data = malloc(len ? len : 1);
+    if (!data)
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+    MPI_Bcast(data, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD);
+    locus_error err = {0};
+    if (locus_source_unpack(src, data, len, &err)) {
+        fprintf(stderr, PROG ": rank %d: %s\n", rank, err.message);
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
+    }
+    free(data);
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    int provided, rank, size;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    locate_options o;
+    locus_source *src = NULL;
+    locus_buffer packed = {0};
+    rank0_files files = {NULL, NULL};
+    int status = rank == 0 ? start_rank0(argc, argv, &o, &src, &packed, &files) : -1;
+    status = share_inputs(rank, argc, argv, &o, &src, &packed, status);
+    if (status < 0) {
+        run_install_signals();
+        if (rank == 0)
+            status = rank0(&o, src, size, &files);
+        else
+            worker(&o, src, rank);
+    } else {
+        checkpoint_close(files.ckpt);
+        if (files.out && files.out != stdout)
+            fclose(files.out);
+    }
+    /* every rank leaves with rank 0's status, so mpirun reports it */
+    MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    locus_source_free(src);
+    locus_buffer_free(&packed);
+    MPI_Finalize();
+    return status;
+}
