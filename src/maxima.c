@@ -236,40 +236,49 @@ enum { CHUNK = 64 };
 DEFINE_ANY_ABOVE(any_above_u8, uint8_t)
 DEFINE_ANY_ABOVE(any_above_u16, uint16_t)
 
-#define DEFINE_CANDIDATES(name, T, any_above)                                                      \
+/*
+ * Candidates in raster order: I > threshold and I == D, inside the
+ * margins. Each chunk of a row is first tested as a whole — a mask built
+ * by a loop the compiler vectorises — and only chunks with a hit are
+ * walked pixel by pixel.
+ */
+#define DEFINE_CANDIDATES(name, T)                                                                 \
     static int name(locus_workspace *ws, const T *I, const T *D, T above)                          \
     {                                                                                              \
         const plan *pl = &ws->pl;                                                                  \
         size_t ny = pl->shape[1], nx = pl->shape[2], count = 0;                                    \
         const int *m = pl->margin;                                                                 \
+        unsigned char hit[CHUNK];                                                                  \
         for (size_t z = (size_t)m[0]; z + (size_t)m[0] < pl->shape[0]; z++)                        \
             for (size_t y = (size_t)m[1]; y + (size_t)m[1] < ny; y++) {                            \
-                size_t row = (z * ny + y) * nx;                                                    \
-                size_t x0 = (size_t)m[2], x1 = nx - (size_t)m[2];                                  \
-                for (size_t x = x0; x < x1; x++) {                                                 \
-                    /* most pixels are at or below the threshold: test a                           \
-                     * chunk at once (vectorised) and skip it when none passes */                  \
-                    if ((x - x0) % CHUNK == 0 && x + CHUNK <= x1 &&                                \
-                        !any_above(I + row + x, above)) {                                          \
-                        x += CHUNK - 1;                                                            \
-                        continue;                                                                  \
+                size_t row = (z * ny + y) * nx, x1 = nx - (size_t)m[2];                            \
+                for (size_t x0 = (size_t)m[2]; x0 < x1; x0 += CHUNK) {                             \
+                    size_t len = x1 - x0 < CHUNK ? x1 - x0 : CHUNK;                                \
+                    const T *v = I + row + x0, *d = D + row + x0;                                  \
+                    unsigned any = 0;                                                              \
+                    for (size_t k = 0; k < len; k++) {                                             \
+                        hit[k] = (unsigned char)((v[k] > above) & (v[k] == d[k]));                 \
+                        any |= hit[k];                                                             \
                     }                                                                              \
-                    T v = I[row + x];                                                              \
-                    if (v <= above || v != D[row + x])                                             \
+                    if (!any)                                                                      \
                         continue;                                                                  \
-                    if (count == ws->cand_cap / sizeof *ws->cand &&                                \
-                        buffer_grow((void **)&ws->cand, &ws->cand_cap,                             \
-                                    size_mul(count + 1024, sizeof *ws->cand)))                     \
-                        return LOCUS_E_NOMEM;                                                      \
-                    ws->cand[count++] = row + x;                                                   \
+                    for (size_t k = 0; k < len; k++) {                                             \
+                        if (!hit[k])                                                               \
+                            continue;                                                              \
+                        if (count == ws->cand_cap / sizeof *ws->cand &&                            \
+                            buffer_grow((void **)&ws->cand, &ws->cand_cap,                         \
+                                        size_mul(count + 1024, sizeof *ws->cand)))                 \
+                            return LOCUS_E_NOMEM;                                                  \
+                        ws->cand[count++] = row + x0 + k;                                          \
+                    }                                                                              \
                 }                                                                                  \
             }                                                                                      \
         ws->ncand = count;                                                                         \
         return LOCUS_OK;                                                                           \
     }
 
-DEFINE_CANDIDATES(candidates_u8, uint8_t, any_above_u8)
-DEFINE_CANDIDATES(candidates_u16, uint16_t, any_above_u16)
+DEFINE_CANDIDATES(candidates_u8, uint8_t)
+DEFINE_CANDIDATES(candidates_u16, uint16_t)
 
 /*
  * Histogram of the non-zero values of I. I is mostly zero after the

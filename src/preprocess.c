@@ -461,7 +461,8 @@ static void finish_row(void *vctx, size_t i, const double *in)
         int w = pl->gauss_w[2];
         const double *g = pl->gauss[2];
         double *line = f->pad + w;
-        memcpy(line, in, nx * sizeof *line);
+        if (in != line) /* the y pass usually writes straight into the padded line */
+            memcpy(line, in, nx * sizeof *line);
         gauss_start(f->xrow, line, g[0], nx);
         for (int j = w; j >= 1; j--)
             gauss_add(f->xrow, line - j, line + j, g[j], nx);
@@ -504,7 +505,7 @@ static size_t bandpass_scratch(const plan *pl)
     size_t nx = pl->shape[2], plane = pl->shape[1] * nx, wz = (size_t)pl->gauss_w[0];
     size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
     size_t zpass = pl->gauss[0] ? (2 * wz + 3) * plane : 0;
-    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + nx + (nx + 2 * wx) + nx;
+    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + nx;
     return zpass > rows ? zpass : rows;
 }
 
@@ -527,13 +528,14 @@ int preprocess_bandpass(locus_workspace *ws, const void *raw, const void *backgr
         st = LOCUS_F64;
     }
     size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
-    double *ring = scratch, *yrow = ring + (pl->gauss[1] ? (2 * wy + 2) * nx : 0);
+    double *ring = scratch, *pad = ring + (pl->gauss[1] ? (2 * wy + 2) * nx : 0);
     row_finisher f = {.pl = pl,
                       .lp = ws->lp,
                       .bg = background,
-                      .pad = yrow + nx,
-                      .xrow = yrow + nx + nx + 2 * wx,
+                      .pad = pad,
+                      .xrow = pad + nx + 2 * wx,
                       .max = -INFINITY};
+    double *yrow = pad + wx; /* rows land in the x pass's padded line */
     memset(f.pad, 0, (nx + 2 * wx) * sizeof *f.pad);
     for (size_t z = 0; z < nz; z++) {
         f.row0 = z * ny;
