@@ -7,6 +7,7 @@
  * preprocess off.
  */
 #include "check.h"
+#include "stage_helpers.h"
 #include "locus.h"
 
 #include <math.h>
@@ -32,30 +33,6 @@ static void render(double *out, size_t nz, size_t ny, size_t nx, const spot *s, 
                 }
                 out[(z * ny + y) * nx + x] = v;
             }
-}
-
-static locus_image image_of(const void *data, locus_dtype t, int nd, size_t s0, size_t s1,
-                            size_t s2)
-{
-    locus_image img;
-    memset(&img, 0, sizeof img);
-    img.data = data;
-    img.dtype = t;
-    img.ndim = nd;
-    img.shape[0] = s0;
-    img.shape[1] = s1;
-    img.shape[2] = s2;
-    locus_image_set_contiguous(&img);
-    return img;
-}
-
-static locus_params params_d(double d)
-{
-    locus_params p;
-    locus_params_init(&p);
-    p.diameter.count = 1;
-    p.diameter.v[0] = d;
-    return p;
 }
 
 /* Locate with a fresh workspace. */
@@ -165,7 +142,7 @@ static void make_images(void)
 static void test_spots(void)
 {
     locus_params p = params_d(7);
-    locus_image img = image_of(img8, LOCUS_U8, 2, NY, NX, 0);
+    locus_image img = make_image(img8, LOCUS_U8, 2, NY, NX, 0);
     locus_table *t = locus_table_create();
     CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "uint8 spots: locate runs");
     static const char *const names[] = {"y",   "x",      "mass",     "size",
@@ -216,7 +193,7 @@ static void test_noisy(void)
     static uint8_t im[NY * NX];
     for (size_t i = 0; i < NY * NX; i++)
         im[i] = (uint8_t)lround(field[i] + noise());
-    locus_image img = image_of(im, LOCUS_U8, 2, NY, NX, 0);
+    locus_image img = make_image(im, LOCUS_U8, 2, NY, NX, 0);
     locus_params p = params_d(7);
     locus_table *t = locus_table_create();
     locate_fresh(&p, &img, t);
@@ -254,7 +231,7 @@ static void test_types(void)
              {imgd, LOCUS_F64, "float64"}};
     locus_table *t[4];
     for (int i = 0; i < 4; i++) {
-        locus_image img = image_of(v[i].data, v[i].t, 2, NY, NX, 0);
+        locus_image img = make_image(v[i].data, v[i].t, 2, NY, NX, 0);
         t[i] = locus_table_create();
         CHECK(locate_fresh(&p, &img, t[i]) == LOCUS_OK, "%s: locate runs", v[i].name);
         check_spots(t[i], spots2, NSPOTS, 2, 0.1, v[i].name);
@@ -298,11 +275,11 @@ static void test_reuse(void)
     for (size_t i = 0; i < NY * NX; i++)
         im3[i] = (uint8_t)lround(f3[i]);
 
-    locus_image a = image_of(img8, LOCUS_U8, 2, NY, NX, 0);
-    locus_image b = image_of(im2, LOCUS_U8, 2, MY, MX, 0);
-    locus_image b16 = image_of(im2_16, LOCUS_U16, 2, MY, MX, 0);
-    locus_image c = image_of(im3, LOCUS_U8, 2, NY, NX, 0);
-    locus_image af = image_of(imgd, LOCUS_F64, 2, NY, NX, 0);
+    locus_image a = make_image(img8, LOCUS_U8, 2, NY, NX, 0);
+    locus_image b = make_image(im2, LOCUS_U8, 2, MY, MX, 0);
+    locus_image b16 = make_image(im2_16, LOCUS_U16, 2, MY, MX, 0);
+    locus_image c = make_image(im3, LOCUS_U8, 2, NY, NX, 0);
+    locus_image af = make_image(imgd, LOCUS_F64, 2, NY, NX, 0);
     locus_params p7 = params_d(7), p9 = params_d(9), p7s = params_d(7);
     p9.separation.count = 1;
     p9.separation.v[0] = 6.5;
@@ -361,7 +338,7 @@ static void test_volume(void)
     render(f, VZ, VY, VX, s3, 2, 10, 1.5);
     for (size_t i = 0; i < VZ * VY * VX; i++)
         v[i] = (uint8_t)lround(f[i]);
-    locus_image img = image_of(v, LOCUS_U8, 3, VZ, VY, VX);
+    locus_image img = make_image(v, LOCUS_U8, 3, VZ, VY, VX);
     locus_params p = params_d(11);
     locus_table *t = locus_table_create();
     CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "3-D: locate runs");
@@ -387,7 +364,7 @@ static void test_volume(void)
     locus_table_free(t);
 
     /* too thin along z for diameter 7 */
-    locus_image thin = image_of(v, LOCUS_U8, 3, 6, VY, VX);
+    locus_image thin = make_image(v, LOCUS_U8, 3, 6, VY, VX);
     locus_workspace *ws = locus_workspace_create();
     locus_table *t2 = locus_table_create();
     locus_error err;
@@ -406,16 +383,16 @@ static void test_errors_and_blank(void)
     locus_error err;
 
     /* smaller than the diameter on one axis */
-    locus_image small = image_of(img8, LOCUS_U8, 2, 5, NX, 0);
+    locus_image small = make_image(img8, LOCUS_U8, 2, 5, NX, 0);
     CHECK(locus_locate(ws, &p, &small, t, &err) == LOCUS_E_SHAPE && err.status == LOCUS_E_SHAPE,
           "5 rows with diameter 7 -> LOCUS_E_SHAPE (%s)", err.message);
-    small = image_of(img8, LOCUS_U8, 2, 6, 6, 0);
+    small = make_image(img8, LOCUS_U8, 2, 6, 6, 0);
     CHECK(locus_locate(ws, &p, &small, t, &err) == LOCUS_E_SHAPE, "6x6 with diameter 7 -> E_SHAPE");
-    small = image_of(img8, LOCUS_U8, 2, 7, 7, 0);
+    small = make_image(img8, LOCUS_U8, 2, 7, 7, 0);
     CHECK(locus_locate(ws, &p, &small, t, &err) == LOCUS_OK, "7x7 with diameter 7 is accepted");
     /* an invalid parameter */
     locus_params bad = params_d(6);
-    locus_image img = image_of(img8, LOCUS_U8, 2, NY, NX, 0);
+    locus_image img = make_image(img8, LOCUS_U8, 2, NY, NX, 0);
     CHECK(locus_locate(ws, &bad, &img, t, &err) == LOCUS_E_PARAM, "even diameter -> E_PARAM");
     /* and the workspace still works afterwards */
     locus_table *fresh = locus_table_create();
@@ -425,7 +402,7 @@ static void test_errors_and_blank(void)
 
     /* blank: all zero -> no rows, blank flag, columns still named */
     static uint8_t zero[32 * 32];
-    locus_image blank = image_of(zero, LOCUS_U8, 2, 32, 32, 0);
+    locus_image blank = make_image(zero, LOCUS_U8, 2, 32, 32, 0);
     CHECK(locus_locate(ws, &p, &blank, t, &err) == LOCUS_OK, "blank image: OK");
     CHECK(locus_table_rows(t) == 0 && locus_table_blank(t), "blank image: 0 rows, blank");
     CHECK(locus_table_cols(t) == 8, "blank image: 8 columns still");
@@ -433,7 +410,7 @@ static void test_errors_and_blank(void)
     static uint16_t flat[32 * 32];
     for (int i = 0; i < 32 * 32; i++)
         flat[i] = 1234;
-    blank = image_of(flat, LOCUS_U16, 2, 32, 32, 0);
+    blank = make_image(flat, LOCUS_U16, 2, 32, 32, 0);
     CHECK(locus_locate(ws, &p, &blank, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
           "flat image: 0 rows");
     /* a non-blank image clears the flag */
@@ -448,7 +425,7 @@ static void test_errors_and_blank(void)
 static void test_filters(void)
 {
     locus_params p = params_d(7);
-    locus_image img = image_of(img8, LOCUS_U8, 2, NY, NX, 0);
+    locus_image img = make_image(img8, LOCUS_U8, 2, NY, NX, 0);
     locus_table *all = locus_table_create(), *t = locus_table_create();
     locate_fresh(&p, &img, all);
     size_t n = locus_table_rows(all);
@@ -544,7 +521,7 @@ static void test_filters(void)
     static uint8_t inv[NY * NX];
     for (size_t i = 0; i < NY * NX; i++)
         inv[i] = (uint8_t)(255 - img8[i]);
-    locus_image iimg = image_of(inv, LOCUS_U8, 2, NY, NX, 0);
+    locus_image iimg = make_image(inv, LOCUS_U8, 2, NY, NX, 0);
     p.invert = 1;
     locate_fresh(&p, &iimg, t);
     CHECK(tables_equal(t, all), "invert of the inverted image == the original");
@@ -558,7 +535,7 @@ static void test_filters(void)
             wide[NY - 1 - y][2 * x] = img8[y * NX + x];
             wide[NY - 1 - y][2 * x + 1] = 255;
         }
-    locus_image simg = image_of(wide[NY - 1], LOCUS_U8, 2, NY, NX, 0);
+    locus_image simg = make_image(wide[NY - 1], LOCUS_U8, 2, NY, NX, 0);
     simg.strides[0] = -(ptrdiff_t)sizeof wide[0];
     simg.strides[1] = 2;
     locate_fresh(&p, &simg, t);

@@ -9,40 +9,12 @@
  * N = 5 and Σ o_y² = 2.
  */
 #include "check.h"
+#include "stage_helpers.h"
 #include "plan.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static locus_image make_image(const void *data, locus_dtype t, int nd, size_t s0, size_t s1,
-                              size_t s2)
-{
-    locus_image img;
-    memset(&img, 0, sizeof img);
-    img.data = data;
-    img.dtype = t;
-    img.ndim = nd;
-    img.shape[0] = s0;
-    img.shape[1] = s1;
-    img.shape[2] = s2;
-    locus_image_set_contiguous(&img);
-    return img;
-}
-
-static locus_workspace *planned(const locus_params *p, const locus_image *img)
-{
-    locus_workspace *ws = locus_workspace_create();
-    locus_error err;
-    memset(&err, 0, sizeof err);
-    if (plan_build(&ws->pl, p, img, &err)) {
-        CHECK(0, "plan_build failed: %s", err.message);
-        locus_workspace_free(ws);
-        return NULL;
-    }
-    ws->planned = 1;
-    return ws;
-}
 
 static locus_params params_axes(int n, double d0, double d1, int nn, double s0, double s1)
 {

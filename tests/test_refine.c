@@ -9,6 +9,7 @@
  * dy² + dx² <= 4: (0,0), (0,±1), (±1,0), (±1,±1), (0,±2), (±2,0).
  */
 #include "check.h"
+#include "stage_helpers.h"
 #include "plan.h"
 
 #include <math.h>
@@ -16,44 +17,6 @@
 #include <string.h>
 
 enum { N = 21 };
-
-static locus_image make_image(const void *data, locus_dtype t, int nd, size_t s0, size_t s1,
-                              size_t s2)
-{
-    locus_image img;
-    memset(&img, 0, sizeof img);
-    img.data = data;
-    img.dtype = t;
-    img.ndim = nd;
-    img.shape[0] = s0;
-    img.shape[1] = s1;
-    img.shape[2] = s2;
-    locus_image_set_contiguous(&img);
-    return img;
-}
-
-static locus_params params_d(double d)
-{
-    locus_params p;
-    locus_params_init(&p);
-    p.diameter.count = 1;
-    p.diameter.v[0] = d;
-    return p;
-}
-
-static locus_workspace *planned(const locus_params *p, const locus_image *img)
-{
-    locus_workspace *ws = locus_workspace_create();
-    locus_error err;
-    memset(&err, 0, sizeof err);
-    if (plan_build(&ws->pl, p, img, &err)) {
-        CHECK(0, "plan_build failed: %s", err.message);
-        locus_workspace_free(ws);
-        return NULL;
-    }
-    ws->planned = 1;
-    return ws;
-}
 
 /* Refine the given candidates (linear indices); returns the features. */
 static const feature *refine(locus_workspace *ws, const void *I, const void *raw,
