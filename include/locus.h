@@ -232,7 +232,10 @@ LOCUS_API size_t locus_source_files(const locus_source *src);
 LOCUS_API int locus_source_ndim(const locus_source *src);
 /* The file holding a frame. */
 LOCUS_API const char *locus_source_path(const locus_source *src, size_t frame);
-/* The first file found unreadable while opening, as an error; LOCUS_OK if none. */
+/* The first problem found while opening — a file that cannot be read,
+ * or whose header already shows it cannot be used (unsupported sample
+ * format, a colour image without a channel) — as an error; LOCUS_OK if
+ * none. Problems inside the pixel data show only when a frame is read. */
 LOCUS_API int locus_source_check(const locus_source *src, locus_error *err);
 
 /*
@@ -326,7 +329,8 @@ typedef struct {
     double sigma;          /* Gaussian spot sigma in pixels; default 1.5 */
     double snr;            /* peak amplitude / background noise; default 20 */
     int bit_depth;         /* 8 or 16; default 8 */
-    double min_separation; /* minimum distance between spot centres; default 4*sigma+2 */
+    double min_separation; /* least distance between centres in the first frame;
+                              NaN (the default): 4 * sigma + 2 */
     double step;           /* random-walk step (std, px per axis) between frames; default 0.5 */
     uint64_t seed;         /* default 1 */
 } locus_synth_params;
