@@ -301,6 +301,14 @@ typedef struct {
     /* Optional: called from some worker as frames complete. */
     void (*progress)(void *user, size_t done, size_t total);
     void *progress_user;
+    /*
+     * Optional: `threads` workspace pointers (threads must then be > 0)
+     * that the caller keeps across batches. NULL entries are filled with
+     * new workspaces, left for the caller to free; plans and buffers then
+     * carry over from one batch to the next (locus-mpi runs one batch per
+     * chunk of frames).
+     */
+    locus_workspace **workspaces;
 } locus_batch_opts;
 
 LOCUS_API void locus_batch_opts_init(locus_batch_opts *o);

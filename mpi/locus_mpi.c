@@ -76,10 +76,31 @@ static int take_frame(void *user, size_t k, const locus_table *t, const locus_er
     return run_frame_rows(s->result, s->first + k, t, err);
 }
 
+/* One per computing thread of a rank, kept from chunk to chunk so plans
+ * and buffers are made once per run, not once per chunk. */
+typedef struct {
+    int threads;
+    locus_workspace **ws;
+} workspace_pool;
+
+static int pool_init(workspace_pool *pool, const locate_options *o)
+{
+    pool->threads = o->threads > 0 ? o->threads : locus_cpu_count();
+    pool->ws = calloc((size_t)pool->threads, sizeof *pool->ws);
+    return pool->ws ? 0 : -1;
+}
+
+static void pool_free(workspace_pool *pool)
+{
+    for (int i = 0; pool->ws && i < pool->threads; i++)
+        locus_workspace_free(pool->ws[i]);
+    free(pool->ws);
+}
+
 /* Locate the frames of chunk c into r. On failure r holds the frames
  * before the failing one. */
 static int compute_chunk(const locate_options *o, const locus_source *src, size_t c,
-                         chunk_result *r, locus_error *err)
+                         workspace_pool *pool, chunk_result *r, locus_error *err)
 {
     size_t n = locus_source_frames(src), first = c * o->chunk;
     size_t count = first + o->chunk < n ? o->chunk : n - first;
@@ -88,7 +109,8 @@ static int compute_chunk(const locate_options *o, const locus_source *src, size_
     chunk_sink sink = {r, first};
     locus_batch_opts bo;
     locus_batch_opts_init(&bo);
-    bo.threads = o->threads;
+    bo.threads = pool->threads;
+    bo.workspaces = pool->ws;
     bo.skip_bad = o->skip_bad;
     bo.stop = run_stop_flag();
     chunk_result_clear(r);
@@ -180,13 +202,16 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
 {
     chunk_result r = {0};
     locus_error err = {0};
+    workspace_pool pool;
     int64_t c;
+    if (pool_init(&pool, o))
+        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
     MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQUEST, MPI_COMM_WORLD);
     for (;;) {
         MPI_Recv(&c, 1, MPI_INT64_T, 0, TAG_ASSIGN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (c == ASSIGN_STOP)
             break;
-        int rc = compute_chunk(o, src, (size_t)c, &r, &err);
+        int rc = compute_chunk(o, src, (size_t)c, &pool, &r, &err);
         if (rc != LOCUS_OK && rc != LOCUS_E_INTERRUPTED)
             name_rank(&err, rank);
         if (send_result(&r, rc, &err)) {
@@ -195,6 +220,7 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
         }
     }
     chunk_result_free(&r);
+    pool_free(&pool);
 }
 
 /* ------------------------------------------------------------------ */
@@ -305,6 +331,13 @@ static void *local_worker(void *arg)
     coordinator *k = arg;
     chunk_result r = {0};
     locus_error err = {0};
+    workspace_pool pool;
+    if (pool_init(&pool, k->o)) {
+        /* not MPI_Abort: only the main thread may call MPI; mpirun ends
+         * the job when this process exits */
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(EXIT_FAILURE_);
+    }
     pthread_mutex_lock(&k->lock);
     for (;;) {
         int wait;
@@ -316,13 +349,14 @@ static void *local_worker(void *arg)
         if (c == ASSIGN_STOP)
             break;
         pthread_mutex_unlock(&k->lock);
-        int rc = compute_chunk(k->o, k->src, (size_t)c, &r, &err);
+        int rc = compute_chunk(k->o, k->src, (size_t)c, &pool, &r, &err);
         pthread_mutex_lock(&k->lock);
         store_locked(k, &r, rc, &err);
     }
     k->local_done = 1;
     pthread_mutex_unlock(&k->lock);
     chunk_result_free(&r);
+    pool_free(&pool);
     return NULL;
 }
 

@@ -46,6 +46,7 @@ typedef struct {
 
     slot *slots;
     size_t window;
+    int next_workspace; /* in opts->workspaces */
 } batch;
 
 void locus_batch_opts_init(locus_batch_opts *o)
@@ -162,12 +163,26 @@ static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
     pthread_mutex_unlock(&b->lock);
 }
 
+/* This worker's workspace: from the caller's pool if there is one. */
+static locus_workspace *take_workspace(batch *b)
+{
+    locus_workspace **pool = b->opts->workspaces;
+    if (!pool)
+        return locus_workspace_create();
+    pthread_mutex_lock(&b->lock);
+    locus_workspace **mine = &pool[b->next_workspace++];
+    pthread_mutex_unlock(&b->lock);
+    if (!*mine)
+        *mine = locus_workspace_create();
+    return *mine;
+}
+
 static void *worker(void *arg)
 {
     batch *b = arg;
     void *scratch = NULL;
     size_t frame;
-    locus_workspace *ws = locus_workspace_create();
+    locus_workspace *ws = take_workspace(b);
     if (!ws) {
         pthread_mutex_lock(&b->lock);
         fail_locked(b, LOCUS_E_NOMEM, NULL);
@@ -178,7 +193,8 @@ static void *worker(void *arg)
         process(b, frame, ws, &scratch);
     if (b->frames->release && scratch)
         b->frames->release(b->frames->user, scratch);
-    locus_workspace_free(ws);
+    if (!b->opts->workspaces)
+        locus_workspace_free(ws);
     return NULL;
 }
 
@@ -234,6 +250,8 @@ int locus_batch(const locus_params *p, const locus_batch_opts *opts, const locus
     }
     if (!p || !frames || !frames->get || !sink)
         return error_set(err, LOCUS_E_PARAM, "locus_batch: NULL argument");
+    if (opts->workspaces && opts->threads <= 0)
+        return error_set(err, LOCUS_E_PARAM, "locus_batch: a workspace pool needs threads > 0");
     int threads = opts->threads > 0 ? opts->threads : locus_cpu_count();
     if ((size_t)threads > frames->nframes)
         threads = frames->nframes ? (int)frames->nframes : 1;
