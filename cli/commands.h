@@ -12,5 +12,7 @@ enum {
 
 int cmd_locate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_annotate(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
 
 #endif

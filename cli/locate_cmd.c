@@ -1,4 +1,5 @@
 /* `locus locate`: image files in, one CSV table out. */
+#include "annotate_frame.h"
 #include "commands.h"
 #include "options.h"
 #include "output.h"
@@ -44,6 +45,7 @@ typedef struct {
     chunk_result chunk; /* the chunk being filled */
     locus_error error;  /* why writing stopped */
     progress_meter *meter;
+    annotate_hook annotate; /* --annotate DIR: frames drawn as they come */
 } sink_state;
 
 /* Frames arrive in order: each goes into its chunk, which is written
@@ -59,6 +61,8 @@ static int take_frame(void *user, size_t k, const locus_table *t, const locus_er
         error_from_errno(&s->error, ENOMEM, "out of memory");
         return 1;
     }
+    if (annotate_hook_frame(&s->annotate, frame, t, &s->error))
+        return 1;
     if (!run_output_last_in_chunk(&s->out, frame))
         return 0;
     int rc = run_output_write(&s->out, &s->chunk, 1, &s->error);
@@ -113,13 +117,17 @@ static int run(const locate_options *o, locus_source *src)
     locus_error err = {0};
     FILE *out;
     checkpoint *ckpt = NULL;
-    int rc = run_open_checkpoint(o, src, &ckpt, &err);
+    int rc = annotate_hook_open(&s.annotate, o, src, &err);
+    if (rc == LOCUS_OK)
+        rc = run_open_checkpoint(o, src, &ckpt, &err);
     if (rc != LOCUS_OK) {
         report_error(PROG, &err);
+        annotate_hook_close(&s.annotate);
         return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
     }
     if ((rc = run_open_output(PROG, o, &out)) != -1) {
         checkpoint_close(ckpt);
+        annotate_hook_close(&s.annotate);
         return rc;
     }
     run_output_init(&s.out, out, o->output ? o->output : "standard output", ckpt,
@@ -137,6 +145,7 @@ static int run(const locate_options *o, locus_source *src)
     chunk_result_free(&s.chunk);
     run_output_free(&s.out);
     checkpoint_close(ckpt);
+    annotate_hook_close(&s.annotate);
     return status;
 }
 

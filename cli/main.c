@@ -14,6 +14,8 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  locate   find features in image files, write a CSV table\n"
                  "  synth    write a synthetic movie with known positions\n"
+                 "  annotate draw a frame with a ring around each feature (PNG)\n"
+                 "  diag     mass, size, sub-pixel and per-frame plots of a table (PNG/SVG)\n"
                  "\n"
                  "`locus COMMAND --help` describes a command's options.\n"
                  "  -h, --help       this help\n"
@@ -39,6 +41,10 @@ int main(int argc, char **argv)
         return cmd_locate(argc - 1, argv + 1);
     if (!strcmp(cmd, "synth"))
         return cmd_synth(argc - 1, argv + 1);
+    if (!strcmp(cmd, "annotate"))
+        return cmd_annotate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diag"))
+        return cmd_diag(argc - 1, argv + 1);
     fprintf(stderr, "locus: unknown command '%s' (try locus --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -40,6 +40,9 @@ static const char locate_help[] =
     "      --channel N         colour channel to use (0 = red, 1 = green, 2 = blue)\n"
     "      --volume            each multi-page TIFF is one 3-D image\n"
     "  -o, --output FILE       write the CSV to FILE (default: standard output)\n"
+    "      --annotate DIR      also draw frames with a ring around each feature, as\n"
+    "                          DIR/frame_0000.png, ... (as `locus annotate` does)\n"
+    "      --annotate-frames L the frames to draw, e.g. 0,10,20-30 (default 0)\n"
     "\n"
     "running:\n"
     "  -j, --jobs N            worker threads (default: one per core; 1 = serial)\n"
@@ -75,6 +78,8 @@ enum {
     OPT_CHUNK,
     OPT_PROGRESS,
     OPT_QUIET,
+    OPT_ANNOTATE,
+    OPT_ANNOTATE_FRAMES,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +105,8 @@ static const struct option long_options[] = {
     {"chunk", required_argument, NULL, OPT_CHUNK},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"annotate", required_argument, NULL, OPT_ANNOTATE},
+    {"annotate-frames", required_argument, NULL, OPT_ANNOTATE_FRAMES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -126,8 +133,64 @@ int parse_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-/* "13" or "5,9,9": one to three comma-separated numbers. */
-static int parse_axes(const char *s, locus_axes *out)
+/* One item of a frame list: "7" or "20-30". */
+static int frame_range(const char *tok, long *a, long *b)
+{
+    char buf[64];
+    const char *dash = strchr(tok, '-');
+    if (!dash)
+        return parse_long(tok, 0, 1000000000L, a) ? -1 : (*b = *a, 0);
+    if ((size_t)(dash - tok) >= sizeof buf)
+        return -1;
+    memcpy(buf, tok, (size_t)(dash - tok));
+    buf[dash - tok] = '\0';
+    if (parse_long(buf, 0, 1000000000L, a) || parse_long(dash + 1, 0, 1000000000L, b) || *b < *a)
+        return -1;
+    return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+int parse_frame_list(const char *s, size_t **list, size_t *n)
+{
+    size_t len = strlen(s), count = 0;
+    /* every comma must separate two items: no "", ",5", "5," or "5,,6" */
+    if (len == 0 || s[0] == ',' || s[len - 1] == ',' || strstr(s, ",,"))
+        return -1;
+    char *copy = strdup(s);
+    size_t *out = malloc(FRAME_LIST_MAX * sizeof *out);
+    int rc = copy && out ? 0 : -2;
+    char *save = NULL;
+    for (char *tok = rc ? NULL : strtok_r(copy, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        long a, b;
+        if (frame_range(tok, &a, &b) || (size_t)(b - a) >= FRAME_LIST_MAX - count) {
+            rc = -1;
+            break;
+        }
+        while (a <= b)
+            out[count++] = (size_t)a++;
+    }
+    free(copy);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    qsort(out, count, sizeof *out, cmp_size);
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++)
+        if (k == 0 || out[i] != out[k - 1])
+            out[k++] = out[i];
+    *list = out;
+    *n = k;
+    return 0;
+}
+
+int parse_axes(const char *s, locus_axes *out)
 {
     char buf[256];
     if (strlen(s) >= sizeof buf)
@@ -261,9 +324,40 @@ static int parse_one(const char *prog, int c, const char *arg, locate_options *o
         o->quiet = 1;
         o->progress = 0;
         return -1;
+    case OPT_ANNOTATE:
+        o->annotate_dir = arg;
+        return -1;
+    case OPT_ANNOTATE_FRAMES: {
+        size_t *list, n;
+        int rc = parse_frame_list(arg, &list, &n);
+        if (rc == -2) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            return EXIT_FAILURE_;
+        }
+        if (rc)
+            return usage_error(prog, opt, "'%s' is not a list of frames like 0,10,20-30", arg);
+        free(list);
+        o->annotate_frames = arg;
+        return -1;
+    }
     default:
         return EXIT_USAGE;
     }
+}
+
+/* --annotate needs the frames' pixels where the tables are: locus-mpi
+ * gathers only the tables on rank 0, so it refuses the option. */
+static int check_annotate(const char *prog, const locate_options *o)
+{
+    if (o->annotate_dir && !strncmp(prog, "locus-mpi", 9)) {
+        fprintf(stderr, "%s: --annotate: not supported by locus-mpi (use locus locate)\n", prog);
+        return EXIT_USAGE;
+    }
+    if (o->annotate_frames && !o->annotate_dir) {
+        fprintf(stderr, "%s: --annotate-frames: needs --annotate DIR\n", prog);
+        return EXIT_USAGE;
+    }
+    return -1;
 }
 
 int locate_options_parse(const char *prog, int argc, char **argv, locate_options *o)
@@ -298,6 +392,8 @@ int locate_options_parse(const char *prog, int argc, char **argv, locate_options
         if ((rc = parse_one(prog, c, optarg, o)) >= 0)
             return rc;
     }
+    if ((c = check_annotate(prog, o)) >= 0)
+        return c;
     if (o->params.diameter.count == 0) {
         fprintf(stderr, "%s: --diameter: required (the feature diameter in pixels, odd)\n", prog);
         return EXIT_USAGE;

@@ -21,6 +21,11 @@ typedef struct {
     size_t chunk;           /* frames per chunk (checkpoints, MPI work units) */
     char **inputs;
     int ninputs;
+    /* --annotate DIR: draw the frames of --annotate-frames (a list like
+     * "0,10,20-30"; NULL: frame 0) with their features, as PNG files in
+     * DIR. Only `locus locate` does; locus-mpi refuses the option. */
+    const char *annotate_dir;
+    const char *annotate_frames;
 } locate_options;
 
 /*
@@ -37,5 +42,15 @@ void report_error(const char *prog, const locus_error *err);
 /* Strict number parsing: the whole string, finite, in range. 0 or -1. */
 int parse_double(const char *s, double *out);
 int parse_long(const char *s, long min, long max, long *out);
+/* "13" or "5,9,9": one to three comma-separated numbers. 0 or -1. */
+int parse_axes(const char *s, locus_axes *out);
+
+/*
+ * A list of frame numbers like "0,10,20-30": sorted, without repeats, at
+ * most FRAME_LIST_MAX of them, each up to 10^9. Returns 0 with *list
+ * (to free) and *n, -1 if s is not such a list, -2 out of memory.
+ */
+#define FRAME_LIST_MAX 100000
+int parse_frame_list(const char *s, size_t **list, size_t *n);
 
 #endif

@@ -159,11 +159,12 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
 {
     const plan *pl = &ws->pl;
     size_t nx = pl->shape[2], nrows = pl->shape[0] * pl->shape[1];
+    size_t near_bytes = (nx + 63) / 64 * 64; /* the near[] row, then the aligned tmp row */
     if (buffer_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, sizeof(dist_t))) ||
-        buffer_reserve(&ws->line, &ws->line_cap, nx * (1 + sizeof(dist_t))) ||
+        buffer_reserve(&ws->line, &ws->line_cap, near_bytes + nx * sizeof(dist_t)) ||
         buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(pl->npix, sizeof(double))))
         return LOCUS_E_NOMEM;
-    dist_t *dist = ws->dmax, *tmp = (dist_t *)((char *)ws->line + nx), cap = 0;
+    dist_t *dist = ws->dmax, *tmp = (dist_t *)((char *)ws->line + near_bytes), cap = 0;
     for (size_t r = 0; r < pl->nrows; r++)
         cap = pl->rows[r].half + 1 > cap ? (dist_t)(pl->rows[r].half + 1) : cap;
     for (size_t r = 0; r < nrows; r++) {
