@@ -345,14 +345,8 @@ static int parse_one(const char *prog, int c, const char *arg, locate_options *o
     }
 }
 
-/* --annotate needs the frames' pixels where the tables are: locus-mpi
- * gathers only the tables on rank 0, so it refuses the option. */
 static int check_annotate(const char *prog, const locate_options *o)
 {
-    if (o->annotate_dir && !strncmp(prog, "locus-mpi", 9)) {
-        fprintf(stderr, "%s: --annotate: not supported by locus-mpi (use locus locate)\n", prog);
-        return EXIT_USAGE;
-    }
     if (o->annotate_frames && !o->annotate_dir) {
         fprintf(stderr, "%s: --annotate-frames: needs --annotate DIR\n", prog);
         return EXIT_USAGE;

@@ -519,6 +519,12 @@ static int start_rank0(int argc, char **argv, locate_options *o, locus_source **
     int rc = locate_options_parse(PROG, argc - 1, argv + 1, o);
     if (rc >= 0)
         return rc;
+    /* the pictures need a frame's pixels where its table is; on a
+     * cluster that is some other rank */
+    if (o->annotate_dir) {
+        fprintf(stderr, PROG ": --annotate: not supported by locus-mpi (use locus locate)\n");
+        return EXIT_USAGE;
+    }
     if ((rc = run_open_source(PROG, o, src)) >= 0)
         return rc;
     locus_error err = {0};
