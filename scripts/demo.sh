@@ -16,6 +16,12 @@ echo
 echo "== first rows of $out/features.csv"
 head -4 "$out/features.csv"
 echo
+echo "== pictures to judge the parameters by"
+"$BUILD/locus" annotate "$out/movie/frame_000.png" "$out/features.csv" --frame 0 -o "$out/annotate.png"
+"$BUILD/locus" diag "$out/features.csv" -o "$out/diag.png"
+echo "rings around the features of frame 0: $out/annotate.png"
+echo "mass, size and sub-pixel histograms: $out/diag.png"
+echo
 echo "== compared with $out/movie/truth.csv"
 python3 - "$out/movie/truth.csv" "$out/features.csv" <<'PY'
 import csv, math, sys
