@@ -6,6 +6,7 @@
 #   make test-sanitize   the suite again under ASan + UBSan (build-san/)
 #   make demo       install missing packages, build, run on a synthetic movie
 #   make bench      benchmarks → bench/results.md
+#   make python     the Python module → build/python/locus (import locus)
 #   make format     clang-format every C file
 #
 # ARCH selects the instruction set; the default tunes for this machine.
@@ -93,6 +94,7 @@ test-sanitize:
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	@BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
 deps:
@@ -105,8 +107,18 @@ demo: deps
 bench: all
 	@bash bench/run.sh
 
+# The Python module (python/): installs the Debian packages it needs when
+# missing, then builds $(BUILD)/python/locus, importable with
+# PYTHONPATH=$(BUILD)/python /usr/bin/python3 (Debian's, with NumPy).
+PYTHON ?= /usr/bin/python3
+python:
+	@bash scripts/install-deps.sh --python
+	@$(MAKE) --no-print-directory $(BUILD)/liblocus.a
+	@$(MAKE) --no-print-directory -f python/build.mk BUILD=$(BUILD) PYTHON=$(PYTHON) CC="$(CC)" \
+	  OPT="$(OPT)" ARCH="$(ARCH)" WARN="$(WARN)" SAN="$(SAN)" LIBS="$(PKG_LIBS) -lm"
+
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*.h $(wildcard cli/*.h tests/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*.h $(wildcard cli/*.h tests/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h python/*.c)
 
 clean:
 	rm -rf build build-san

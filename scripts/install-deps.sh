@@ -7,7 +7,7 @@ set -eu
 packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev python3
           libopenmpi-dev openmpi-bin)
 if [ "${1:-}" = "--python" ]; then
-    packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel)
+    packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv)
 fi
 missing=()
 for p in "${packages[@]}"; do

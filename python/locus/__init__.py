@@ -1,0 +1,409 @@
+"""locus: fast, exact particle feature location, from Python.
+
+A drop-in for trackpy's ``locate`` and ``batch`` (the Crocker-Grier
+method): the same parameters, defaults and columns, and the same numbers
+to the last bit, computed by the locus C library with the GIL released.
+
+    import locus
+    f = locus.locate(image, 13, invert=True)                   # trackpy.locate
+    f = locus.batch(frames, 13, invert=True)                   # trackpy.batch, on C threads
+    f = locus.batch('movie/*.png', 13, invert=True, channel=0) # files read on C threads too
+
+Results are pandas DataFrames when pandas is importable, else dicts of
+NumPy arrays (column name -> array).
+"""
+import operator
+import os
+import warnings
+
+import numpy as np
+
+from . import _locus
+
+try:
+    import pandas as _pd
+except ImportError:  # pandas is optional: results are then dicts of arrays
+    _pd = None
+
+__version__ = _locus.version
+__all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count']
+
+#: Number of online CPU cores (what ``processes='auto'`` uses).
+cpu_count = _locus.cpu_count
+
+# Frames gathered per call into the C batch when `frames` is a lazy
+# sequence (pims-like): bounds memory whatever the movie's length.
+_CHUNK_PER_THREAD = 8
+
+
+# ----------------------------------------------------------------------
+# Parameters
+# ----------------------------------------------------------------------
+
+def _axes(name, value):
+    """A per-axis parameter as a tuple of floats: () for None (the
+    default), one value for every axis, or one per axis."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f'{name} must be a number or a tuple of numbers, not {value!r}')
+    try:
+        values = tuple(value)
+    except TypeError:  # a scalar (0-d arrays land here too)
+        values = (value,)
+    if not 1 <= len(values) <= 3:
+        raise ValueError(f'{name} has {len(values)} values; give one, or one per axis')
+    try:
+        return tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise TypeError(f'{name} must be a number or a tuple of numbers, not {value!r}') from None
+
+
+def _number(name, value, default):
+    if value is None:
+        return default
+    try:
+        if isinstance(value, (str, bytes)):
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f'{name} must be a number, not {value!r}') from None
+
+
+def _whole(name, value, default):
+    if value is None:
+        return default
+    try:
+        return operator.index(value)
+    except TypeError:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise TypeError(f'{name} must be a whole number, not {value!r}') from None
+
+
+def _params(diameter, minmass=None, maxsize=None, separation=None, noise_size=1,
+            smoothing_size=None, threshold=None, invert=False, percentile=64, topn=None,
+            preprocess=True, max_iterations=10, filter_before=None, filter_after=None,
+            characterize=True, engine='auto'):
+    """trackpy's arguments as the tuple the C module takes."""
+    if filter_before is not None:
+        raise ValueError('filter_before is no longer supported (as in trackpy): features '
+                         'are filtered after refinement')
+    if filter_after is not None:
+        warnings.warn('filter_after is deprecated (as in trackpy): it is always on',
+                      DeprecationWarning, stacklevel=3)
+    if engine not in ('auto', 'python', 'numba'):
+        raise ValueError(f"engine must be 'auto', 'python' or 'numba', not {engine!r} "
+                         '(every engine gives the same result here)')
+    maxsize = _number('maxsize', maxsize, None)
+    if maxsize is not None and not maxsize > 0:
+        raise ValueError(f'maxsize must be a positive number (got {maxsize:g})')
+    threshold = _number('threshold', threshold, None)
+    if threshold is not None and not np.isfinite(threshold):
+        raise ValueError(f'threshold must be a finite number (got {threshold:g})')
+    topn = _whole('topn', topn, -1)
+    if not -1 <= topn <= 10**9:
+        raise ValueError(f'topn must be None or a whole number >= 0 (got {topn})')
+    max_iterations = _whole('max_iterations', max_iterations, 10)
+    if not 0 <= max_iterations <= 10**6:
+        raise ValueError(f'max_iterations must be a whole number from 0 to 10**6 '
+                         f'(got {max_iterations})')
+    nan = float('nan')
+    return (_axes('diameter', diameter), _number('minmass', minmass, 0.0),
+            nan if maxsize is None else maxsize,
+            _axes('separation', separation), _axes('noise_size', noise_size),
+            _axes('smoothing_size', smoothing_size),
+            nan if threshold is None else threshold, bool(invert),
+            _number('percentile', percentile, 64.0), topn, bool(preprocess), max_iterations,
+            bool(characterize))
+
+
+# the keyword arguments batch passes on to locate
+_LOCATE_KEYWORDS = frozenset(_params.__code__.co_varnames[1:_params.__code__.co_argcount])
+
+
+def _threads(processes):
+    if processes is None or processes == 'auto':
+        return 0
+    if isinstance(processes, bool):
+        raise TypeError("processes must be 'auto' or a whole number >= 1")
+    n = _whole('processes', processes, 0)
+    if n < 1:
+        raise ValueError(f"processes must be 'auto' or a whole number >= 1 (got {n})")
+    return n
+
+
+def _channel(channel):
+    if channel is None:
+        return -1
+    c = _whole('channel', channel, -1)
+    if c < 0:
+        raise ValueError(f'channel must be 0 or more (0 red, 1 green, 2 blue, 3 alpha), not {c}')
+    return c
+
+
+# ----------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------
+
+def _table(names, columns, frame=None):
+    """A DataFrame (or dict of arrays without pandas) of the columns."""
+    data = dict(zip(names, columns))
+    if frame is not None:
+        data['frame'] = frame
+    if _pd is None:
+        return data
+    return _pd.DataFrame(data, copy=False)
+
+
+def _rows(table):
+    return len(table) if _pd is not None else len(next(iter(table.values()), ()))
+
+
+def _slice(table, start, stop):
+    if _pd is None:
+        return {k: v[start:stop] for k, v in table.items()}
+    return table.iloc[start:stop].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------
+# locate
+# ----------------------------------------------------------------------
+
+def locate(raw_image, diameter, minmass=None, maxsize=None, separation=None, noise_size=1,
+           smoothing_size=None, threshold=None, invert=False, percentile=64, topn=None,
+           preprocess=True, max_iterations=10, filter_before=None, filter_after=None,
+           characterize=True, engine='auto'):
+    """Locate Gaussian-like blobs of some approximate size in an image.
+
+    trackpy.locate's parameters, defaults and result, from the locus C
+    library: every number equals trackpy's (and ``locus locate``'s).
+
+    raw_image : 2-D (y, x) or 3-D (z, y, x) array of uint8, uint16,
+        float32 or float64, in any memory layout (views, negative strides
+        and read-only arrays are read in place, not copied). Axes of
+        length 1 are dropped first, as trackpy does.
+    diameter : odd integer, or one per axis in (z,) y, x order.
+    minmass, maxsize, separation, noise_size, smoothing_size, threshold,
+    invert, percentile, topn, preprocess, max_iterations, characterize :
+        as in trackpy (``engine`` is accepted and has no effect).
+
+    Returns a DataFrame with trackpy's columns (``y, x, mass, size, ecc,
+    signal, raw_mass, ep``, or the 3-D / per-axis variants), plus ``frame``
+    when the image carries a ``frame_no`` (a pims Frame), or without pandas
+    a dict of column name -> float64 array.
+
+    Raises ValueError for bad parameters or an image too small for them,
+    TypeError for an unsupported dtype or number of axes. The GIL is
+    released while locating; each thread keeps its own plan and buffers,
+    so repeated calls on same-shaped images are fastest.
+    """
+    params = _params(diameter, minmass, maxsize, separation, noise_size, smoothing_size,
+                     threshold, invert, percentile, topn, preprocess, max_iterations,
+                     filter_before, filter_after, characterize, engine)
+    image = np.squeeze(np.asarray(raw_image))
+    try:
+        names, columns, blank = _locus._locate(image, params)
+    except ValueError as e:
+        if image.ndim == 3 and image.shape[-1] in (3, 4) and 'smaller than' in str(e):
+            raise ValueError(f'{e} (a colour image? locate one channel, e.g. image[..., 0])') \
+                from None
+        raise
+    if blank:
+        warnings.warn('Image is completely black.', UserWarning, stacklevel=2)
+    frame_no = getattr(raw_image, 'frame_no', None)
+    frame = None
+    if frame_no is not None:
+        frame = np.full(len(columns[0]), int(frame_no), dtype=np.int64)
+    return _table(names, columns, frame)
+
+
+# ----------------------------------------------------------------------
+# batch
+# ----------------------------------------------------------------------
+
+def _is_paths(frames):
+    if isinstance(frames, (str, bytes, os.PathLike)):
+        return True
+    if isinstance(frames, (list, tuple)) and frames:
+        return all(isinstance(f, (str, bytes, os.PathLike)) for f in frames)
+    return False
+
+
+def _array_chunks(frames, chunk, channel, volume):
+    """(images, frame numbers) in chunks: each frame as an array view
+    (a frame's ``frame_no`` numbers it, as in trackpy; else its index)."""
+    if isinstance(frames, np.ndarray) and frames.ndim < 3:
+        raise ValueError(f'locus.batch: a {frames.ndim}-D array is not a sequence of frames '
+                         '(use locus.locate for one image, or pass [image])')
+    images, numbers, count = [], [], 0
+    for i, f in enumerate(frames):
+        number = getattr(f, 'frame_no', None)
+        a = np.asarray(f)
+        if channel >= 0:
+            if a.ndim < 3 or not channel < a.shape[-1]:
+                raise ValueError(f'locus.batch: frame {i}: channel {channel} out of range '
+                                 f'(the frame has shape {a.shape})')
+            a = a[..., channel]
+        a = np.squeeze(a)
+        if volume and a.ndim != 3:
+            raise ValueError(f'locus.batch: volume=True but frame {i} is {a.ndim}-D')
+        images.append(a)
+        numbers.append(i if number is None else int(number))
+        count += 1
+        if len(images) == chunk:
+            yield images, numbers
+            images, numbers = [], []
+    if images or not count:
+        yield images, numbers
+
+
+def _write_meta(meta, info):
+    text = ''.join(f'{k}: {v!r}\n' if isinstance(v, str) else f'{k}: {v}\n'
+                   for k, v in info.items())
+    if isinstance(meta, (str, os.PathLike)):
+        with open(meta, 'w') as fh:
+            fh.write(text)
+    else:
+        meta.write(text)
+
+
+def batch(frames, diameter, output=None, meta=None, processes='auto', after_locate=None,
+          channel=None, volume=False, **kwargs):
+    """Locate features in many frames, on many threads (trackpy.batch).
+
+    frames : the frames to locate, either
+        - arrays: a list or tuple of 2-D/3-D arrays, a 3-D array (a stack
+          of 2-D frames along axis 0) or 4-D (of volumes), or any sequence
+          of frames (pims-like; read here in chunks, located on C threads);
+        - files: a path, a glob pattern ('movie/*.png'), a directory (its
+          .png/.tif/.tiff files by name), or a list of paths: read and
+          decoded on the C threads themselves, as ``locus locate`` does.
+    diameter, **kwargs : locate's parameters (see locus.locate).
+    processes : 'auto' (one thread per core) or a number of threads.
+    channel : colour channel to use (0 red, 1 green, 2 blue, 3 alpha);
+        for arrays, frame[..., channel].
+    volume : files: each multi-page TIFF is one 3-D frame; arrays: assert
+        that every frame is 3-D.
+    output, meta, after_locate : as in trackpy: ``after_locate(frame_no,
+        features)`` is called for every frame in order and returns the
+        features to keep; with ``output``, each frame's features go to
+        ``output.put(features)`` and ``output`` is returned.
+
+    Returns one DataFrame (or dict of arrays) with locate's columns and
+    ``frame`` (numbered from 0 in order, or by each frame's ``frame_no``),
+    in frame order: the same rows as locate on each frame in turn.
+    """
+    unknown = sorted(set(kwargs) - _LOCATE_KEYWORDS)
+    if unknown:
+        raise TypeError(f'locus.batch() got an unexpected keyword argument {unknown[0]!r}')
+    params = _params(diameter, **kwargs)
+    threads = _threads(processes)
+    channel = _channel(channel)
+    volume = bool(volume)
+    if meta:
+        _write_meta(meta, dict(locus_version=__version__,
+                               source=frames if _is_paths(frames) else None,
+                               diameter=diameter, channel=None if channel < 0 else channel,
+                               volume=volume, **kwargs))
+    if _is_paths(frames):
+        inputs = [frames] if isinstance(frames, (str, bytes, os.PathLike)) else list(frames)
+        # position: each row's frame, counted from 0 in input order
+        names, columns, position, blank = _locus._batch_files(inputs, channel, volume, params,
+                                                              threads)
+        numbers = np.arange(len(blank), dtype=np.int64)
+    else:
+        whole = isinstance(frames, (list, tuple, np.ndarray))
+        chunk = 0 if whole else _CHUNK_PER_THREAD * (threads or cpu_count())
+        parts, numbers, blank = [], [], []
+        for images, nums in _array_chunks(frames, chunk, channel, volume):
+            names, columns, index, b = _locus._batch_arrays(images, params, threads)
+            parts.append((columns, index + len(numbers)))
+            numbers += nums
+            blank.append(b)
+        if len(parts) == 1:
+            columns, position = parts[0]
+        else:
+            columns = [np.concatenate([p[0][c] for p in parts]) for c in range(len(names))]
+            position = np.concatenate([p[1] for p in parts])
+        numbers = np.asarray(numbers, dtype=np.int64)
+        blank = np.concatenate(blank)
+    if blank.any():
+        warnings.warn('Image is completely black.', UserWarning, stacklevel=2)
+    table = _table(names, columns, numbers[position])
+    if after_locate is not None or output is not None:
+        return _per_frame(table, position, numbers, after_locate, output)
+    if not len(position):
+        warnings.warn('No maxima found in any frame.', UserWarning, stacklevel=2)
+    return table
+
+
+def _per_frame(table, position, numbers, after_locate, output):
+    """trackpy's per-frame path: after_locate on each frame, then to
+    output.put() or into one table."""
+    cuts = np.searchsorted(position, np.arange(len(numbers) + 1))
+    kept = []
+    for k, number in enumerate(numbers):
+        features = _slice(table, cuts[k], cuts[k + 1])
+        if after_locate is not None:
+            features = after_locate(int(number), features)
+        if _rows(features) > 0:
+            if output is None:
+                kept.append(features)
+            else:
+                output.put(features)
+    if output is not None:
+        return output
+    if not kept:
+        warnings.warn('No maxima found in any frame.', UserWarning, stacklevel=3)
+        return _slice(table, 0, 0)
+    if _pd is None:
+        return {k: np.concatenate([f[k] for f in kept]) for k in kept[0]}
+    return _pd.concat(kept, ignore_index=True)
+
+
+# ----------------------------------------------------------------------
+# Files and synthetic movies
+# ----------------------------------------------------------------------
+
+def imread(path, channel=None, page=0, volume=False):
+    """The pixels of one PNG or TIFF file, as locus (and locate) sees them.
+
+    Returns a new array of uint8, uint16, float32 or float64: (y, x), or
+    with ``volume=True`` the whole multi-page TIFF as (z, y, x). A colour
+    image needs ``channel`` (0 red, 1 green, 2 blue, 3 alpha); ``page``
+    picks a page of a multi-page TIFF (negative counts from the end).
+    Raises OSError (FileNotFoundError) for a file that cannot be read,
+    ValueError for a colour image without a channel.
+    """
+    return _locus._imread(os.fspath(path), _channel(channel), _whole('page', page, 0),
+                          bool(volume))
+
+
+def synth(shape=(384, 512), frames=10, particles=200, sigma=1.5, snr=20, bit_depth=8, seed=1,
+          min_separation=None, step=0.5):
+    """A synthetic movie with known positions (as ``locus synth``).
+
+    Gaussian spots integrated over pixels on a sloped background, with
+    shot and read noise at the given signal-to-noise ratio; particles
+    diffuse by ``step`` px (std per axis) between frames. The same
+    arguments give the same pixels on every machine.
+
+    shape : (y, x), or (z, y, x) for volumes.
+    Returns (movie, truth): movie an array of shape (frames, *shape),
+    uint8 or uint16; truth a DataFrame (or dict) with columns frame,
+    (z,) y, x, amplitude: one row per particle per frame.
+    """
+    shape = tuple(_whole('shape', s, 0) for s in shape)
+    seed = _whole('seed', seed, 1)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f'seed must be a whole number from 0 to 2**64 - 1 (got {seed})')
+    movie, truth = _locus._synth(shape, _whole('frames', frames, 10),
+                                 _whole('particles', particles, 200), float(sigma), float(snr),
+                                 _whole('bit_depth', bit_depth, 8),
+                                 float('nan') if min_separation is None else float(min_separation),
+                                 float(step), seed)
+    names = ('z', 'y', 'x')[3 - len(shape):] + ('amplitude',)
+    data = {'frame': truth[:, 0].astype(np.int64)}
+    data.update((n, np.ascontiguousarray(truth[:, k + 1])) for k, n in enumerate(names))
+    return movie, data if _pd is None else _pd.DataFrame(data)

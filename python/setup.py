@@ -1,0 +1,52 @@
+"""Build of the extension locus._locus for pip (see pyproject.toml).
+
+The C library is built by the project's Makefile (`make build/liblocus.a`
+in the directory above); the extension is compiled from _locus.c with
+the project's C standard and warnings and linked with it statically.
+`make python` is the other way to build the same module, into
+build/python/ for PYTHONPATH, without installing.
+"""
+import os
+import shlex
+import subprocess
+
+import numpy
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LIBRARY = os.path.join(ROOT, 'build', 'liblocus.a')
+
+
+def pkg_libs():
+    try:
+        out = subprocess.run(['pkg-config', '--libs', 'libpng', 'libtiff-4', 'libdeflate'],
+                             check=True, capture_output=True, text=True).stdout
+        return shlex.split(out)
+    except (OSError, subprocess.CalledProcessError):
+        return ['-lpng16', '-ltiff', '-ldeflate']
+
+
+class BuildWithLibrary(build_ext):
+    """Build liblocus.a with the project's Makefile first."""
+
+    def run(self):
+        subprocess.run(['make', '--no-print-directory', '-C', ROOT, 'build/liblocus.a'],
+                       check=True)
+        super().run()
+
+
+extension = Extension(
+    'locus._locus',
+    sources=['_locus.c'],
+    include_dirs=[os.path.join(ROOT, 'include'), numpy.get_include()],
+    extra_objects=[LIBRARY],
+    extra_compile_args=['-std=c11', '-fvisibility=hidden', '-pthread', '-Wall', '-Wextra',
+                        '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes', '-Wvla'],
+    # only PyInit__locus is exported: the library's symbols stay inside
+    extra_link_args=pkg_libs() + ['-lm', '-pthread', '-Wl,--exclude-libs,ALL'],
+    depends=[os.path.join(ROOT, 'include', 'locus.h'), LIBRARY],
+)
+
+setup(packages=['locus'], ext_modules=[extension], cmdclass={'build_ext': BuildWithLibrary})
