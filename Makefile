@@ -6,6 +6,7 @@
 #   make test-sanitize   the suite again under ASan + UBSan (build-san/)
 #   make demo       install missing packages, build, run on a synthetic movie
 #   make bench      benchmarks → bench/results.md
+#   make fuzz       fuzz the image readers for a minute per harness
 #   make python     the Python module → build/python/locus (import locus)
 #   make format     clang-format every C file
 #
@@ -43,7 +44,7 @@ MPICC ?= $(shell command -v mpicc 2>/dev/null)
 MPI_BIN = $(if $(MPICC),$(BUILD)/locus-mpi)
 MPI_CLI_OBJ = $(BUILD)/cli/options.o $(BUILD)/cli/run.o $(BUILD)/cli/progress.o
 
-.PHONY: all test test-sanitize demo bench format clean deps python
+.PHONY: all test test-sanitize demo bench fuzz format clean deps python
 all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN) $(MPI_BIN)
 
 # `make V=1` shows the commands.
@@ -106,6 +107,12 @@ demo: deps
 
 bench: all
 	@bash bench/run.sh
+
+# Coverage-guided fuzzing of the image readers (clang + libFuzzer), 60 s
+# per harness; fuzz/README.md has the details and longer runs.
+fuzz:
+	@bash scripts/install-deps.sh --fuzz
+	@bash fuzz/build.sh run 60
 
 # The Python module (python/): installs the Debian packages it needs when
 # missing, then builds $(BUILD)/python/locus, importable with

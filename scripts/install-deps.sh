@@ -2,13 +2,18 @@
 # Install the Debian packages locus needs that this machine lacks.
 #   scripts/install-deps.sh            build and test dependencies
 #   scripts/install-deps.sh --python   also what `make python` and its tests need
+#   scripts/install-deps.sh --fuzz     also clang and libFuzzer for `make fuzz`
 # Uses sudo when not root. Installs nothing that is already there.
 set -eu
 packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev python3
           libopenmpi-dev openmpi-bin)
-if [ "${1:-}" = "--python" ]; then
-    packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv)
-fi
+for flag in "$@"; do
+    case "$flag" in
+    --python) packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev llvm) ;;
+    *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
+    esac
+done
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
@@ -490,20 +491,61 @@ static int check_strile(const tiffio_job *j, uint32_t index)
 }
 
 /*
- * Before a codec decodes a strip or tile into buf, zero it. libtiff's
- * deflate codec (built with libdeflate, as Debian's is) accepts data
- * that inflates to more than the strip holds (LIBDEFLATE_INSUFFICIENT_
- * SPACE, for "odd files in the wild") and reports the strip complete,
- * but libdeflate stops before a match that would overflow, so the last
- * bytes may never be written: they were whatever the reader's buffer
- * held, and a page decoded differently depending on what the reader had
- * read before (found by fuzz/fuzz_tiff.c). Zeroed, they are at least
- * the same every time. Uncompressed data is read exactly or not at all.
+ * Zero n bytes at buf. A large region is handed back to the kernel
+ * instead (MADV_DONTNEED: private anonymous memory, which is what
+ * allocators hand out, then reads as zeros), so that zeroing the buffer
+ * for a huge page a tiny file merely claims does not commit that memory.
  */
-static void clear_for_codec(const tiffio_job *j, void *buf, size_t n)
+static void zero_bytes(void *buf, size_t n)
 {
-    if (j->p->compression != COMPRESSION_NONE)
-        memset(buf, 0, n);
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    long page = sysconf(_SC_PAGESIZE);
+    if (n >= ((size_t)64 << 20) && page > 0) {
+        uintptr_t start = (uintptr_t)buf, end = start + n, mask = (uintptr_t)page - 1;
+        uintptr_t a = (start + mask) & ~mask, b = end & ~mask;
+        if (madvise((void *)a, b - a, MADV_DONTNEED) == 0) {
+            memset(buf, 0, a - start);
+            memset((void *)b, 0, end - b);
+            return;
+        }
+    }
+#endif
+    memset(buf, 0, n);
+}
+
+/*
+ * Before a codec decodes a strip or tile into buf, zero it. Codecs may
+ * report a strip complete without writing all of it (found by
+ * fuzz/fuzz_tiff.c and fuzz/fuzz_source.c): libtiff's deflate codec,
+ * built with libdeflate as Debian's is, accepts data that inflates to
+ * more than the strip holds (LIBDEFLATE_INSUFFICIENT_SPACE, for "odd
+ * files in the wild"), but libdeflate stops before a match that would
+ * overflow, leaving the last bytes unwritten; its JPEG codec decodes a
+ * JPEG smaller than the strip and leaves the rest. Those bytes were
+ * whatever the reader's buffer held, so a page decoded differently
+ * depending on what the reader had read before. Zeroed, they are the
+ * same every time. Uncompressed data is read exactly or not at all.
+ *
+ * A deflate strip too short to inflate to n bytes (deflate expands at
+ * most 1032-fold) cannot be whole: say so rather than zero (or decode)
+ * gigabytes for it.
+ */
+static int clear_for_codec(const tiffio_job *j, const char *what, uint32_t index, void *buf,
+                           size_t n)
+{
+    uint16_t c = j->p->compression;
+    if (c == COMPRESSION_NONE)
+        return LOCUS_OK;
+    if (c == COMPRESSION_ADOBE_DEFLATE || c == COMPRESSION_DEFLATE) {
+        int e = 0;
+        uint64_t bytes = TIFFGetStrileByteCountWithErr(j->h->tif, index, &e);
+        if (e || bytes < n / 1032)
+            return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                "corrupt TIFF (%s %u: %llu bytes cannot inflate to %zu)", what,
+                                index, (unsigned long long)bytes, n);
+    }
+    zero_bytes(buf, n);
+    return LOCUS_OK;
 }
 
 static int decode_failed(const tiffio_job *j, const char *what, uint32_t index)
@@ -536,7 +578,8 @@ static int read_strips(const tiffio_job *j)
             return st;
         j->h->m.msg[0] = '\0';
         tmsize_t want = (tmsize_t)(in_row * rows);
-        clear_for_codec(j, in, (size_t)want);
+        if ((st = clear_for_codec(j, "strip", strip, in, (size_t)want)))
+            return st;
         if (TIFFReadEncodedStrip(tif, strip, in, want) != want)
             return decode_failed(j, "strip", strip);
         if (n > 1)
@@ -577,7 +620,8 @@ static int read_tiles(const tiffio_job *j)
             if (st)
                 return st;
             j->h->m.msg[0] = '\0';
-            clear_for_codec(j, j->rd->scratch, bytes);
+            if ((st = clear_for_codec(j, "tile", tile, j->rd->scratch, bytes)))
+                return st;
             if (TIFFReadEncodedTile(tif, tile, j->rd->scratch, (tmsize_t)bytes) != (tmsize_t)bytes)
                 return decode_failed(j, "tile", tile);
             place_tile(j, j->rd->scratch, x, y, n, separate ? 0 : j->pick);
