@@ -149,8 +149,11 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
  * sums fit int32 (65535 * 4095 < 2^31) and are exact.
  */
 #define DEFINE_BOXCAR_INT(name, T)                                                                 \
-    /* along x: an edge-padded copy of the line, running sums, then the quotients */               \
-    static void name##_line(const T *src, T *dst, size_t n, int k, int32_t *ext, int32_t *sums)    \
+    /* along x: an edge-padded copy of the line, running sums, then the                            \
+     * quotients (restrict: the sums never alias the line, so the running                          \
+     * sum stays in registers) */                                                                  \
+    static void name##_line(const T *restrict src, T *restrict dst, size_t n, int k,               \
+                            int32_t *restrict ext, int32_t *restrict sums)                         \
     {                                                                                              \
         size_t s1 = (size_t)k / 2, s2 = (size_t)k - s1 - 1;                                        \
         double inv_k = 1.0 / k;                                                                    \
@@ -163,9 +166,11 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
         int32_t acc = 0;                                                                           \
         for (int j = 0; j < k; j++)                                                                \
             acc += ext[j];                                                                         \
-        for (size_t i = 0; i < n; i++) {                                                           \
+        sums[0] = acc;                                                                             \
+        const int32_t *enter = ext + k, *leave = ext;                                              \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            acc += enter[i - 1] - leave[i - 1];                                                    \
             sums[i] = acc;                                                                         \
-            acc += (i + 1 < n ? ext[i + (size_t)k] : 0) - ext[i];                                  \
         }                                                                                          \
         for (size_t i = 0; i < n; i++)                                                             \
             dst[i] = (T)divide_exact(sums[i], k, inv_k);                                           \
