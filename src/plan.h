@@ -145,6 +145,8 @@ int maxima_find(locus_workspace *ws, const void *I, int *blank);
 int maxima_box_max(locus_workspace *ws, const void *I, const void **D);
 /* The percentile of the non-zero values of I (numpy's linear method). */
 double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, size_t *nonzero);
+/* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
+double maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile, size_t *nonzero);
 
 /* §6: refine every candidate into ws->feat. Features whose mass will
  * fail minmass (mass / scale <= minmass) are not characterised. */

@@ -491,9 +491,56 @@ static void test_candidates_random(void)
     locus_workspace_free(ws);
 }
 
+/*
+ * maxima_percentile_u16 (two small histograms) against maxima_percentile
+ * on the full 65536-bin histogram of the same values: equal, bit for
+ * bit, for images with many zeros, values on both sides of high-byte bin
+ * boundaries, a single value, and percentiles 0, 100 and in between.
+ */
+static void test_percentile_u16(void)
+{
+    enum { NPIX = 5000 };
+    static uint16_t img[NPIX];
+    static uint32_t hist[65536];
+    static const double pcts[] = {0, 1, 33.3, 50, 64, 99.9, 100};
+    uint64_t seed = 12345;
+    int failures = 0, cases = 0;
+    for (int kind = 0; kind < 5; kind++)
+        for (size_t pi = 0; pi < sizeof pcts / sizeof *pcts; pi++) {
+            memset(hist, 0, sizeof hist);
+            for (size_t i = 0; i < NPIX; i++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint32_t r = (uint32_t)(seed >> 33);
+                uint16_t v = kind == 0   ? (uint16_t)r               /* anything */
+                             : kind == 1 ? (uint16_t)(r % 3 ? 0 : r) /* mostly zeros */
+                             : kind == 2 ? (uint16_t)(250 + r % 12)  /* across 255/256 */
+                             : kind == 3 ? (uint16_t)(r % 2 ? 511 : 512 + r % 3) /* two bins */
+                                         : (uint16_t)(i == 7 ? 40000 : 0);       /* one value */
+                img[i] = v;
+                hist[v]++;
+            }
+            size_t nz_full, nz_fast;
+            double full = maxima_percentile(hist, 65536, pcts[pi], &nz_full);
+            double fast = maxima_percentile_u16(img, NPIX, pcts[pi], &nz_fast);
+            cases++;
+            if (full != fast || nz_full != nz_fast) {
+                failures++;
+                printf("# kind %d, percentile %g: %.17g (%zu) vs %.17g (%zu)\n", kind, pcts[pi],
+                       full, nz_full, fast, nz_fast);
+            }
+        }
+    CHECK(failures == 0,
+          "uint16 percentile from two small histograms equals the full one (%d cases)", cases);
+    memset(img, 0, sizeof img);
+    size_t nz;
+    CHECK(maxima_percentile_u16(img, NPIX, 64, &nz) == 0 && nz == 0,
+          "uint16 percentile of an all-zero image: no non-zero values");
+}
+
 int main(void)
 {
     test_percentile();
+    test_percentile_u16();
     test_box_max();
     test_even_box_by_hand();
     test_candidates();
