@@ -22,6 +22,17 @@ BULK = os.path.join(SHARED, 'data', 'bulk_water')
 ARGS = ['-d', '13', '--invert', '--channel', '0']
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1',
            OMPI_MCA_rmaps_base_oversubscribe='1')
+if 'ASAN_OPTIONS' in ENV:
+    # Under `make test-sanitize`: Open MPI dlcloses its components at exit,
+    # so LeakSanitizer reports their allocations as "<unknown module>",
+    # which no suppression can name. Leak checking is off for the MPI
+    # processes only; ASan's memory-error checks and UBSan stay on, and the
+    # code they share with `locus locate` (chunks, output, checkpoints) is
+    # leak-checked by the other tests.
+    ENV['ASAN_OPTIONS'] = ENV['ASAN_OPTIONS'].replace('detect_leaks=1', 'detect_leaks=0')
+    if 'detect_leaks' not in ENV['ASAN_OPTIONS']:
+        ENV['ASAN_OPTIONS'] += ':detect_leaks=0'
+
 n = 0
 failed = 0
 
