@@ -299,25 +299,16 @@ static void diag_free(diag_data *d)
 /* Output                                                              */
 /* ------------------------------------------------------------------ */
 
-/* The fewest significant digits that read back as the same double, in
- * fixed notation unless the number is very large or small (as Python's
- * repr writes it). */
+/* A number as the CSV writer writes it (the fewest digits that read back
+ * as the same double), with NaN and infinities spelled out. */
 static void print_number(FILE *out, double v)
 {
-    char buf[48];
+    char buf[32];
     if (!isfinite(v)) {
         fputs(isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", out);
         return;
     }
-    int p = 1;
-    for (; p <= 17; p++) { /* 17 digits always read back */
-        snprintf(buf, sizeof buf, "%.*e", p - 1, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    int e = v == 0 ? 0 : atoi(strchr(buf, 'e') + 1);
-    if (e >= -5 && e < 16)
-        snprintf(buf, sizeof buf, "%.*f", p - 1 - e > 0 ? p - 1 - e : 0, v);
+    locus_format_double(buf, v);
     fputs(buf, out);
 }
 

@@ -14,31 +14,6 @@
 
 #define PROG "locus locate"
 
-/* The frames still to compute (a resumed run skips checkpointed chunks). */
-typedef struct {
-    locus_frames all;
-    size_t *map; /* todo index -> frame */
-} todo_frames;
-
-static int todo_get(void *user, size_t k, void **scratch, locus_image *img, locus_error *err)
-{
-    todo_frames *t = user;
-    return t->all.get(t->all.user, t->map[k], scratch, img, err);
-}
-
-static void todo_release(void *user, void *scratch)
-{
-    todo_frames *t = user;
-    if (t->all.release)
-        t->all.release(t->all.user, scratch);
-}
-
-static void todo_name(void *user, size_t k, char *buf, size_t n)
-{
-    todo_frames *t = user;
-    t->all.name(t->all.user, t->map[k], buf, n);
-}
-
 typedef struct {
     run_output out;
     const size_t *map;
@@ -86,8 +61,10 @@ static int compute(const locate_options *o, const locus_source *src, sink_state 
     for (size_t f = 0; f < n; f++)
         if (!s->out.ckpt || !checkpoint_has(s->out.ckpt, run_output_chunk_of(&s->out, f)))
             map[ntodo++] = f;
-    todo_frames todo = {locus_source_frames_of(src), map};
-    locus_frames frames = {ntodo, &todo, todo_get, todo_release, todo_name};
+    /* the frames still to compute: a resumed run skips checkpointed chunks */
+    locus_frames all = locus_source_frames_of(src), frames;
+    locus_frames_view todo;
+    frames = locus_frames_subset(&todo, &all, map, 0, ntodo);
     locus_batch_opts bo;
     locus_batch_opts_init(&bo);
     bo.threads = o->threads;

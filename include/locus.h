@@ -201,6 +201,10 @@ LOCUS_API void locus_buffer_free(locus_buffer *b);
 /* Append len bytes (the buffer stays NUL-terminated); 0 or LOCUS_E_NOMEM. */
 LOCUS_API int locus_buffer_append(locus_buffer *b, const char *data, size_t len);
 LOCUS_API int locus_csv_header(locus_buffer *b, const char *const *names, int ncols);
+/* One number as the CSV has it, into buf (at least 32 bytes): the fewest
+ * digits that read back as v, whole numbers without a decimal point, NaN
+ * as an empty string. Returns the length. */
+LOCUS_API int locus_format_double(char *buf, double v);
 LOCUS_API int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame);
 
 /* ------------------------------------------------------------------ */
@@ -286,6 +290,21 @@ typedef struct {
 
 /* Frames read from a locus_source (a ready-made locus_frames). */
 LOCUS_API locus_frames locus_source_frames_of(const locus_source *src);
+
+/*
+ * Some of the frames of another source: frame k is all's frame map[k],
+ * or first + k without a map (for running part of a movie: a resumed
+ * run, a chunk of an MPI job). `view` holds the mapping; it must outlive
+ * the returned locus_frames.
+ */
+typedef struct {
+    locus_frames all;
+    const size_t *map;
+    size_t first;
+} locus_frames_view;
+
+LOCUS_API locus_frames locus_frames_subset(locus_frames_view *view, const locus_frames *all,
+                                           const size_t *map, size_t first, size_t n);
 
 /*
  * Receives each frame's result in frame order, one call at a time.

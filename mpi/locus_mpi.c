@@ -42,30 +42,6 @@ enum { ASSIGN_STOP = -1 };
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    locus_frames all;
-    size_t first;
-} range_frames;
-
-static int range_get(void *user, size_t k, void **scratch, locus_image *img, locus_error *err)
-{
-    range_frames *r = user;
-    return r->all.get(r->all.user, r->first + k, scratch, img, err);
-}
-
-static void range_release(void *user, void *scratch)
-{
-    range_frames *r = user;
-    if (r->all.release)
-        r->all.release(r->all.user, scratch);
-}
-
-static void range_name(void *user, size_t k, char *buf, size_t n)
-{
-    range_frames *r = user;
-    r->all.name(r->all.user, r->first + k, buf, n);
-}
-
-typedef struct {
     chunk_result *result;
     size_t first;
 } chunk_sink;
@@ -104,8 +80,9 @@ static int compute_chunk(const locate_options *o, const locus_source *src, size_
 {
     size_t n = locus_source_frames(src), first = c * o->chunk;
     size_t count = first + o->chunk < n ? o->chunk : n - first;
-    range_frames range = {locus_source_frames_of(src), first};
-    locus_frames frames = {count, &range, range_get, range_release, range_name};
+    locus_frames all = locus_source_frames_of(src), frames;
+    locus_frames_view range;
+    frames = locus_frames_subset(&range, &all, NULL, first, count);
     chunk_sink sink = {r, first};
     locus_batch_opts bo;
     locus_batch_opts_init(&bo);

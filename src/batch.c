@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +49,46 @@ typedef struct {
     size_t window;
     int next_workspace; /* in opts->workspaces */
 } batch;
+
+/* ------------------------------------------------------------------ */
+/* A view of some frames of another source                             */
+/* ------------------------------------------------------------------ */
+
+static size_t view_frame(const locus_frames_view *v, size_t k)
+{
+    return v->map ? v->map[k] : v->first + k;
+}
+
+static int view_get(void *user, size_t k, void **scratch, locus_image *img, locus_error *err)
+{
+    locus_frames_view *v = user;
+    return v->all.get(v->all.user, view_frame(v, k), scratch, img, err);
+}
+
+static void view_release(void *user, void *scratch)
+{
+    locus_frames_view *v = user;
+    if (v->all.release)
+        v->all.release(v->all.user, scratch);
+}
+
+static void view_name(void *user, size_t k, char *buf, size_t n)
+{
+    locus_frames_view *v = user;
+    if (v->all.name)
+        v->all.name(v->all.user, view_frame(v, k), buf, n);
+    else
+        snprintf(buf, n, "frame %zu", view_frame(v, k));
+}
+
+locus_frames locus_frames_subset(locus_frames_view *view, const locus_frames *all,
+                                 const size_t *map, size_t first, size_t n)
+{
+    view->all = *all;
+    view->map = map;
+    view->first = first;
+    return (locus_frames){n, view, view_get, view_release, view_name};
+}
 
 void locus_batch_opts_init(locus_batch_opts *o)
 {

@@ -52,7 +52,7 @@ int shortest_decimal(double v, uint64_t *digits, int *exponent);
  * ".0" of whole numbers: fixed notation for decimal exponents -4 to 15,
  * else d.ddde±XX. Returns the length.
  */
-static int format_double(char *s, double v)
+int locus_format_double(char *s, double v)
 {
     if (isnan(v)) {
         s[0] = '\0';
@@ -122,7 +122,7 @@ int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame)
             return LOCUS_E_NOMEM;
         char *p = b->data + b->len;
         for (int c = 0; c < t->ncols; c++) {
-            p += format_double(p, t->col[c][r]);
+            p += locus_format_double(p, t->col[c][r]);
             *p++ = ',';
         }
         memcpy(p, frame_text, (size_t)frame_len);
