@@ -60,7 +60,7 @@ static void grid_plan(const plan *pl, size_t n, grid *g)
 {
     g->nd = pl->nd;
     g->first = 3 - pl->nd;
-    double extent[3], volume = 1;
+    double extent[3] = {0, 0, 0}, volume = 1;
     for (int a = g->first; a < 3; a++) {
         extent[a] = (double)pl->shape[a] / pl->separation[a] + 1;
         volume *= extent[a];
