@@ -14,16 +14,11 @@ import sys
 import tempfile
 from collections import defaultdict
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
+
 LOCUS = os.environ.get('LOCUS_BIN', 'build/locus')
-n = 0
-failed = 0
 
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
 
 
 def run(args):
@@ -89,7 +84,7 @@ def main():
             check(rms < max_rms, f'{name}: RMS position error {rms:.4f} px < {max_rms}')
             check(precision > min_precision,
                   f'{name}: precision {precision:.3f} > {min_precision}')
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':

@@ -18,23 +18,13 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
 from imagefiles import read_png, read_tiff  # noqa: E402
 
 LOCUS = os.environ.get('LOCUS_BIN', 'build/locus')
 SHARED = os.environ.get('LOCUS_SHARED', '../shared')
 BULK0 = os.path.join(SHARED, 'data', 'bulk_water', 'bulk_water_000.png')
-n = 0
-failed = 0
 
-
-def check(ok, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print('#   ' + line)
 
 
 def locus(*args):
@@ -345,7 +335,7 @@ def main():
         locate_hook(tmp, movie_dir, movie_csv)
         volume(tmp)
         bad_input(tmp, bw_csv)
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':

@@ -13,21 +13,13 @@ import sys
 import tempfile
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
+
 LOCUS = os.environ.get('LOCUS_BIN', 'build/locus')
 SHARED = os.environ.get('LOCUS_SHARED', '../shared')
 BULK = os.path.join(SHARED, 'data', 'bulk_water')
-n = 0
-failed = 0
 
-
-def check(ok, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
-    if not ok and detail:
-        for line in str(detail).splitlines():
-            print('#   ' + line)
 
 
 def locus(*args, stdin=None):
@@ -254,7 +246,7 @@ def main():
     texts = [v for a in rows for v in a[:-1] if v]
     check(all(repr(float(v)) == v or (float(v).is_integer() and v == str(int(float(v))))
               for v in texts), 'numbers are written in their shortest round-trip form')
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':

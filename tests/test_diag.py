@@ -21,24 +21,14 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
 from imagefiles import read_png  # noqa: E402
 
 LOCUS = os.environ.get('LOCUS_BIN', 'build/locus')
 SHARED = os.environ.get('LOCUS_SHARED', '../shared')
 BULK = os.path.join(SHARED, 'data', 'bulk_water')
 SVG = '{http://www.w3.org/2000/svg}'
-n = 0
-failed = 0
 
-
-def check(ok, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print('#   ' + line)
 
 
 def locus(*args):
@@ -272,7 +262,7 @@ def main():
         sheet(tmp, bw)
         other_tables(tmp)
         bad_tables(tmp)
-    return 1 if failed else 0
+    return status()
 
 
 if __name__ == '__main__':

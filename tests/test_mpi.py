@@ -14,6 +14,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
+
 BUILD = os.environ.get('BUILD', 'build')
 LOCUS = os.environ.get('LOCUS_BIN', os.path.join(BUILD, 'locus'))
 LOCUS_MPI = os.path.join(os.path.dirname(LOCUS), 'locus-mpi')
@@ -33,18 +36,7 @@ if 'ASAN_OPTIONS' in ENV:
     if 'detect_leaks' not in ENV['ASAN_OPTIONS']:
         ENV['ASAN_OPTIONS'] += ':detect_leaks=0'
 
-n = 0
-failed = 0
 
-
-def check(ok, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
-    if not ok and detail:
-        for line in str(detail).splitlines()[-15:]:
-            print('#   ' + line)
 
 
 def mpirun(ranks, *args, timeout=300):
@@ -62,7 +54,7 @@ def main():
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return status()
 
 
 def identical_for_any_ranks(tmp):
@@ -72,7 +64,7 @@ def identical_for_any_ranks(tmp):
         out = os.path.join(tmp, f'ranks{ranks}.csv')
         r = mpirun(ranks, '-j', '1', '--chunk', '7', *ARGS, BULK, '-o', out)
         same = r.returncode == 0 and open(out, 'rb').read() == ref.stdout
-        check(same, f'{ranks} rank(s): byte-identical to locus locate -j1', r.stderr.decode())
+        check(same, f'{ranks} rank(s): byte-identical to locus locate -j1', r.stderr.decode(), last=True)
     stack = os.path.join(SHARED, 'data', 'synthetic', 'spots16.tif')
     ref16 = subprocess.run([LOCUS, 'locate', '--quiet', '-j1', '-d', '9', stack],
                            capture_output=True).stdout

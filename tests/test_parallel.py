@@ -15,22 +15,14 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, status  # noqa: E402
+
 LOCUS = os.environ.get('LOCUS_BIN', 'build/locus')
 SHARED = os.environ.get('LOCUS_SHARED', '../shared')
 BULK = os.path.join(SHARED, 'data', 'bulk_water')
 ARGS = ['-d', '13', '--invert', '--channel', '0']
-n = 0
-failed = 0
 
-
-def check(ok, what, detail=''):
-    global n, failed
-    n += 1
-    failed += not ok
-    print(f'{"ok" if ok else "not ok"} {n} - {what}')
-    if not ok and detail:
-        for line in str(detail).splitlines()[:20]:
-            print('#   ' + line)
 
 
 def locate(*args):
@@ -57,7 +49,7 @@ def main():
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failed else 0
+    return status()
 
 
 def run(tmp):
