@@ -28,13 +28,16 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -ffp-contract=off -fno-mat
              $(SAN) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(SAN) $(LDFLAGS)
 
-LIB_SRC  = $(sort $(wildcard src/*.c))
-LIB_CXX  = $(sort $(wildcard src/*.cc))
+LIB_SRC  = $(sort $(wildcard src/*/*.c))
+LIB_CXX  = $(sort $(wildcard src/*/*.cc))
 CLI_SRC  = $(sort $(wildcard cli/*.c))
-TEST_SRC = $(sort $(wildcard tests/test_*.c))
+TEST_SRC = $(sort $(wildcard tests/*/test_*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(LIB_CXX:%.cc=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+# test programs find tests/check.h
+$(BUILD)/tests/%.o: CFLAGS_ALL += -Itests
 
 # keep object files of test programs (make would delete them as intermediates)
 .SECONDARY:
@@ -50,7 +53,7 @@ all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN) $(MPI_BIN)
 # `make V=1` shows the commands.
 Q = $(if $(V),,@)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h cli/*.h tests/*.h) Makefile
+$(BUILD)/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h tests/*.h tests/*/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC    $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
@@ -74,7 +77,7 @@ $(BUILD)/locus: $(CLI_OBJ) $(BUILD)/liblocus.a
 	@$(if $(V),,echo "  LD    $@")
 	$(Q)$(CC) -o $@ $(CLI_OBJ) $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
-$(BUILD)/mpi/%.o: mpi/%.c $(wildcard include/*.h src/*.h cli/*.h) Makefile
+$(BUILD)/mpi/%.o: mpi/%.c $(wildcard include/*.h src/*/*.h cli/*.h) Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  MPICC $<")
 	$(Q)$(MPICC) $(CFLAGS_ALL) -Icli -c $< -o $@
@@ -125,7 +128,7 @@ python:
 	  OPT="$(OPT)" ARCH="$(ARCH)" WARN="$(WARN)" SAN="$(SAN)" LIBS="$(PKG_LIBS) -lm"
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*.h $(wildcard cli/*.h tests/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h python/*.c)
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*/*.h $(wildcard cli/*.h tests/*.h tests/*/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h python/*.c)
 
 clean:
 	rm -rf build build-san

@@ -6,8 +6,8 @@
 #ifndef LOCUS_CLI_ANNOTATE_FRAME_H
 #define LOCUS_CLI_ANNOTATE_FRAME_H
 
-#include "annotate.h"
-#include "features_csv.h"
+#include "render/annotate.h"
+#include "io/csv_read.h"
 #include "options.h"
 
 /* How rings are sized and drawn. */

@@ -9,8 +9,8 @@
 #ifndef LOCUS_CLI_DIAG_H
 #define LOCUS_CLI_DIAG_H
 
-#include "features_csv.h"
-#include "plot.h"
+#include "io/csv_read.h"
+#include "render/plot.h"
 
 #include <stdio.h>
 

@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "diag.h"
 #include "options.h"
-#include "svg.h"
+#include "render/svg.h"
 
 #include <getopt.h>
 #include <math.h>

@@ -2,7 +2,7 @@
 #include "annotate_frame.h"
 #include "commands.h"
 #include "options.h"
-#include "output.h"
+#include "run/output.h"
 #include "progress.h"
 #include "run.h"
 

@@ -7,7 +7,7 @@
 #define LOCUS_CLI_RUN_H
 
 #include "options.h"
-#include "output.h"
+#include "run/output.h"
 
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 /* `locus synth`: write a synthetic movie and its ground truth. */
 #include "commands.h"
-#include "imageio.h"
+#include "io/imageio.h"
 #include "locus.h"
 
 #include <errno.h>

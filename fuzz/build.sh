@@ -10,7 +10,7 @@
 #                                       parallel; exit 1 if any crash, leak,
 #                                       timeout, OOM or sanitizer report
 #   bash fuzz/build.sh repro NAME FILE...   run a harness once on inputs
-#   bash fuzz/build.sh coverage         line coverage of src/ by the corpora
+#   bash fuzz/build.sh coverage         line coverage of src/io/ by the corpora
 #
 # The library's I/O sources are compiled here with clang and the fuzzer,
 # address and undefined-behaviour sanitizers (not the gcc-built
@@ -32,8 +32,8 @@ PKG_LIBS=$(pkg-config --libs libpng libtiff-4 libdeflate 2>/dev/null || echo -lp
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
-LIB_SRC="src/error.c src/buffer.c src/image.c src/png_read.c src/tiff_read.c src/source.c"
-WRITE_SRC="src/png_write.c src/tiff_write.c"
+LIB_SRC="src/common/error.c src/common/buffer.c src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c"
+WRITE_SRC="src/io/png_write.c src/io/tiff_write.c"
 
 build() {
     command -v "$CLANG" >/dev/null || { echo "fuzz: $CLANG not found" >&2; exit 2; }
@@ -158,7 +158,7 @@ coverage() {
     done
     llvm-profdata merge -sparse "$dir"/*.profraw -o "$dir/all.profdata"
     llvm-cov report -instr-profile="$dir/all.profdata" "${bins[@]:1}" \
-        src/png_read.c src/tiff_read.c src/source.c src/image.c | tee "$dir/report.txt"
+        src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/image.c | tee "$dir/report.txt"
 }
 
 case ${1:-build} in

@@ -12,7 +12,7 @@
 #ifndef LOCUS_FUZZ_COMMON_H
 #define LOCUS_FUZZ_COMMON_H
 
-#include "imageio.h"
+#include "io/imageio.h"
 
 #include <errno.h>
 #include <fcntl.h>

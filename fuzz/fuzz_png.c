@@ -1,6 +1,6 @@
 /*
- * libFuzzer harness for the PNG reader (src/png_read.c through
- * src/source.c).
+ * libFuzzer harness for the PNG reader (src/io/png_read.c through
+ * src/io/source.c).
  *
  * The input is written to a file under /dev/shm and opened as a source
  * with channels -1, 0, 1, 2 and 3, and in --volume mode with -1 and 0.
@@ -150,7 +150,7 @@ static void run_source(const char *path, const ihdr *h, int channel, int volume)
             fuzz_fail("png_no_fast reader used the fast path");
         snprintf(what, sizeof what, "channel %d frame %zu: %s", channel, f,
                  used_fast ? "fast path vs libpng" : "libpng, two readers");
-        /* the one allowed difference (src/png_read.c): libdeflate decodes
+        /* the one allowed difference (src/io/png_read.c): libdeflate decodes
          * checksummed deflate data that zlib's stricter rules refuse */
         if (!(used_fast && !a.status && zlib_refusal(&b)))
             fuzz_same(&a, &b, what);

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for sources of several files (src/source.c): frame
+ * libFuzzer harness for sources of several files (src/io/source.c): frame
  * numbering across files, directories and glob patterns, missing files,
  * and the frames_of interface locus_batch uses.
  *

@@ -1,6 +1,6 @@
 /*
- * libFuzzer harness for the TIFF reader (src/tiff_read.c through
- * src/source.c).
+ * libFuzzer harness for the TIFF reader (src/io/tiff_read.c through
+ * src/io/source.c).
  *
  * The input is written to a file under /dev/shm and opened as a source
  * with channels -1, 0, 1, 2 and 3 (one frame per page), and in --volume

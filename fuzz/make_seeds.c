@@ -15,7 +15,7 @@
  * crops of the shared data in DATA (../shared/data) and its small files
  * as they are. Every seed is at most 64 KiB.
  */
-#include "imageio.h"
+#include "io/imageio.h"
 
 #include <dirent.h>
 #include <png.h>

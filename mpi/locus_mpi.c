@@ -18,7 +18,7 @@
  */
 #include "commands.h"
 #include "options.h"
-#include "output.h"
+#include "run/output.h"
 #include "progress.h"
 #include "run.h"
 

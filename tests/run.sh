@@ -36,15 +36,15 @@ run_one() {
 if [ ! -d "$LOCUS_SHARED/reference" ]; then
     echo "tests/run.sh: $LOCUS_SHARED/reference not found (set LOCUS_SHARED)"; exit 2
 fi
-for t in "$BUILD"/tests/test_*; do
+for t in "$BUILD"/tests/*/test_*; do
     [ -x "$t" ] || continue
     run_one "$(basename "$t")" "$t"
 done
-for t in tests/test_*.sh; do
+for t in tests/*/test_*.sh; do
     [ -f "$t" ] || continue
     run_one "$(basename "$t")" bash "$t"
 done
-for t in tests/test_*.py tests/conformance.py; do
+for t in tests/*/test_*.py tests/cli/conformance.py; do
     [ -f "$t" ] || continue
     run_one "$(basename "$t")" python3 "$t"
 done

@@ -1,0 +1,215 @@
+/*
+ * The image file layer: PNG and TIFF decoding for locus_source, and the
+ * writers used by the synthetic-movie generator and by annotation.
+ * Internal; not part of the public API.
+ *
+ * Internal names use the prefixes pngio_, tiffio_ and source_ so that
+ * nothing collides with libpng's png_* or libtiff's TIFF* symbols.
+ */
+#ifndef LOCUS_IMAGEIO_H
+#define LOCUS_IMAGEIO_H
+
+#include "common/internal.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Refuse images larger than this many pixels (or voxels) ... */
+#define IMAGEIO_MAX_PIXELS ((uint64_t)1 << 31)
+/* ... or than this many bytes of decoded samples. */
+#define IMAGEIO_MAX_BYTES ((uint64_t)64 << 30)
+
+/* ------------------------------------------------------------------ */
+/* Shared by the decoders                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Format an error as "PATH: PREFIXREASON" (prefix may be "" or e.g.
+ * "page 3: "), forced onto one line with no trailing period.
+ */
+int imageio_fail(locus_error *err, int status, const char *path, const char *prefix,
+                 const char *fmt, ...) LOCUS_PRINTF(5, 6);
+
+/*
+ * Check a decoded image's size (pixels or voxels, and bytes of `size`-byte
+ * samples) against the limits above; 0, or LOCUS_E_SHAPE naming path.
+ */
+int imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
+                       locus_error *err);
+
+/* How the samples of a pixel are to be understood. */
+enum { IMAGEIO_GREY, IMAGEIO_GREY_ALPHA, IMAGEIO_RGB, IMAGEIO_RGBA, IMAGEIO_MULTI };
+
+/*
+ * The sample to extract for a requested channel (-1: none given) from
+ * pixels of `samples` samples laid out as `layout`: 0 with *pick set,
+ * or LOCUS_E_CHANNEL naming path.
+ */
+int imageio_pick_channel(int channel, int samples, int layout, const char *path, const char *prefix,
+                         int *pick, locus_error *err);
+
+/* Copy sample `c` of every `n`-sample pixel in src into dst (size bytes each). */
+void imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size);
+
+typedef struct tiffio_handle tiffio_handle;
+
+/*
+ * A reader's buffers. Every buffer only grows, so a warmed-up reader
+ * decodes frame after frame of one size without allocating (libpng and
+ * libtiff still set up their own small state for each file they open).
+ */
+struct locus_reader {
+    void *pixels; /* the decoded frame handed to the caller */
+    size_t pixels_cap;
+    void *scratch; /* rows / strips / tiles before channel extraction */
+    size_t scratch_cap;
+    void *rows; /* row pointers for interlaced PNG */
+    size_t rows_cap;
+    void *io; /* a PNG file's bytes */
+    size_t io_cap;
+    void *inflater;         /* libdeflate decompressor for PNG, or NULL */
+    unsigned long png_fast; /* PNGs decoded by the fast path (tests look) */
+    int png_no_fast;        /* tests: always decode PNG with libpng */
+    tiffio_handle *tiff;    /* the cached open TIFF, or NULL */
+};
+
+/* ------------------------------------------------------------------ */
+/* PNG                                                                 */
+/* ------------------------------------------------------------------ */
+
+/* What a PNG's IHDR says. */
+typedef struct {
+    uint32_t width, height;
+    int bit_depth, color_type, interlace;
+} pngio_header;
+
+/*
+ * Parse and check the IHDR from the first bytes of a file (n of them);
+ * 0, or LOCUS_E_FORMAT with the reason.
+ */
+int pngio_parse_header(const unsigned char *bytes, size_t n, pngio_header *h, const char *path,
+                       locus_error *err);
+
+/*
+ * Whether locus can decode this PNG with this channel: 0 with the sample
+ * to extract in *pick (may be NULL), or the error.
+ */
+int pngio_check(const pngio_header *h, int channel, const char *path, int *pick, locus_error *err);
+
+/* Whether a file of file_bytes bytes can hold the image; 0 or the error. */
+int pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
+                          locus_error *err);
+
+/* Decode a PNG file's chosen channel into rd->pixels and describe it in img. */
+int pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img, locus_error *err);
+
+/* Free what pngio_read keeps in a reader (rd itself stays). */
+void pngio_release(locus_reader *rd);
+
+/*
+ * Write a 2-D grey uint8 or uint16 image (any strides), favouring speed
+ * over size (zlib level 1). A file left incomplete by an error is removed.
+ */
+int pngio_write(const char *path, const locus_image *img, locus_error *err);
+
+/* Write interleaved 8-bit RGB, rows packed (3 * width bytes each). */
+int pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
+                     locus_error *err);
+
+/* ------------------------------------------------------------------ */
+/* TIFF                                                                */
+/* ------------------------------------------------------------------ */
+
+/* The pages of one TIFF file, found when a source is opened. */
+typedef struct {
+    size_t npages;
+    uint64_t *offsets; /* each page's directory offset (for TIFFSetSubDirectory) */
+    int multi;         /* the file has more than one directory: label pages in errors */
+    int first_status;  /* the first page-level problem, e.g. an unsupported */
+    char *first_error; /* sample format (its message, or NULL) */
+} tiffio_pages;
+
+/*
+ * Read every directory of the TIFF file open as fd: page offsets into
+ * pages, and a check of each page against channel (and, for a volume,
+ * that all pages agree). Returns 0 with pages filled; on a file-level
+ * failure returns its status with err set, and pages->npages holds the
+ * pages before the failure (for a volume, 0).
+ */
+int tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
+                locus_error *err);
+void tiffio_pages_free(tiffio_pages *pages);
+
+/*
+ * Decode page `page` (or, with volume, every page as z slices) of a TIFF
+ * file into rd->pixels, through the reader's cached open file.
+ */
+int tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume, int channel,
+                locus_reader *rd, locus_image *img, locus_error *err);
+
+/*
+ * libtiff on a file descriptor, with its error messages kept per handle:
+ * TIFFOpenOptionsSetErrorHandlerExtR (libtiff >= 4.5) routes them to the
+ * tiffio_io of the handle that raised them, so concurrent readers never
+ * see each other's messages and libtiff's global handlers stay untouched.
+ * The descriptor stays the caller's to close.
+ */
+typedef struct {
+    const char *path;
+    int fd;
+    int io_errno;  /* the last failed read(2) or write(2) */
+    char msg[256]; /* the first libtiff error since it was last cleared */
+} tiffio_io;
+
+struct tiff;
+/* Open a TIFF on fd with libtiff's mode string; io->path (set by the
+ * caller) names it, io->fd is set here. io must outlive the handle. */
+struct tiff *tiffio_client_open(int fd, const char *mode, tiffio_io *io);
+
+/*
+ * Decode every page of the (grey) TIFF open as fd, in order, handing each
+ * to fn. The writer uses it to rewrite a file as BigTIFF.
+ */
+int tiffio_each_page(int fd, const char *path,
+                     int (*fn)(void *user, const locus_image *page, locus_error *err), void *user,
+                     locus_error *err);
+
+/* Close a reader's cached TIFF (NULL is fine). */
+void tiffio_handle_free(tiffio_handle *h);
+
+/* Compression schemes for the TIFF writer. */
+enum { TIFFIO_NONE = 0, TIFFIO_LZW, TIFFIO_DEFLATE, TIFFIO_PACKBITS };
+
+typedef struct {
+    int compression;         /* TIFFIO_NONE (default), _LZW, _DEFLATE, _PACKBITS */
+    int predictor;           /* 0/1: none; 2: horizontal; 3: floating point (not with
+                                big_endian on a little-endian host: libtiff 4.5 bug) */
+    unsigned tile;           /* 0: strips; else square tiles of this edge (multiple of 16) */
+    unsigned rows_per_strip; /* 0: libtiff's default (strips of about 8 KiB) */
+    int big_endian;          /* write Motorola (MM) byte order */
+    int bigtiff;             /* 1: BigTIFF from the start (else only when needed) */
+    uint64_t classic_limit;  /* file size that forces BigTIFF; 0: just under 4 GiB */
+} tiffio_options;
+
+/* The defaults: uncompressed, striped, host byte order, classic TIFF. */
+void tiffio_options_init(tiffio_options *o);
+
+/*
+ * A multi-page TIFF writer. Each added 2-D image is one page, each 3-D
+ * image one page per z slice; grey uint8/uint16/float32/float64. The file
+ * is classic TIFF unless it would exceed 4 GiB, in which case it is
+ * rewritten as BigTIFF as soon as that is known. Writes go to the path
+ * directly; errors name it.
+ */
+typedef struct tiffio_writer tiffio_writer;
+
+int tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err);
+int tiffio_writer_open_opts(tiffio_writer **w, const char *path, const tiffio_options *o,
+                            locus_error *err);
+int tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err);
+/* Finish the file and free w (also after a failed add). */
+int tiffio_writer_close(tiffio_writer *w, locus_error *err);
+/* Whether the writer switched to (or started with) BigTIFF. */
+int tiffio_writer_is_bigtiff(const tiffio_writer *w);
+
+#endif

@@ -1,0 +1,606 @@
+/*
+ * PNG decoding: one channel of a grey, grey+alpha, RGB or RGBA image,
+ * 8 or 16 bits, interlaced or not, into the reader's buffer.
+ *
+ * Two paths give the same pixels. The fast one, for the common
+ * well-formed non-interlaced file, reads the whole file, inflates the
+ * image data in one call to libdeflate (several times faster than zlib)
+ * and undoes the row filters for the wanted channel's bytes only (the
+ * filters work bytewise, so channels are independent): a quarter of the
+ * work for RGBA. Anything unusual (interlacing, a bad CRC, truncation,
+ * extra or missing data, very large images) goes to libpng, which
+ * decides what the file means and words the errors.
+ *
+ * One known difference, kept on purpose: libdeflate decodes a few
+ * deflate constructs zlib refuses (symbols 286-287 and distances 30-31,
+ * 32 distance codes, a one-codeword code's unused codeword, distances
+ * beyond the window the zlib header declares — found by fuzz/fuzz_png.c).
+ * A file using them gets past the fast path only with every chunk CRC
+ * and the Adler-32 of the inflated data correct, so its pixels are the
+ * ones its writer meant; libpng alone would refuse it. Matching zlib
+ * exactly would mean an inflate of our own (measured: 24% more
+ * instructions per bulk_water frame) for files no encoder writes.
+ *
+ * libpng reports errors by longjmp; every decode has its own context
+ * (error message, input state) reached through libpng's error and I/O
+ * pointers, so concurrent decodes share nothing.
+ */
+#include "io/imageio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { PNGIO_IO_BUFFER = 1 << 16 };
+
+/* Files, and decoded images, larger than this are streamed by libpng. */
+#define PNGIO_FAST_MAX ((size_t)256 << 20)
+
+static const unsigned char png_signature_bytes[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The PNG (zlib) CRC-32, bitwise: only the 17 bytes of an IHDR use it. */
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xffffffffu;
+}
+
+static int depth_allowed(int color_type, int depth)
+{
+    switch (color_type) {
+    case 0:
+        return depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+    case 3:
+        return depth == 1 || depth == 2 || depth == 4 || depth == 8;
+    case 2:
+    case 4:
+    case 6:
+        return depth == 8 || depth == 16;
+    }
+    return 0;
+}
+
+/* Parsing IHDR ourselves lets a source open thousands of files cheaply. */
+int pngio_parse_header(const unsigned char *b, size_t n, pngio_header *h, const char *path,
+                       locus_error *err)
+{
+    if (n < 33)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "truncated PNG (header ends early)");
+    if (memcmp(b, png_signature_bytes, 8) != 0)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "not a PNG image");
+    if (be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (no IHDR chunk first)");
+    if (crc32_of(b + 12, 17) != be32(b + 29))
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in IHDR)");
+    h->width = be32(b + 16);
+    h->height = be32(b + 20);
+    h->bit_depth = b[24];
+    h->color_type = b[25];
+    h->interlace = b[28];
+    if (h->width == 0 || h->height == 0)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (image is %lu x %lu)",
+                            (unsigned long)h->width, (unsigned long)h->height);
+    if (h->width > 0x7fffffffu || h->height > 0x7fffffffu ||
+        !depth_allowed(h->color_type, h->bit_depth) || b[26] != 0 || b[27] != 0 || h->interlace > 1)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (invalid IHDR)");
+    return LOCUS_OK;
+}
+
+static int samples_of(int color_type)
+{
+    switch (color_type) {
+    case 4:
+        return 2;
+    case 2:
+        return 3;
+    case 6:
+        return 4;
+    }
+    return 1;
+}
+
+int pngio_check(const pngio_header *h, int channel, const char *path, int *pick, locus_error *err)
+{
+    if (h->color_type == 3)
+        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
+                            "palette (indexed-colour) PNG images are not supported (greyscale, "
+                            "grey+alpha, RGB and RGBA are)");
+    if (h->bit_depth < 8)
+        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
+                            "%d-bit greyscale samples are not supported (8- and 16-bit are)",
+                            h->bit_depth);
+    int samples = samples_of(h->color_type);
+    int st = imageio_check_size(path, "", (uint64_t)h->width * h->height,
+                                (size_t)samples * (size_t)(h->bit_depth / 8), err);
+    if (st)
+        return st;
+    static const int layouts[7] = {IMAGEIO_GREY,       0, IMAGEIO_RGB, 0,
+                                   IMAGEIO_GREY_ALPHA, 0, IMAGEIO_RGBA};
+    int chosen = 0;
+    st = imageio_pick_channel(channel, samples, layouts[h->color_type], path, "", &chosen, err);
+    if (pick)
+        *pick = chosen;
+    return st;
+}
+
+static void pngio_describe(locus_image *img, const pngio_header *h, void *pixels)
+{
+    img->data = pixels;
+    img->dtype = h->bit_depth == 8 ? LOCUS_U8 : LOCUS_U16;
+    img->ndim = 2;
+    img->shape[0] = h->height;
+    img->shape[1] = h->width;
+    locus_image_set_contiguous(img);
+}
+
+/*
+ * Deflate expands at most 1032-fold, so a file too small to hold the
+ * image's compressed rows is cut short: say so before allocating for it.
+ */
+int pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
+                          locus_error *err)
+{
+    if ((uint64_t)h->width * h->height > IMAGEIO_MAX_PIXELS)
+        return LOCUS_OK; /* too large anyway: pngio_check says so */
+    uint64_t row = (uint64_t)h->width * (uint64_t)samples_of(h->color_type) * h->bit_depth / 8;
+    uint64_t raw = (row + 1) * h->height;
+    if (file_bytes < raw / 1032)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                            "truncated PNG (%llu bytes cannot hold a %lu x %lu image)",
+                            (unsigned long long)file_bytes, (unsigned long)h->width,
+                            (unsigned long)h->height);
+    return LOCUS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Input and errors                                                    */
+/* ------------------------------------------------------------------ */
+
+/* One decode's state, reached from libpng's callbacks. */
+typedef struct {
+    int fd;
+    unsigned char *buf;
+    size_t cap, pos, len;
+    int eof;        /* the file ended before libpng was done with it */
+    int read_errno; /* read(2) failed */
+    int in_rows;    /* past the header, decoding image data */
+    int whole;      /* buf holds the whole file */
+    char msg[256];  /* libpng's error message */
+} pngio_input;
+
+static int pngio_fill(pngio_input *in)
+{
+    for (;;) {
+        ssize_t r = read(in->fd, in->buf, in->cap);
+        if (r > 0) {
+            in->pos = 0;
+            in->len = (size_t)r;
+            return 1;
+        }
+        if (r == 0) {
+            in->eof = 1;
+            return 0;
+        }
+        if (errno != EINTR) {
+            in->read_errno = errno;
+            return 0;
+        }
+    }
+}
+
+static void pngio_read_fn(png_structp png, png_bytep out, size_t n)
+{
+    pngio_input *in = png_get_io_ptr(png);
+    while (n > 0) {
+        if (in->pos == in->len && !pngio_fill(in))
+            png_error(png, "file ends early");
+        size_t k = in->len - in->pos < n ? in->len - in->pos : n;
+        memcpy(out, in->buf + in->pos, k);
+        in->pos += k;
+        out += k;
+        n -= k;
+    }
+}
+
+static void pngio_on_error(png_structp png, png_const_charp msg)
+{
+    pngio_input *in = png_get_error_ptr(png);
+    snprintf(in->msg, sizeof in->msg, "%s", msg);
+    png_longjmp(png, 1);
+}
+
+/* Warnings (e.g. a known-incorrect sRGB profile) do not affect pixels. */
+static void pngio_on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+/* Turn what stopped libpng into a locus error. */
+static int pngio_failure(const pngio_input *in, const char *path, locus_error *err)
+{
+    if (in->read_errno)
+        return imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(in->read_errno));
+    if (in->eof)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "truncated PNG (%s ends early)",
+                            in->in_rows ? "image data" : "header");
+    /* libpng says "IDAT: CRC error"; name the chunk the other way round. */
+    const char *crc = strstr(in->msg, ": CRC error");
+    if (crc && crc - in->msg == 4)
+        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in %.4s)",
+                            in->msg);
+    if (!strcmp(in->msg, "Insufficient memory"))
+        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (%s)", in->msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    png_structp png;
+    png_infop info;
+    pngio_input *in;
+    const char *path;
+    int channel;
+    locus_reader *rd;
+    locus_image *img;
+    locus_error *err;
+} pngio_job;
+
+/* Ancillary chunks that cannot change the samples: skip, do not parse. */
+static const png_byte ignored_chunks[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0"
+                                         "pCAL\0pHYs\0sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0"
+                                         "tRNS\0zTXt";
+
+static int host_is_little_endian(void)
+{
+    return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+}
+
+/* Non-interlaced: one row at a time, straight into place when grey. */
+static void pngio_rows(pngio_job *j, int samples, int pick, size_t size)
+{
+    uint32_t w = png_get_image_width(j->png, j->info), h = png_get_image_height(j->png, j->info);
+    unsigned char *out = j->rd->pixels;
+    size_t outrow = (size_t)w * size;
+    for (uint32_t y = 0; y < h; y++) {
+        if (samples == 1) {
+            png_read_row(j->png, out + y * outrow, NULL);
+        } else {
+            png_read_row(j->png, j->rd->scratch, NULL);
+            imageio_extract(out + y * outrow, j->rd->scratch, w, samples, pick, size);
+        }
+    }
+}
+
+/* Interlaced: libpng needs the whole image to combine the passes. */
+static void pngio_image(pngio_job *j, int samples, int pick, size_t size, size_t rowbytes)
+{
+    uint32_t w = png_get_image_width(j->png, j->info), h = png_get_image_height(j->png, j->info);
+    unsigned char *base = samples == 1 ? j->rd->pixels : j->rd->scratch;
+    png_bytep *rows = j->rd->rows;
+    for (uint32_t y = 0; y < h; y++)
+        rows[y] = base + y * rowbytes;
+    png_read_image(j->png, rows);
+    if (samples > 1)
+        imageio_extract(j->rd->pixels, base, (size_t)w * h, samples, pick, size);
+}
+
+static int pngio_reserve(pngio_job *j, const pngio_header *h, int samples, size_t size,
+                         size_t rowbytes)
+{
+    locus_reader *rd = j->rd;
+    size_t npx = size_mul(h->width, h->height);
+    int st = buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul(npx, size));
+    if (!st && samples > 1)
+        st = buffer_reserve(&rd->scratch, &rd->scratch_cap,
+                            h->interlace ? size_mul(rowbytes, h->height) : rowbytes);
+    if (!st && h->interlace)
+        st = buffer_reserve(&rd->rows, &rd->rows_cap, size_mul(h->height, sizeof(png_bytep)));
+    if (st)
+        return imageio_fail(j->err, st, j->path, "", "out of memory");
+    return LOCUS_OK;
+}
+
+/* Everything that may longjmp; returns a status for locus's own checks. */
+static int pngio_decode(pngio_job *j)
+{
+    png_structp png = j->png;
+    png_set_read_fn(png, j->in, pngio_read_fn);
+    /* locus applies its own size limit (imageio_check_size). */
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored_chunks,
+                                (int)(sizeof ignored_chunks / 5));
+    png_read_info(png, j->info);
+    pngio_header h;
+    png_uint_32 w, ht;
+    png_get_IHDR(png, j->info, &w, &ht, &h.bit_depth, &h.color_type, &h.interlace, NULL, NULL);
+    h.width = w;
+    h.height = ht;
+    int pick = 0;
+    int st = pngio_check(&h, j->channel, j->path, &pick, j->err);
+    if (st)
+        return st;
+    if (h.bit_depth == 16 && host_is_little_endian())
+        png_set_swap(png); /* PNG is big-endian; deliver host order */
+    if (h.interlace)
+        png_set_interlace_handling(png);
+    png_read_update_info(png, j->info);
+    int samples = samples_of(h.color_type);
+    size_t size = (size_t)h.bit_depth / 8;
+    size_t rowbytes = png_get_rowbytes(png, j->info);
+    if (rowbytes != (size_t)w * (size_t)samples * size)
+        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, "", "corrupt PNG (row size)");
+    st = pngio_reserve(j, &h, samples, size, rowbytes);
+    if (st)
+        return st;
+    j->in->in_rows = 1;
+    if (h.interlace)
+        pngio_image(j, samples, pick, size, rowbytes);
+    else
+        pngio_rows(j, samples, pick, size);
+    pngio_describe(j->img, &h, j->rd->pixels);
+    return LOCUS_OK;
+}
+
+static int pngio_run(pngio_job *j)
+{
+    if (setjmp(png_jmpbuf(j->png)))
+        return pngio_failure(j->in, j->path, j->err);
+    return pngio_decode(j);
+}
+
+static int pngio_decode_fd(pngio_input *in, const char *path, int channel, locus_reader *rd,
+                           locus_image *img, locus_error *err)
+{
+    png_structp png =
+        png_create_read_struct(PNG_LIBPNG_VER_STRING, in, pngio_on_error, pngio_on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    }
+    pngio_job job = {png, info, in, path, channel, rd, img, err};
+    int st = pngio_run(&job);
+    png_destroy_read_struct(&png, &info, NULL);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fast path                                                       */
+/* ------------------------------------------------------------------ */
+
+static int chunk_name_ok(const unsigned char *t)
+{
+    for (int i = 0; i < 4; i++)
+        if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' && t[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
+/*
+ * Move the IDAT payloads of a whole PNG in memory to its start, checking
+ * their CRCs: 0 and their total length, or -1 for anything libpng
+ * should judge (any critical chunk but the first IHDR and the IDATs, an
+ * odd chunk name, a bad CRC, a chunk cut short). The header is
+ * overwritten.
+ */
+static int gather_idat(unsigned char *file, size_t n, size_t *total)
+{
+    size_t pos = 8 + 25, out = 0; /* IHDR, already checked */
+    int in_idat = 0;
+    while (pos <= n && n - pos >= 12) {
+        uint32_t len = be32(file + pos);
+        const unsigned char *type = file + pos + 4;
+        if (len > 0x7fffffffu || len > n - pos - 12 || !chunk_name_ok(type))
+            return -1;
+        int idat = memcmp(type, "IDAT", 4) == 0;
+        if (!idat && in_idat)
+            break; /* the image data is complete */
+        if (!idat && !(type[0] & 0x20))
+            return -1; /* PLTE, IEND before IDAT, an unknown critical chunk */
+        if (idat) {
+            if (libdeflate_crc32(0, type, 4 + (size_t)len) != be32(file + pos + 8 + len))
+                return -1;
+            memmove(file + out, file + pos + 8, len);
+            out += len;
+            in_idat = 1;
+        }
+        pos += 12 + (size_t)len;
+    }
+    *total = out;
+    return in_idat ? 0 : -1;
+}
+
+/*
+ * The Paeth predictor, arranged for its serial chain: each byte's
+ * prediction needs the byte before it, so the parts that do not (the
+ * byte above and above-left) are computed off the chain.
+ */
+static unsigned paeth(int a, int b, int c)
+{
+    int db = b - c, da = a - c;
+    int pa = abs(db), pb = abs(da), pc = abs(da + db);
+    int r = pb <= pc ? b : c;
+    return (unsigned)(pa <= pb && pa <= pc ? a : r);
+}
+
+/*
+ * Undo filter f for one byte lane: d[x * bpp] for every pixel x of a row
+ * (above: the same lane of the previous row, already undone; NULL for
+ * the first row, whose "above" is all zeros).
+ */
+static void unfilter_lane(unsigned char *d, const unsigned char *above, size_t w, size_t bpp, int f)
+{
+    if (f == 1 || (f == 4 && !above)) { /* Sub; Paeth with nothing above is Sub */
+        for (size_t x = 1; x < w; x++)
+            d[x * bpp] = (unsigned char)(d[x * bpp] + d[(x - 1) * bpp]);
+    } else if (f == 2 && above) { /* Up */
+        for (size_t x = 0; x < w; x++)
+            d[x * bpp] = (unsigned char)(d[x * bpp] + above[x * bpp]);
+    } else if (f == 3) { /* Average */
+        d[0] = (unsigned char)(d[0] + (above ? above[0] : 0) / 2);
+        for (size_t x = 1; x < w; x++)
+            d[x * bpp] =
+                (unsigned char)(d[x * bpp] + (d[(x - 1) * bpp] + (above ? above[x * bpp] : 0)) / 2);
+    } else if (f == 4) { /* Paeth */
+        d[0] = (unsigned char)(d[0] + above[0]);
+        for (size_t x = 1; x < w; x++)
+            d[x * bpp] = (unsigned char)(d[x * bpp] + paeth(d[(x - 1) * bpp], above[x * bpp],
+                                                            above[(x - 1) * bpp]));
+    }
+}
+
+/* One channel of one unfiltered row into out, 16-bit samples to host order. */
+static void take_channel(void *out, const unsigned char *d, size_t w, size_t bpp, size_t size)
+{
+    if (size == 1) {
+        uint8_t *o = out;
+        for (size_t x = 0; x < w; x++)
+            o[x] = d[x * bpp];
+        return;
+    }
+    uint16_t *o = out;
+    for (size_t x = 0; x < w; x++)
+        o[x] = (uint16_t)(d[x * bpp] << 8 | d[x * bpp + 1]);
+}
+
+/* Unfilter the bytes of sample `pick` of every row and extract them. */
+static int unfilter_image(unsigned char *raw, const pngio_header *h, int samples, int pick,
+                          void *pixels)
+{
+    size_t size = (size_t)h->bit_depth / 8, bpp = (size_t)samples * size;
+    size_t w = h->width, stride = w * bpp + 1, lane = (size_t)pick * size;
+    for (size_t y = 0; y < h->height; y++) {
+        unsigned char *row = raw + y * stride;
+        if (row[0] > 4)
+            return -1;
+        const unsigned char *above = y ? row - stride + 1 + lane : NULL;
+        for (size_t k = 0; k < size; k++)
+            unfilter_lane(row + 1 + lane + k, above ? above + k : NULL, w, bpp, row[0]);
+        take_channel((unsigned char *)pixels + y * w * size, row + 1 + lane, w, bpp, size);
+    }
+    return 0;
+}
+
+/* Decode a well-formed non-interlaced PNG held whole in buf: 0, or -1. */
+static int pngio_fast(unsigned char *buf, size_t n, const pngio_header *h, int pick,
+                      locus_reader *rd)
+{
+    int samples = samples_of(h->color_type);
+    size_t size = (size_t)h->bit_depth / 8;
+    size_t raw = size_mul(size_mul(h->width, (size_t)samples * size) + 1, h->height), idat;
+    if (raw > PNGIO_FAST_MAX || gather_idat(buf, n, &idat))
+        return -1;
+    if (!rd->inflater && !(rd->inflater = libdeflate_alloc_decompressor()))
+        return -1;
+    if (buffer_reserve(&rd->scratch, &rd->scratch_cap, raw) ||
+        buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)h->width * h->height, size)))
+        return -1;
+    size_t used;
+    if (libdeflate_zlib_decompress_ex(rd->inflater, buf, idat, rd->scratch, raw, &used, NULL) !=
+        LIBDEFLATE_SUCCESS)
+        return -1;
+    return unfilter_image(rd->scratch, h, samples, pick, rd->pixels);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a file                                                      */
+/* ------------------------------------------------------------------ */
+
+/* The whole file when it is not huge (for the fast path), else a start. */
+static int pngio_load(pngio_input *in, locus_reader *rd, off_t bytes, const char *path,
+                      locus_error *err)
+{
+    size_t want = bytes > 0 && (uint64_t)bytes <= PNGIO_FAST_MAX ? (size_t)bytes : 0;
+    if (buffer_reserve(&rd->io, &rd->io_cap, want > PNGIO_IO_BUFFER ? want : PNGIO_IO_BUFFER))
+        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    in->buf = rd->io;
+    in->cap = rd->io_cap;
+    in->pos = in->len = 0;
+    while (in->len < in->cap) {
+        ssize_t r = read(in->fd, in->buf + in->len, in->cap - in->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(errno));
+        if (r == 0)
+            break;
+        in->len += (size_t)r;
+    }
+    if (in->len == 0)
+        return imageio_fail(err, LOCUS_E_IO, path, "", "file is empty");
+    in->whole = in->len < in->cap || (want && in->len == want);
+    return LOCUS_OK;
+}
+
+/*
+ * The header is checked before either decoder runs, so that reading a
+ * frame reports what opening the source found (e.g. an image too large
+ * to decode) rather than whatever a decoder trips over next.
+ */
+static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_reader *rd,
+                         locus_image *img, locus_error *err)
+{
+    struct stat sb;
+    if (fstat(in->fd, &sb) != 0)
+        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    int st = pngio_load(in, rd, sb.st_size, path, err);
+    pngio_header h;
+    int pick = 0;
+    if (!st)
+        st = pngio_parse_header(in->buf, in->len, &h, path, err);
+    if (!st)
+        st = pngio_check(&h, channel, path, &pick, err);
+    if (!st)
+        st = pngio_check_file_size(&h, (uint64_t)sb.st_size, path, err);
+    if (st)
+        return st;
+    if (in->whole && !h.interlace && !rd->png_no_fast &&
+        pngio_fast(in->buf, in->len, &h, pick, rd) == 0) {
+        pngio_describe(img, &h, rd->pixels);
+        rd->png_fast++;
+        return LOCUS_OK;
+    }
+    /* libpng, from the start (the fast path may have moved bytes) */
+    if (lseek(in->fd, 0, SEEK_SET) != 0)
+        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    in->pos = in->len = 0;
+    return pngio_decode_fd(in, path, channel, rd, img, err);
+}
+
+int pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img, locus_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    pngio_input in = {.fd = fd};
+    int st = pngio_read_fd(&in, path, channel, rd, img, err);
+    close(fd);
+    return st;
+}
+
+void pngio_release(locus_reader *rd)
+{
+    if (rd->inflater)
+        libdeflate_free_decompressor(rd->inflater);
+    rd->inflater = NULL;
+}

@@ -1,0 +1,164 @@
+/*
+ * A locus_source as bytes and back: the frame list one process made,
+ * for others (the ranks of an MPI job) to read the same frames without
+ * listing directories or opening files again. Integers are written
+ * little-endian, 8 bytes each; strings as length then bytes. Every read
+ * is bounds-checked: a damaged message fails cleanly.
+ */
+#include "io/source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PACK_MAGIC "locus-source-1"
+
+static int put_u64(locus_buffer *b, uint64_t v)
+{
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    return locus_buffer_append(b, (const char *)le, 8);
+}
+
+static int put_str(locus_buffer *b, const char *s)
+{
+    uint64_t n = s ? strlen(s) + 1 : 0; /* 0: NULL */
+    return put_u64(b, n) || (n && locus_buffer_append(b, s, (size_t)n - 1));
+}
+
+static int pack_file(locus_buffer *b, const source_file *f)
+{
+    if (put_str(b, f->path) || put_u64(b, (uint64_t)f->kind) || put_u64(b, f->first) ||
+        put_u64(b, f->nframes) || put_u64(b, (uint64_t)f->status) || put_str(b, f->message) ||
+        put_u64(b, (uint64_t)f->problem) || put_str(b, f->problem_message) ||
+        put_u64(b, f->pages.npages) || put_u64(b, (uint64_t)f->pages.multi) ||
+        put_u64(b, (uint64_t)f->pages.first_status) || put_str(b, f->pages.first_error))
+        return -1;
+    for (size_t p = 0; p < f->pages.npages; p++)
+        if (put_u64(b, f->pages.offsets[p]))
+            return -1;
+    return 0;
+}
+
+int locus_source_pack(const locus_source *src, locus_buffer *out)
+{
+    out->len = 0;
+    if (locus_buffer_append(out, PACK_MAGIC, sizeof PACK_MAGIC) || put_u64(out, src->nfiles) ||
+        put_u64(out, src->nframes) || put_u64(out, (uint64_t)(int64_t)src->opts.channel) ||
+        put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->first.status) ||
+        put_str(out, src->first.message))
+        return LOCUS_E_NOMEM;
+    for (size_t i = 0; i < src->nfiles; i++)
+        if (pack_file(out, &src->files[i]))
+            return LOCUS_E_NOMEM;
+    return LOCUS_OK;
+}
+
+typedef struct {
+    const unsigned char *p, *end;
+    int bad;
+} reader;
+
+static uint64_t get_u64(reader *r)
+{
+    if (r->bad || r->end - r->p < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    return v;
+}
+
+/* A string (NULL when packed as such); sets r->bad on damage or no memory. */
+static char *get_str(reader *r)
+{
+    uint64_t n = get_u64(r);
+    if (r->bad || n == 0)
+        return NULL;
+    if ((uint64_t)(r->end - r->p) < n - 1) {
+        r->bad = 1;
+        return NULL;
+    }
+    char *s = malloc((size_t)n);
+    if (!s) {
+        r->bad = 1;
+        return NULL;
+    }
+    memcpy(s, r->p, (size_t)n - 1);
+    s[n - 1] = '\0';
+    r->p += n - 1;
+    return s;
+}
+
+static void unpack_file(reader *r, source_file *f)
+{
+    f->path = get_str(r);
+    f->kind = (int)get_u64(r);
+    f->first = (size_t)get_u64(r);
+    f->nframes = (size_t)get_u64(r);
+    f->status = (int)get_u64(r);
+    f->message = get_str(r);
+    f->problem = (int)get_u64(r);
+    f->problem_message = get_str(r);
+    f->pages.npages = (size_t)get_u64(r);
+    f->pages.multi = (int)get_u64(r);
+    f->pages.first_status = (int)get_u64(r);
+    f->pages.first_error = get_str(r);
+    if (r->bad || !f->path || f->pages.npages > (size_t)(r->end - r->p) / 8) {
+        r->bad = 1;
+        f->pages.npages = 0;
+        return;
+    }
+    if (f->pages.npages && !(f->pages.offsets = malloc(f->pages.npages * sizeof(uint64_t)))) {
+        r->bad = 1;
+        f->pages.npages = 0;
+        return;
+    }
+    for (size_t p = 0; p < f->pages.npages; p++)
+        f->pages.offsets[p] = get_u64(r);
+}
+
+int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_error *err)
+{
+    reader r = {data, (const unsigned char *)data + len, 0};
+    *out = NULL;
+    if (len < sizeof PACK_MAGIC || memcmp(data, PACK_MAGIC, sizeof PACK_MAGIC))
+        return error_set(err, LOCUS_E_FORMAT, "not a packed locus source");
+    r.p += sizeof PACK_MAGIC;
+    locus_source *src = calloc(1, sizeof *src);
+    if (!src)
+        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+    uint64_t nfiles = get_u64(&r);
+    src->nframes = (size_t)get_u64(&r);
+    src->opts.channel = (int)(int64_t)get_u64(&r);
+    src->opts.volume = (int)get_u64(&r);
+    src->first.status = (int)get_u64(&r);
+    char *first = get_str(&r);
+    if (first)
+        snprintf(src->first.message, sizeof src->first.message, "%s", first);
+    free(first);
+    if (!r.bad && nfiles <= (uint64_t)(r.end - r.p) / 8 &&
+        (src->files = calloc(nfiles ? (size_t)nfiles : 1, sizeof *src->files)))
+        for (; src->nfiles < nfiles && !r.bad; src->nfiles++)
+            unpack_file(&r, &src->files[src->nfiles]);
+    else
+        r.bad = 1;
+    /* the frames must add up, or reads would run off the file table */
+    size_t frames = 0;
+    for (size_t i = 0; i < src->nfiles && !r.bad; i++) {
+        const source_file *f = &src->files[i];
+        if (f->first != frames)
+            r.bad = 1;
+        frames += f->nframes + (f->status != LOCUS_OK);
+    }
+    if (r.bad || r.p != r.end || frames != src->nframes) {
+        locus_source_free(src);
+        return error_set(err, LOCUS_E_FORMAT, "damaged packed locus source");
+    }
+    src->cap = src->nfiles;
+    *out = src;
+    return LOCUS_OK;
+}

@@ -1,0 +1,230 @@
+/*
+ * locus_locate: the pipeline of LOCATE.md, one stage per source file,
+ * plus §8 (scale back, filter, top-n) and the output table.
+ */
+#include "common/numeric.h"
+#include "locate/plan.h"
+#include "common/table.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+locus_workspace *locus_workspace_create(void)
+{
+    return calloc(1, sizeof(locus_workspace));
+}
+
+void locus_workspace_free(locus_workspace *ws)
+{
+    if (!ws)
+        return;
+    plan_clear(&ws->pl);
+    buffer_release(&ws->raw, &ws->raw_cap);
+    for (int i = 0; i < 2; i++)
+        buffer_release(&ws->bg[i], &ws->bg_cap[i]);
+    buffer_release((void **)&ws->lp, &ws->lp_cap);
+    buffer_release(&ws->line, &ws->line_cap);
+    buffer_release(&ws->work, &ws->work_cap);
+    buffer_release(&ws->dmax, &ws->dmax_cap);
+    buffer_release(&ws->dmax2, &ws->dmax2_cap);
+    buffer_release((void **)&ws->hist, &ws->hist_cap);
+    buffer_release((void **)&ws->cand, &ws->cand_cap);
+    buffer_release((void **)&ws->feat, &ws->feat_cap);
+    buffer_release((void **)&ws->drop, &ws->drop_cap);
+    buffer_release((void **)&ws->top, &ws->top_cap);
+    buffer_release((void **)&ws->order, &ws->order_cap);
+    buffer_release((void **)&ws->scratch, &ws->scratch_cap);
+    free(ws);
+}
+
+static int check_image(const locus_image *img, locus_error *err)
+{
+    if (!img || !img->data)
+        return error_set(err, LOCUS_E_PARAM, "no image data");
+    if (img->ndim != 2 && img->ndim != 3)
+        return error_set(err, LOCUS_E_SHAPE, "images must have 2 or 3 axes, not %d", img->ndim);
+    if (!locus_dtype_size(img->dtype))
+        return error_set(err, LOCUS_E_UNSUPPORTED,
+                         "unsupported pixel type (uint8, uint16, float32, float64 are)");
+    size_t n = 1;
+    for (int a = 0; a < img->ndim; a++) {
+        n = size_mul(n, img->shape[a]);
+        if (img->shape[a] == 0)
+            return error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
+    }
+    if (n > ((size_t)1 << 34))
+        return error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels)", n);
+    return LOCUS_OK;
+}
+
+/* Every axis must hold at least one diameter: smaller images cannot
+ * contain a feature, and are almost always a mistake (wrong file,
+ * wrong axis order). */
+static int check_size(const plan *pl, const locus_image *img, locus_error *err)
+{
+    for (int a = 0; a < img->ndim; a++)
+        if (img->shape[a] < (size_t)pl->rp.diameter[a]) {
+            if (img->ndim == 2)
+                return error_set(err, LOCUS_E_SHAPE,
+                                 "image (%zux%zu pixels) is smaller than the diameter (%d)",
+                                 img->shape[1], img->shape[0], pl->rp.diameter[a]);
+            return error_set(err, LOCUS_E_SHAPE,
+                             "volume (%zux%zux%zu pixels) is smaller than the diameter (%d) on "
+                             "axis %c",
+                             img->shape[2], img->shape[1], img->shape[0], pl->rp.diameter[a],
+                             "zyx"[a]);
+        }
+    return LOCUS_OK;
+}
+
+/* §8: scale mass and signal back, keep mass > minmass and size < maxsize. */
+static void filter_features(locus_workspace *ws, double scale)
+{
+    const plan *pl = &ws->pl;
+    size_t kept = 0;
+    for (size_t i = 0; i < ws->nfeat; i++) {
+        feature f = ws->feat[i];
+        f.mass /= scale;
+        f.signal /= scale;
+        if (!(f.mass > pl->params.minmass))
+            continue;
+        if (pl->rp.has_maxsize && !(f.size[0] < pl->params.maxsize))
+            continue;
+        ws->feat[kept++] = f;
+    }
+    ws->nfeat = kept;
+}
+
+/* §8 top-n: the topn largest masses, in ascending order of mass. Ties
+ * fall as NumPy's argsort leaves them, which is what trackpy keeps. */
+static int keep_top(locus_workspace *ws)
+{
+    long topn = ws->pl.params.topn;
+    size_t n = ws->nfeat;
+    if (topn < 0 || n <= (size_t)topn)
+        return LOCUS_OK;
+    size_t *order, keep = (size_t)topn;
+    double *mass;
+    if (buffer_reserve((void **)&ws->order, &ws->order_cap, size_mul(n, sizeof *order)) ||
+        buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof *mass)) ||
+        buffer_reserve((void **)&ws->top, &ws->top_cap, size_mul(keep, sizeof(feature))))
+        return LOCUS_E_NOMEM;
+    order = ws->order;
+    mass = ws->scratch;
+    for (size_t i = 0; i < n; i++)
+        mass[i] = ws->feat[i].mass;
+    numpy_argsort(mass, order, n);
+    for (size_t i = 0; i < keep; i++)
+        ws->top[i] = ws->feat[order[n - keep + i]];
+    memcpy(ws->feat, ws->top, keep * sizeof(feature));
+    ws->nfeat = keep;
+    return LOCUS_OK;
+}
+
+static int fill_table(const plan *pl, const locus_workspace *ws, locus_table *out)
+{
+    const char *names[LOCUS_MAX_COLUMNS];
+    int characterize = pl->params.characterize, nd = pl->nd, off = 3 - nd;
+    int ncols = params_columns(&pl->rp, characterize, names);
+    if (table_reset(out, names, ncols, ws->nfeat))
+        return LOCUS_E_NOMEM;
+    for (size_t i = 0; i < ws->nfeat; i++) {
+        const feature *f = &ws->feat[i];
+        int c = 0;
+        for (int a = 0; a < nd; a++)
+            out->col[c++][i] = f->pos[off + a];
+        out->col[c++][i] = f->mass;
+        if (!characterize)
+            continue;
+        for (int a = 0; a < (pl->rp.aniso_size ? nd : 1); a++)
+            out->col[c++][i] = f->size[a];
+        out->col[c++][i] = f->ecc;
+        out->col[c++][i] = f->signal;
+        out->col[c++][i] = f->raw_mass;
+        for (int a = 0; a < (pl->rp.aniso_ep ? nd : 1); a++)
+            out->col[c++][i] = f->ep[a];
+    }
+    return LOCUS_OK;
+}
+
+/* §3-4: the integer working image I and its scale. */
+static int working_image(locus_workspace *ws, const void *raw, const void **I, double *scale)
+{
+    const plan *pl = &ws->pl;
+    int rc;
+    double bp_max;
+    if (!pl->params.preprocess && pl->itype == pl->dtype) {
+        *I = raw;
+        *scale = 1;
+        return LOCUS_OK;
+    }
+    if (pl->params.preprocess) {
+        const void *bg;
+        if ((rc = preprocess_boxcar(ws, raw, &bg)) ||
+            (rc = preprocess_bandpass(ws, raw, bg, &bp_max)))
+            return rc;
+    } else {
+        /* a float image without preprocessing: bp is the image itself */
+        if (buffer_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))))
+            return LOCUS_E_NOMEM;
+        bp_max = -INFINITY;
+        for (size_t i = 0; i < pl->npix; i++) {
+            ws->lp[i] = pixel_get(raw, pl->dtype, i);
+            bp_max = ws->lp[i] > bp_max ? ws->lp[i] : bp_max;
+        }
+    }
+    if ((rc = scale_to_integer(ws, bp_max, scale)))
+        return rc;
+    *I = ws->work;
+    return LOCUS_OK;
+}
+
+static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table *out,
+                        locus_error *err)
+{
+    const plan *pl = &ws->pl;
+    const void *raw, *I;
+    double scale;
+    int rc, blank;
+    if ((rc = preprocess_raw(ws, img, &raw, err)))
+        return rc;
+    if ((rc = working_image(ws, raw, &I, &scale)) || (rc = maxima_find(ws, I, &blank)))
+        return rc;
+    if ((rc = refine_all(ws, I, raw, scale)))
+        return rc;
+    if (pl->rp.dedupe && (rc = duplicates_remove(ws)))
+        return rc;
+    filter_features(ws, scale);
+    if ((rc = keep_top(ws)))
+        return rc;
+    if (pl->params.characterize && ws->nfeat && (rc = noise_static_error(ws, I, raw)))
+        return rc;
+    if ((rc = fill_table(pl, ws, out)))
+        return rc;
+    out->blank = blank;
+    return LOCUS_OK;
+}
+
+int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *img,
+                 locus_table *out, locus_error *err)
+{
+    int rc;
+    error_clear(err);
+    if (!ws || !p || !out)
+        return error_set(err, LOCUS_E_PARAM, "locus_locate: NULL argument");
+    if ((rc = check_image(img, err)))
+        return rc;
+    if (!ws->planned || !plan_matches(&ws->pl, p, img)) {
+        ws->planned = 0;
+        if ((rc = plan_build(&ws->pl, p, img, err)))
+            return rc;
+        ws->planned = 1;
+    }
+    if ((rc = check_size(&ws->pl, img, err)))
+        return rc;
+    rc = run_pipeline(ws, img, out, err);
+    if (rc == LOCUS_E_NOMEM && err && !err->message[0])
+        error_set(err, rc, "out of memory");
+    return rc;
+}

@@ -1,0 +1,213 @@
+/*
+ * LOCATE.md §9: the static error ep. The background is every pixel not
+ * within the mask M of a non-zero pixel of I (a binary dilation); its
+ * mean is the black level and its population standard deviation the
+ * noise.
+ *
+ * The dilation is cheap because M is a stack of centred runs: a pixel is
+ * within M of a non-zero pixel exactly when, for some mask row (dz, dy)
+ * of half-width h, the nearest non-zero pixel in image row (z+dz, y+dy)
+ * is at most h columns away. So: one pass for each row's distance to its
+ * nearest non-zero pixel, then, per pixel, one comparison per mask row,
+ * vectorised along x.
+ */
+#include "common/numeric.h"
+#include "locate/plan.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef uint16_t dist_t;
+
+/*
+ * dist[x] = min(|x - x'|, cap) over x' with I[x'] != 0, cap = the widest
+ * mask row's half-width + 1: nothing farther matters. Computed by
+ * doubling, vectorised along the row: after the step for s, every pixel
+ * within 2s - 1 of a non-zero pixel holds its exact distance (a distance
+ * t < 2s is s plus one below s, known after the previous steps).
+ */
+#define DEFINE_ROW_DISTANCE(name, T)                                                               \
+    static void name(const T *row, dist_t *dist, dist_t *tmp, size_t nx, dist_t cap)               \
+    {                                                                                              \
+        for (size_t x = 0; x < nx; x++)                                                            \
+            dist[x] = row[x] ? 0 : cap;                                                            \
+        for (size_t s = 1; s < cap; s *= 2) {                                                      \
+            dist_t step = (dist_t)s;                                                               \
+            memcpy(tmp, dist, nx * sizeof *tmp);                                                   \
+            for (size_t x = s; x < nx; x++) {                                                      \
+                dist_t v = (dist_t)(tmp[x - s] + step);                                            \
+                dist[x] = v < dist[x] ? v : dist[x];                                               \
+            }                                                                                      \
+            for (size_t x = 0; x + s < nx; x++) {                                                  \
+                dist_t v = (dist_t)(tmp[x + s] + step);                                            \
+                dist[x] = v < dist[x] ? v : dist[x];                                               \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+DEFINE_ROW_DISTANCE(row_distance_u8, uint8_t)
+DEFINE_ROW_DISTANCE(row_distance_u16, uint16_t)
+
+/* near[x] = 1 where pixel (z, y, x) is within M of a non-zero pixel. */
+static void near_row(const plan *pl, const dist_t *dist, size_t z, size_t y, unsigned char *near)
+{
+    size_t nx = pl->shape[2];
+    memset(near, 0, nx);
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const mask_row *mr = &pl->rows[r];
+        ptrdiff_t zz = (ptrdiff_t)z + mr->dz, yy = (ptrdiff_t)y + mr->dy;
+        if (zz < 0 || yy < 0 || (size_t)zz >= pl->shape[0] || (size_t)yy >= pl->shape[1])
+            continue;
+        const dist_t *d = dist + ((size_t)zz * pl->shape[1] + (size_t)yy) * nx;
+        dist_t h = (dist_t)mr->half;
+        for (size_t x = 0; x < nx; x++)
+            near[x] |= d[x] <= h;
+    }
+}
+
+typedef struct {
+    double black, noise;
+} background;
+
+/*
+ * Integer and float64 raw images: NumPy's mean and std (ddof 0) of the
+ * background values in raster order, as float64 — the same buffered
+ * pairwise sums, so the noise is bit-identical to trackpy's (a histogram
+ * would be faster but rounds differently in the last bit). v is
+ * overwritten.
+ */
+static background stats_f64(double *v, size_t n)
+{
+    background b = {NAN, NAN};
+    if (n == 0)
+        return b;
+    b.black = numpy_sum(v, n) / (double)n;
+    if (n == 1)
+        return b;
+    for (size_t i = 0; i < n; i++) {
+        double d = v[i] - b.black;
+        v[i] = d * d;
+    }
+    b.noise = sqrt(numpy_sum(v, n) / (double)n);
+    return b;
+}
+
+/*
+ * float32 raw images: trackpy takes NumPy's mean and std of a float32
+ * array, which NumPy computes in float32 — sums in float32, the mean
+ * inside std divided in float32, the final divisions in double and
+ * rounded back. Reproduced step by step (LOCATE.md §9 notes the effect:
+ * about 1e-7 relative against a float64 computation).
+ */
+static background stats_f32(float *v, size_t n)
+{
+    background b = {NAN, NAN};
+    if (n == 0)
+        return b;
+    float sum = numpy_sum_f32(v, n);
+    b.black = (float)((double)sum / (double)n);
+    if (n == 1)
+        return b;
+    float mean = sum / (float)n;
+    for (size_t i = 0; i < n; i++) {
+        float d = v[i] - mean;
+        v[i] = d * d;
+    }
+    float var = (float)((double)numpy_sum_f32(v, n) / (double)n);
+    b.noise = sqrtf(var);
+    return b;
+}
+
+/*
+ * Append the background pixels of one row (near[x] == 0) to out at
+ * `count`, as double (as float for float32 images); returns how many.
+ * Branch-free: every pixel is stored, only background ones advance.
+ */
+#define DEFINE_COLLECT(name, T, OUT)                                                               \
+    static size_t name(const T *raw, const unsigned char *near, size_t nx, OUT *out)               \
+    {                                                                                              \
+        size_t k = 0;                                                                              \
+        for (size_t x = 0; x < nx; x++) {                                                          \
+            out[k] = (OUT)raw[x];                                                                  \
+            k += !near[x];                                                                         \
+        }                                                                                          \
+        return k;                                                                                  \
+    }
+
+DEFINE_COLLECT(collect_u8, uint8_t, double)
+DEFINE_COLLECT(collect_u16, uint16_t, double)
+DEFINE_COLLECT(collect_f32, float, float)
+DEFINE_COLLECT(collect_f64, double, double)
+
+static size_t collect_background(const void *raw, locus_dtype t, size_t base,
+                                 const unsigned char *near, size_t nx, double *scratch,
+                                 size_t count)
+{
+    switch (t) {
+    case LOCUS_U8:
+        return collect_u8((const uint8_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_U16:
+        return collect_u16((const uint16_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_F32:
+        return collect_f32((const float *)raw + base, near, nx, (float *)scratch + count);
+    default:
+        return collect_f64((const double *)raw + base, near, nx, scratch + count);
+    }
+}
+
+static int measure_background(locus_workspace *ws, const void *I, const void *raw, background *out)
+{
+    const plan *pl = &ws->pl;
+    size_t nx = pl->shape[2], nrows = pl->shape[0] * pl->shape[1];
+    size_t near_bytes = (nx + 63) / 64 * 64; /* the near[] row, then the aligned tmp row */
+    if (buffer_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, sizeof(dist_t))) ||
+        buffer_reserve(&ws->line, &ws->line_cap, near_bytes + nx * sizeof(dist_t)) ||
+        buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(pl->npix, sizeof(double))))
+        return LOCUS_E_NOMEM;
+    dist_t *dist = ws->dmax, *tmp = (dist_t *)((char *)ws->line + near_bytes), cap = 0;
+    for (size_t r = 0; r < pl->nrows; r++)
+        cap = pl->rows[r].half + 1 > cap ? (dist_t)(pl->rows[r].half + 1) : cap;
+    for (size_t r = 0; r < nrows; r++) {
+        if (pl->itype == LOCUS_U8)
+            row_distance_u8((const uint8_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
+        else
+            row_distance_u16((const uint16_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
+    }
+    unsigned char *near = ws->line;
+    size_t count = 0;
+    for (size_t z = 0; z < pl->shape[0]; z++)
+        for (size_t y = 0; y < pl->shape[1]; y++) {
+            near_row(pl, dist, z, y, near);
+            count += collect_background(raw, pl->dtype, (z * pl->shape[1] + y) * nx, near, nx,
+                                        ws->scratch, count);
+        }
+    if (pl->dtype == LOCUS_F32)
+        *out = stats_f32((float *)ws->scratch, count);
+    else
+        *out = stats_f64(ws->scratch, count);
+    return LOCUS_OK;
+}
+
+int noise_static_error(locus_workspace *ws, const void *I, const void *raw)
+{
+    const plan *pl = &ws->pl;
+    const resolved_params *rp = &pl->rp;
+    background b;
+    int rc = measure_background(ws, I, raw, &b);
+    if (rc)
+        return rc;
+    double N = (double)pl->nmask;
+    int off = 3 - rp->nd;
+    for (size_t i = 0; i < ws->nfeat; i++) {
+        feature *f = &ws->feat[i];
+        double mass_bg = f->raw_mass - N * b.black;
+        /* trackpy multiplies noise_size by the moment first when the
+         * columns are per axis: the grouping shows in the last bit. */
+        if (rp->aniso_ep)
+            for (int a = 0; a < rp->nd; a++)
+                f->ep[a] = b.noise / mass_bg * (pl->noise_size[off + a] * pl->moment[off + a]);
+        else
+            f->ep[0] = b.noise / mass_bg * pl->noise_size[off] * pl->moment[off];
+    }
+    return LOCUS_OK;
+}

@@ -1,0 +1,176 @@
+/*
+ * The plan: everything locate derives from (parameters, image shape,
+ * pixel type) before looking at pixels — Gaussian taps, the circular
+ * mask, margins, box sizes — computed once and reused for every frame
+ * with the same key. Also the workspace and the stage functions, one
+ * source file per stage:
+ *
+ *   preprocess.c  §2-3  invert, boxcar background, Gaussian low pass, bp
+ *   scale.c       §4    the integer working image I
+ *   maxima.c      §5    percentile threshold, box maximum, candidates
+ *   refine.c      §6    centre of mass and characterisation
+ *   duplicates.c  §7    separation-based duplicate removal
+ *   noise.c       §9    background dilation, black level, noise, ep
+ *   locate.c            the pipeline, filters and top-n (§8)
+ *
+ * Internally every image is 3-D: a 2-D image has a leading axis of
+ * length 1 whose parameters are neutral (radius 0, width 1, sigma 0),
+ * so one code path serves both. "Axis" below means such a padded axis
+ * (0 = z, 1 = y, 2 = x) unless it says otherwise.
+ */
+#ifndef LOCUS_PLAN_H
+#define LOCUS_PLAN_H
+
+#include "common/internal.h"
+
+/* Parameters checked and expanded to one value per image axis (in the
+ * image's own axes, 0..nd-1). */
+typedef struct {
+    int nd;
+    int diameter[3], radius[3], smoothing[3], margin[3], box[3];
+    double separation[3], noise_size[3];
+    int isotropic, isotropic_noise, aniso_size, aniso_ep;
+    int has_maxsize, dedupe, max_iterations;
+} resolved_params;
+
+int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err);
+int params_columns(const resolved_params *rp, int characterize, const char **names);
+
+/* One offset of the circular (elliptical) mask M, LOCATE.md §6. */
+typedef struct {
+    int o[3];          /* offset per padded axis */
+    ptrdiff_t delta;   /* linear offset in pixels */
+    int64_t r2;        /* |o|^2 */
+    double cos2, sin2; /* cos 2θ, sin 2θ with θ = atan2(o_y, o_x) */
+} mask_point;
+
+/* One row of the mask: pixels (dz, dy, -half..half). */
+typedef struct {
+    ptrdiff_t row_delta; /* linear offset of (dz, dy, 0) */
+    int dz, dy, half;
+} mask_row;
+
+typedef struct {
+    /* key */
+    locus_params params;
+    int nd;
+    size_t shape[3]; /* padded */
+    locus_dtype dtype;
+
+    resolved_params rp;
+    size_t npix;
+    locus_dtype itype; /* type of I: the raw integer type, or uint8 */
+    double threshold;
+    int radius[3], smoothing[3], margin[3], box[3];
+    double separation[3], noise_size[3];
+
+    double *gauss[3]; /* taps g[0..w] (g[j] = g[-j]) per axis, or NULL */
+    int gauss_w[3];
+
+    mask_point *mask;
+    size_t nmask;
+    mask_row *rows;
+    size_t nrows;
+    double moment[3]; /* sqrt(Σ o_a²) over M */
+} plan;
+
+void plan_clear(plan *pl);
+/* Build pl for these parameters and an image of this shape and type. */
+int plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err);
+/* Whether pl was built for exactly this key. */
+int plan_matches(const plan *pl, const locus_params *p, const locus_image *img);
+
+/* A refined feature (positions per padded axis). */
+typedef struct {
+    double pos[3];
+    double mass;
+    double size[3];
+    double ecc, signal, raw_mass;
+    double ep[3];
+    size_t centre; /* linear index of the neighbourhood's centre */
+} feature;
+
+struct locus_workspace {
+    plan pl;
+    int planned;
+
+    void *raw; /* contiguous (and inverted) copy of the input, if needed */
+    size_t raw_cap;
+    void *bg[2]; /* boxcar background, ping-pong */
+    size_t bg_cap[2];
+    double *lp; /* low pass, then bp */
+    size_t lp_cap;
+    void *line; /* per-line scratch (padded lines, rings of rows) */
+    size_t line_cap;
+    void *work; /* I */
+    size_t work_cap;
+    void *dmax; /* box maximum of I; reused as the dilation map */
+    size_t dmax_cap;
+    void *dmax2; /* second buffer for 3-D box maxima */
+    size_t dmax2_cap;
+    uint32_t *hist; /* value histogram (percentile, background) */
+    size_t hist_cap;
+
+    size_t *cand; /* candidate linear indices */
+    size_t cand_cap, ncand;
+    feature *feat;
+    size_t feat_cap, nfeat;
+    unsigned char *drop; /* duplicate flags */
+    size_t drop_cap;
+    feature *top; /* the features top-n keeps */
+    size_t top_cap;
+    size_t *order; /* scratch index arrays */
+    size_t order_cap;
+    double *scratch; /* background values for float images */
+    size_t scratch_cap;
+};
+
+/* §2-3: returns the image the later stages treat as raw (pointer to
+ * ws->raw or the caller's data), of type pl->dtype, contiguous. */
+int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw, locus_error *err);
+/* §3a: boxcar background of raw into a buffer of raw's type; returns it. */
+int preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background);
+/* §3b-c: bp = lowpass(raw) - background, thresholded, into ws->lp; *bp_max = max(bp). */
+int preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
+                        double *bp_max);
+
+/* §4: I = trunc(scale * max(bp, 0)) into ws->work; returns scale. */
+int scale_to_integer(locus_workspace *ws, double bp_max, double *scale);
+
+/* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
+ * non-zero pixel. */
+int maxima_find(locus_workspace *ws, const void *I, int *blank);
+/* D = the box maximum of I (LOCATE.md §5) in ws->dmax; D may be I itself
+ * when every box is 1 pixel. */
+int maxima_box_max(locus_workspace *ws, const void *I, const void **D);
+/* The percentile of the non-zero values of I (numpy's linear method). */
+double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, size_t *nonzero);
+/* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
+double maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile, size_t *nonzero);
+
+/* §6: refine every candidate into ws->feat. Features whose mass will
+ * fail minmass (mass / scale <= minmass) are not characterised. */
+int refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
+
+/* §7: drop duplicates from ws->feat (keeps order). */
+int duplicates_remove(locus_workspace *ws);
+
+/* §9: ep of every feature in ws->feat. */
+int noise_static_error(locus_workspace *ws, const void *I, const void *raw);
+
+/* Pixel value as double. */
+static inline double pixel_get(const void *base, locus_dtype t, size_t i)
+{
+    switch (t) {
+    case LOCUS_U8:
+        return ((const uint8_t *)base)[i];
+    case LOCUS_U16:
+        return ((const uint16_t *)base)[i];
+    case LOCUS_F32:
+        return ((const float *)base)[i];
+    default:
+        return ((const double *)base)[i];
+    }
+}
+
+#endif

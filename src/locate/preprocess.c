@@ -1,0 +1,559 @@
+/*
+ * LOCATE.md §2-3: invert, boxcar background, Gaussian low pass, band pass.
+ *
+ * Every separable pass walks one axis of an image viewed as
+ * (outer, n, inner) with `inner` contiguous. Along x (inner == 1) a pass
+ * works line by line through a padded copy of the line; along y and z it
+ * works on whole rows (or planes) at a time, so the inner loops run over
+ * contiguous memory and the compiler vectorises them. Both forms do the
+ * same arithmetic per pixel in the same order, so results are identical
+ * to the letter of the spec whichever form runs.
+ */
+#include "locate/plan.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The (outer, n, inner) view of padded axis a. */
+typedef struct {
+    size_t outer, n, inner;
+} axis_view;
+
+static axis_view view_of(const plan *pl, int a)
+{
+    axis_view v = {1, pl->shape[a], 1};
+    for (int b = 0; b < a; b++)
+        v.outer *= pl->shape[b];
+    for (int b = a + 1; b < 3; b++)
+        v.inner *= pl->shape[b];
+    return v;
+}
+
+static size_t clamp_index(ptrdiff_t i, size_t n)
+{
+    if (i < 0)
+        return 0;
+    if ((size_t)i >= n)
+        return n - 1;
+    return (size_t)i;
+}
+
+/* ------------------------------------------------------------------ */
+/* §2 invert, and a contiguous copy of the input when it is strided.   */
+/* ------------------------------------------------------------------ */
+
+static int is_contiguous(const locus_image *img)
+{
+    ptrdiff_t want = (ptrdiff_t)locus_dtype_size(img->dtype);
+    for (int a = img->ndim - 1; a >= 0; a--) {
+        if (img->shape[a] > 1 && img->strides[a] != want)
+            return 0;
+        want *= (ptrdiff_t)img->shape[a];
+    }
+    return 1;
+}
+
+/* Copy a strided image into dst, inverting if asked. */
+#define DEFINE_COPY(name, T, INVERT)                                                               \
+    static void name(const locus_image *img, T *dst, int invert)                                   \
+    {                                                                                              \
+        size_t n0 = img->ndim == 3 ? img->shape[0] : 1;                                            \
+        size_t ny = img->shape[img->ndim - 2], nx = img->shape[img->ndim - 1];                     \
+        ptrdiff_t s0 = img->ndim == 3 ? img->strides[0] : 0;                                       \
+        ptrdiff_t sy = img->strides[img->ndim - 2], sx = img->strides[img->ndim - 1];              \
+        for (size_t z = 0; z < n0; z++)                                                            \
+            for (size_t y = 0; y < ny; y++) {                                                      \
+                const char *row = (const char *)img->data + (ptrdiff_t)z * s0 + (ptrdiff_t)y * sy; \
+                for (size_t x = 0; x < nx; x++) {                                                  \
+                    T v;                                                                           \
+                    memcpy(&v, row + (ptrdiff_t)x * sx, sizeof v);                                 \
+                    *dst++ = invert ? (T)(INVERT) : v;                                             \
+                }                                                                                  \
+            }                                                                                      \
+    }
+
+/* Integer images: v XOR maxval; float images: 1 - v in their own type. */
+DEFINE_COPY(copy_u8, uint8_t, v ^ 0xFFu)
+DEFINE_COPY(copy_u16, uint16_t, v ^ 0xFFFFu)
+DEFINE_COPY(copy_f32, float, 1.0f - v)
+DEFINE_COPY(copy_f64, double, 1.0 - v)
+
+static int all_finite(const void *data, locus_dtype t, size_t n)
+{
+    int ok = 1;
+    if (t == LOCUS_F32) {
+        const float *p = data;
+        for (size_t i = 0; i < n; i++)
+            ok &= isfinite(p[i]) != 0;
+    } else if (t == LOCUS_F64) {
+        const double *p = data;
+        for (size_t i = 0; i < n; i++)
+            ok &= isfinite(p[i]) != 0;
+    }
+    return ok;
+}
+
+int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw, locus_error *err)
+{
+    const plan *pl = &ws->pl;
+    int invert = pl->params.invert;
+    if (!invert && is_contiguous(img)) {
+        *raw = img->data;
+    } else {
+        size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
+        if (buffer_reserve(&ws->raw, &ws->raw_cap, bytes))
+            return error_set(err, LOCUS_E_NOMEM, "out of memory (image copy of %zu bytes)", bytes);
+        switch (pl->dtype) {
+        case LOCUS_U8:
+            copy_u8(img, ws->raw, invert);
+            break;
+        case LOCUS_U16:
+            copy_u16(img, ws->raw, invert);
+            break;
+        case LOCUS_F32:
+            copy_f32(img, ws->raw, invert);
+            break;
+        default:
+            copy_f64(img, ws->raw, invert);
+            break;
+        }
+        *raw = ws->raw;
+    }
+    /* A NaN would make the scale in §4 NaN and every later step
+     * meaningless; refuse it rather than return a silently wrong table. */
+    if (!all_finite(*raw, pl->dtype, pl->npix))
+        return error_set(err, LOCUS_E_FORMAT, "image has NaN or infinite pixel values");
+    return LOCUS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* §3a boxcar background                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * trunc(s / k) for 0 <= s < 2^31, exactly, without a division: the
+ * product with 1/k is within one of the quotient, and the remainder
+ * tells which way to correct. Vectorises where a division would not pay.
+ */
+static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
+{
+    int32_t q = (int32_t)((double)s * inv_k);
+    int32_t r = s - q * k;
+    q += (r >= k) - (r < 0);
+    return q;
+}
+
+/*
+ * Integer images: the exact window sum (edge pixels repeated) divided by
+ * the width, truncated into the image's type after each pass. Window
+ * sums fit int32 (65535 * 4095 < 2^31) and are exact.
+ */
+#define DEFINE_BOXCAR_INT(name, T)                                                                 \
+    /* along x: an edge-padded copy of the line, running sums, then the                            \
+     * quotients (restrict: the sums never alias the line, so the running                          \
+     * sum stays in registers) */                                                                  \
+    static void name##_line(const T *restrict src, T *restrict dst, size_t n, int k,               \
+                            int32_t *restrict ext, int32_t *restrict sums)                         \
+    {                                                                                              \
+        size_t s1 = (size_t)k / 2, s2 = (size_t)k - s1 - 1;                                        \
+        double inv_k = 1.0 / k;                                                                    \
+        for (size_t j = 0; j < s1; j++)                                                            \
+            ext[j] = src[0];                                                                       \
+        for (size_t j = 0; j < n; j++)                                                             \
+            ext[s1 + j] = src[j];                                                                  \
+        for (size_t j = 0; j < s2; j++)                                                            \
+            ext[s1 + n + j] = src[n - 1];                                                          \
+        int32_t acc = 0;                                                                           \
+        for (int j = 0; j < k; j++)                                                                \
+            acc += ext[j];                                                                         \
+        sums[0] = acc;                                                                             \
+        const int32_t *enter = ext + k, *leave = ext;                                              \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            acc += enter[i - 1] - leave[i - 1];                                                    \
+            sums[i] = acc;                                                                         \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++)                                                             \
+            dst[i] = (T)divide_exact(sums[i], k, inv_k);                                           \
+    }                                                                                              \
+    /* along y or z: one running sum per column, whole rows at a time */                           \
+    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, int32_t *acc)     \
+    {                                                                                              \
+        ptrdiff_t s1 = k / 2;                                                                      \
+        double inv_k = 1.0 / k;                                                                    \
+        memset(acc, 0, inner * sizeof *acc);                                                       \
+        for (ptrdiff_t j = 0; j < k; j++) {                                                        \
+            const T *r = src + clamp_index(j - s1, n) * inner;                                     \
+            for (size_t x = 0; x < inner; x++)                                                     \
+                acc[x] += r[x];                                                                    \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T *out = dst + i * inner;                                                              \
+            const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
+            const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
+            for (size_t x = 0; x < inner; x++) {                                                   \
+                out[x] = (T)divide_exact(acc[x], k, inv_k);                                        \
+                acc[x] += (int32_t)nxt[x] - (int32_t)old[x];                                       \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void name(const void *vsrc, void *vdst, axis_view v, int k, void *scratch)              \
+    {                                                                                              \
+        const T *src = vsrc;                                                                       \
+        T *dst = vdst;                                                                             \
+        int32_t *w = scratch;                                                                      \
+        size_t block = v.n * v.inner;                                                              \
+        for (size_t o = 0; o < v.outer; o++) {                                                     \
+            if (v.inner == 1)                                                                      \
+                name##_line(src + o * block, dst + o * block, v.n, k, w, w + v.n + (size_t)k);     \
+            else                                                                                   \
+                name##_rows(src + o * block, dst + o * block, v.n, v.inner, k, w);                 \
+        }                                                                                          \
+    }
+
+/*
+ * Float images: the spec's reference sums through a running cumulative
+ * sum c over the edge-extended line and takes (c[i+k] - c[i]) / k; two
+ * running sums ("lead" c[i+k] and "lag" c[i]) reproduce those roundings
+ * exactly, whichever form the pass takes. The result keeps the image's
+ * float type.
+ */
+#define DEFINE_BOXCAR_FLOAT(name, T)                                                               \
+    static void name##_line(const T *src, T *dst, size_t n, int k)                                 \
+    {                                                                                              \
+        ptrdiff_t s1 = k / 2;                                                                      \
+        double lag = 0, lead = 0;                                                                  \
+        for (ptrdiff_t j = 0; j < k; j++)                                                          \
+            lead += src[clamp_index(j - s1, n)];                                                   \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            dst[i] = (T)((lead - lag) / k);                                                        \
+            lag += src[clamp_index((ptrdiff_t)i - s1, n)];                                         \
+            lead += src[clamp_index((ptrdiff_t)i + k - s1, n)];                                    \
+        }                                                                                          \
+    }                                                                                              \
+    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, double *lag,      \
+                            double *lead)                                                          \
+    {                                                                                              \
+        ptrdiff_t s1 = k / 2;                                                                      \
+        for (size_t x = 0; x < inner; x++)                                                         \
+            lag[x] = lead[x] = 0;                                                                  \
+        for (ptrdiff_t j = 0; j < k; j++) {                                                        \
+            const T *r = src + clamp_index(j - s1, n) * inner;                                     \
+            for (size_t x = 0; x < inner; x++)                                                     \
+                lead[x] += r[x];                                                                   \
+        }                                                                                          \
+        for (size_t i = 0; i < n; i++) {                                                           \
+            T *out = dst + i * inner;                                                              \
+            const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
+            const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
+            for (size_t x = 0; x < inner; x++) {                                                   \
+                out[x] = (T)((lead[x] - lag[x]) / k);                                              \
+                lag[x] += old[x];                                                                  \
+                lead[x] += nxt[x];                                                                 \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    static void name(const void *vsrc, void *vdst, axis_view v, int k, void *scratch)              \
+    {                                                                                              \
+        const T *src = vsrc;                                                                       \
+        T *dst = vdst;                                                                             \
+        double *w = scratch;                                                                       \
+        size_t block = v.n * v.inner;                                                              \
+        for (size_t o = 0; o < v.outer; o++) {                                                     \
+            if (v.inner == 1)                                                                      \
+                name##_line(src + o * block, dst + o * block, v.n, k);                             \
+            else                                                                                   \
+                name##_rows(src + o * block, dst + o * block, v.n, v.inner, k, w, w + v.inner);    \
+        }                                                                                          \
+    }
+
+DEFINE_BOXCAR_INT(boxcar_u8, uint8_t)
+DEFINE_BOXCAR_INT(boxcar_u16, uint16_t)
+DEFINE_BOXCAR_FLOAT(boxcar_f32, float)
+DEFINE_BOXCAR_FLOAT(boxcar_f64, double)
+
+typedef void (*boxcar_fn)(const void *, void *, axis_view, int, void *);
+
+static boxcar_fn boxcar_for(locus_dtype t)
+{
+    switch (t) {
+    case LOCUS_U8:
+        return boxcar_u8;
+    case LOCUS_U16:
+        return boxcar_u16;
+    case LOCUS_F32:
+        return boxcar_f32;
+    default:
+        return boxcar_f64;
+    }
+}
+
+/* The boxcar's scratch: two accumulator rows (doubles) for a pass along
+ * y or z, or a padded line and its sums (int32) along x. */
+static int reserve_scratch(locus_workspace *ws)
+{
+    const plan *pl = &ws->pl;
+    size_t nx = pl->shape[2], inner = pl->shape[0] > 1 ? pl->shape[1] * nx : nx;
+    size_t rows = 2 * inner * sizeof(double);
+    size_t line = (2 * nx + (size_t)pl->smoothing[2]) * sizeof(int32_t);
+    return buffer_reserve(&ws->line, &ws->line_cap, rows > line ? rows : line);
+}
+
+int preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background)
+{
+    const plan *pl = &ws->pl;
+    size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
+    boxcar_fn pass = boxcar_for(pl->dtype);
+    const void *src = raw;
+    int flip = 0;
+    if (reserve_scratch(ws))
+        return LOCUS_E_NOMEM;
+    for (int a = 0; a < 3; a++) {
+        if (pl->smoothing[a] <= 1)
+            continue;
+        if (buffer_reserve(&ws->bg[flip], &ws->bg_cap[flip], bytes))
+            return LOCUS_E_NOMEM;
+        pass(src, ws->bg[flip], view_of(pl, a), pl->smoothing[a], ws->line);
+        src = ws->bg[flip];
+        flip ^= 1;
+    }
+    *background = src;
+    return LOCUS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* §3b Gaussian low pass                                               */
+/* ------------------------------------------------------------------ */
+
+/* Convert n pixels of any type to double. */
+static void load_doubles(const void *src, locus_dtype t, size_t start, size_t n, double *out)
+{
+    switch (t) {
+    case LOCUS_U8: {
+        const uint8_t *p = (const uint8_t *)src + start;
+        for (size_t i = 0; i < n; i++)
+            out[i] = p[i];
+        break;
+    }
+    case LOCUS_U16: {
+        const uint16_t *p = (const uint16_t *)src + start;
+        for (size_t i = 0; i < n; i++)
+            out[i] = p[i];
+        break;
+    }
+    case LOCUS_F32: {
+        const float *p = (const float *)src + start;
+        for (size_t i = 0; i < n; i++)
+            out[i] = p[i];
+        break;
+    }
+    default:
+        memcpy(out, (const double *)src + start, n * sizeof(double));
+        break;
+    }
+}
+
+/*
+ * out[i] = x[i] g[0], then += (x[i-j] + x[i+j]) g[j] for j = w..1, with
+ * zero outside: the order scipy's correlate1d uses for a symmetric kernel.
+ */
+static void gauss_start(double *out, const double *centre, double g0, size_t len)
+{
+    for (size_t x = 0; x < len; x++)
+        out[x] = centre[x] * g0;
+}
+
+static void gauss_add(double *out, const double *a, const double *b, double gj, size_t len)
+{
+    for (size_t x = 0; x < len; x++)
+        out[x] += (a[x] + b[x]) * gj;
+}
+
+/* Receives each output row of a row pass. */
+typedef void (*row_sink)(void *ctx, size_t row, const double *values);
+
+/*
+ * Along y or z: a ring of the 2w+1 rows an output row needs, converted
+ * to double once each, over rows [0, n) of `inner` values starting at
+ * element `first` of src. Each output row is built in `out` and handed
+ * to emit. A source row is copied into the ring before the output row of
+ * the same index is emitted, so emit may overwrite src rows already used.
+ */
+static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, size_t in,
+                       const double *g, int w, double *ring, double *out, row_sink emit, void *ctx)
+{
+    size_t slots = 2 * (size_t)w + 1;
+    double *zero = ring + slots * in;
+    memset(zero, 0, in * sizeof *zero);
+    for (size_t m = 0; m < (size_t)w && m < n; m++)
+        load_doubles(src, t, first + m * in, in, ring + (m % slots) * in);
+    for (size_t i = 0; i < n; i++) {
+        if (i + w < n)
+            load_doubles(src, t, first + (i + w) * in, in, ring + ((i + w) % slots) * in);
+        gauss_start(out, ring + (i % slots) * in, g[0], in);
+        for (size_t j = (size_t)w; j >= 1; j--) {
+            const double *lo = i >= j ? ring + ((i - j) % slots) * in : zero;
+            const double *hi = i + j < n ? ring + ((i + j) % slots) * in : zero;
+            gauss_add(out, lo, hi, g[j], in);
+        }
+        emit(ctx, i, out);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* §3c band pass                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * dst = v - bg, zeroed below the threshold; returns the row's maximum.
+ * The maximum runs in eight independent lanes (exact in any order, as
+ * nothing here is NaN) so the loop vectorises; one running maximum is a
+ * reduction the compiler will not reorder.
+ */
+#define DEFINE_SUBTRACT(name, T)                                                                   \
+    static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
+    {                                                                                              \
+        const T *bg = vbg;                                                                         \
+        double lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,                              \
+                          -INFINITY, -INFINITY, -INFINITY, -INFINITY};                             \
+        size_t i = 0;                                                                              \
+        for (; i + 8 <= n; i += 8)                                                                 \
+            for (size_t k = 0; k < 8; k++) {                                                       \
+                double d = v[i + k] - (double)bg[i + k];                                           \
+                d = d >= threshold ? d : 0.0;                                                      \
+                dst[i + k] = d;                                                                    \
+                lane[k] = d > lane[k] ? d : lane[k];                                               \
+            }                                                                                      \
+        for (; i < n; i++) {                                                                       \
+            double d = v[i] - (double)bg[i];                                                       \
+            d = d >= threshold ? d : 0.0;                                                          \
+            dst[i] = d;                                                                            \
+            lane[0] = d > lane[0] ? d : lane[0];                                                   \
+        }                                                                                          \
+        double mx = lane[0];                                                                       \
+        for (int k = 1; k < 8; k++)                                                                \
+            mx = lane[k] > mx ? lane[k] : mx;                                                      \
+        return mx;                                                                                 \
+    }
+
+DEFINE_SUBTRACT(subtract_u8, uint8_t)
+DEFINE_SUBTRACT(subtract_u16, uint16_t)
+DEFINE_SUBTRACT(subtract_f32, float)
+DEFINE_SUBTRACT(subtract_f64, double)
+
+/*
+ * The last steps of the band pass, one image row at a time while the row
+ * is in cache: the Gaussian along x (through a copy padded with w zeros
+ * each side), bp = low pass - background, the threshold, the maximum.
+ * Fusing them writes the double-sized bp image once instead of four
+ * times: on a 2048x2048 frame the band pass is bound by memory traffic.
+ */
+typedef struct {
+    const plan *pl;
+    double *lp;
+    const void *bg;
+    double *pad, *xrow; /* x-pass line (nx + 2w, zero ends) and output */
+    size_t row0;        /* index of row 0 of the current plane */
+    double max;
+} row_finisher;
+
+static void finish_row(void *vctx, size_t i, const double *in)
+{
+    row_finisher *f = vctx;
+    const plan *pl = f->pl;
+    size_t nx = pl->shape[2], row = f->row0 + i, es = locus_dtype_size(pl->dtype);
+    const double *v = in;
+    if (pl->gauss[2]) {
+        int w = pl->gauss_w[2];
+        const double *g = pl->gauss[2];
+        double *line = f->pad + w;
+        if (in != line) /* the y pass usually writes straight into the padded line */
+            memcpy(line, in, nx * sizeof *line);
+        gauss_start(f->xrow, line, g[0], nx);
+        for (int j = w; j >= 1; j--)
+            gauss_add(f->xrow, line - j, line + j, g[j], nx);
+        v = f->xrow;
+    }
+    const void *bg = (const char *)f->bg + row * nx * es;
+    double *dst = f->lp + row * nx, mx;
+    switch (pl->dtype) {
+    case LOCUS_U8:
+        mx = subtract_u8(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_U16:
+        mx = subtract_u16(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_F32:
+        mx = subtract_f32(dst, v, bg, nx, pl->threshold);
+        break;
+    default:
+        mx = subtract_f64(dst, v, bg, nx, pl->threshold);
+        break;
+    }
+    f->max = mx > f->max ? mx : f->max;
+}
+
+/* The z pass of a volume: planes written back into lp. */
+typedef struct {
+    double *lp;
+    size_t plane;
+} plane_writer;
+
+static void write_plane(void *vctx, size_t z, const double *values)
+{
+    plane_writer *p = vctx;
+    memcpy(p->lp + z * p->plane, values, p->plane * sizeof *values);
+}
+
+/* Scratch doubles the band pass needs (see preprocess_bandpass). */
+static size_t bandpass_scratch(const plan *pl)
+{
+    size_t nx = pl->shape[2], plane = pl->shape[1] * nx, wz = (size_t)pl->gauss_w[0];
+    size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
+    size_t zpass = pl->gauss[0] ? (2 * wz + 3) * plane : 0;
+    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + nx;
+    return zpass > rows ? zpass : rows;
+}
+
+int preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
+                        double *bp_max)
+{
+    const plan *pl = &ws->pl;
+    size_t nz = pl->shape[0], ny = pl->shape[1], nx = pl->shape[2], plane = ny * nx;
+    if (buffer_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))) ||
+        buffer_reserve(&ws->line, &ws->line_cap, size_mul(bandpass_scratch(pl), sizeof(double))))
+        return LOCUS_E_NOMEM;
+    double *scratch = ws->line;
+    const void *src = raw;
+    locus_dtype st = pl->dtype;
+    if (pl->gauss[0]) {
+        plane_writer pw = {ws->lp, plane};
+        gauss_rows(src, st, 0, nz, plane, pl->gauss[0], pl->gauss_w[0], scratch,
+                   scratch + (2 * (size_t)pl->gauss_w[0] + 2) * plane, write_plane, &pw);
+        src = ws->lp;
+        st = LOCUS_F64;
+    }
+    size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
+    double *ring = scratch, *pad = ring + (pl->gauss[1] ? (2 * wy + 2) * nx : 0);
+    row_finisher f = {.pl = pl,
+                      .lp = ws->lp,
+                      .bg = background,
+                      .pad = pad,
+                      .xrow = pad + nx + 2 * wx,
+                      .max = -INFINITY};
+    double *yrow = pad + wx; /* rows land in the x pass's padded line */
+    memset(f.pad, 0, (nx + 2 * wx) * sizeof *f.pad);
+    for (size_t z = 0; z < nz; z++) {
+        f.row0 = z * ny;
+        if (pl->gauss[1]) {
+            gauss_rows(src, st, z * plane, ny, nx, pl->gauss[1], (int)wy, ring, yrow, finish_row,
+                       &f);
+            continue;
+        }
+        for (size_t y = 0; y < ny; y++) {
+            load_doubles(src, st, (z * ny + y) * nx, nx, yrow);
+            finish_row(&f, y, yrow);
+        }
+    }
+    *bp_max = f.max;
+    return LOCUS_OK;
+}

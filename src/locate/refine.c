@@ -1,0 +1,178 @@
+/*
+ * LOCATE.md §6: refine each candidate by the centre of mass of I over
+ * the mask, moving the neighbourhood one pixel at a time, then
+ * characterise it over the last neighbourhood summed.
+ *
+ * All sums of I are integer sums kept in int64 and converted once: they
+ * are exact, as trackpy's float64 sums of small integers are, so the
+ * order of summation cannot matter.
+ */
+#include "locate/plan.h"
+
+#include <math.h>
+
+typedef struct {
+    int64_t mass;
+    int64_t moment[3]; /* Σ I (o_a + r_a) */
+} sums;
+
+/*
+ * The mask is a stack of centred runs (mask rows): sum each run, then
+ * weight the run's total by its (dz, dy). Two products per pixel instead
+ * of four.
+ */
+#define DEFINE_SUM(name, T)                                                                        \
+    static sums name(const plan *pl, const T *I, size_t centre)                                    \
+    {                                                                                              \
+        sums s = {0, {0, 0, 0}};                                                                   \
+        const T *c = I + centre;                                                                   \
+        for (size_t r = 0; r < pl->nrows; r++) {                                                   \
+            const mask_row *mr = &pl->rows[r];                                                     \
+            const T *run = c + mr->row_delta;                                                      \
+            int64_t total = 0, along = 0;                                                          \
+            for (int x = -mr->half; x <= mr->half; x++) {                                          \
+                int64_t v = run[x];                                                                \
+                total += v;                                                                        \
+                along += v * (x + pl->radius[2]);                                                  \
+            }                                                                                      \
+            s.mass += total;                                                                       \
+            s.moment[0] += total * (mr->dz + pl->radius[0]);                                       \
+            s.moment[1] += total * (mr->dy + pl->radius[1]);                                       \
+            s.moment[2] += along;                                                                  \
+        }                                                                                          \
+        return s;                                                                                  \
+    }
+
+DEFINE_SUM(sum_u8, uint8_t)
+DEFINE_SUM(sum_u16, uint16_t)
+
+/* Characterisation sums over one neighbourhood. */
+typedef struct {
+    int64_t r2;          /* Σ I |o|² */
+    int64_t axis2[3];    /* Σ I o_a² */
+    double e_cos, e_sin; /* Σ I cos 2θ, Σ I sin 2θ */
+    int64_t signal;      /* max I */
+} shape_sums;
+
+#define DEFINE_SHAPE(name, T)                                                                      \
+    static shape_sums name(const plan *pl, const T *I, size_t centre)                              \
+    {                                                                                              \
+        shape_sums s = {0, {0, 0, 0}, 0, 0, 0};                                                    \
+        const mask_point *m = pl->mask;                                                            \
+        const T *c = I + centre;                                                                   \
+        for (size_t k = 0; k < pl->nmask; k++) {                                                   \
+            int64_t v = c[m[k].delta];                                                             \
+            s.r2 += v * m[k].r2;                                                                   \
+            for (int a = 0; a < 3; a++)                                                            \
+                s.axis2[a] += v * m[k].o[a] * m[k].o[a];                                           \
+            s.e_cos += (double)v * m[k].cos2;                                                      \
+            s.e_sin += (double)v * m[k].sin2;                                                      \
+            if (v > s.signal)                                                                      \
+                s.signal = v;                                                                      \
+        }                                                                                          \
+        return s;                                                                                  \
+    }
+
+DEFINE_SHAPE(shape_u8, uint8_t)
+DEFINE_SHAPE(shape_u16, uint16_t)
+
+/* Σ raw over the neighbourhood, in double, in mask order. */
+static double raw_sum(const plan *pl, const void *raw, size_t centre)
+{
+    double s = 0;
+    for (size_t k = 0; k < pl->nmask; k++)
+        s += pixel_get(raw, pl->dtype, (size_t)((ptrdiff_t)centre + pl->mask[k].delta));
+    return s;
+}
+
+static void coords_of(const plan *pl, size_t index, ptrdiff_t c[3])
+{
+    c[2] = (ptrdiff_t)(index % pl->shape[2]);
+    index /= pl->shape[2];
+    c[1] = (ptrdiff_t)(index % pl->shape[1]);
+    c[0] = (ptrdiff_t)(index / pl->shape[1]);
+}
+
+static size_t index_of(const plan *pl, const ptrdiff_t c[3])
+{
+    return ((size_t)c[0] * pl->shape[1] + (size_t)c[1]) * pl->shape[2] + (size_t)c[2];
+}
+
+static void characterise(const plan *pl, const void *I, const void *raw, feature *f)
+{
+    const resolved_params *rp = &pl->rp;
+    shape_sums s = pl->itype == LOCUS_U8 ? shape_u8(pl, I, f->centre) : shape_u16(pl, I, f->centre);
+    double m = f->mass;
+    if (rp->aniso_size) {
+        int off = 3 - rp->nd;
+        for (int a = 0; a < rp->nd; a++)
+            f->size[a] = sqrt((double)rp->nd * (double)s.axis2[off + a] / m);
+    } else {
+        f->size[0] = sqrt((double)s.r2 / m);
+    }
+    if (rp->nd == 2) {
+        double centre = pixel_get(I, pl->itype, f->centre);
+        f->ecc = sqrt(s.e_cos * s.e_cos + s.e_sin * s.e_sin) / (m - centre + 1e-6);
+    } else {
+        f->ecc = NAN;
+    }
+    f->signal = (double)s.signal;
+    f->raw_mass = raw_sum(pl, raw, f->centre);
+}
+
+static void refine_one(const plan *pl, const void *I, const void *raw, size_t start, double scale,
+                       feature *f)
+{
+    int characterize = pl->params.characterize;
+    ptrdiff_t c[3];
+    *f = (feature){.ecc = NAN, .signal = NAN, .raw_mass = NAN};
+    coords_of(pl, start, c);
+    for (int it = 0; it < pl->rp.max_iterations; it++) {
+        size_t centre = index_of(pl, c);
+        sums s = pl->itype == LOCUS_U8 ? sum_u8(pl, I, centre) : sum_u16(pl, I, centre);
+        double m = (double)s.mass, off[3];
+        int moved = 0, inside = 1;
+        for (int a = 0; a < 3; a++) {
+            double cm = (double)s.moment[a] / m;
+            off[a] = cm - pl->radius[a];
+            f->pos[a] = off[a] + (double)c[a];
+            if (!(fabs(off[a]) < 0.6))
+                inside = 0;
+        }
+        f->mass = m;
+        f->centre = centre;
+        if (inside)
+            break;
+        /* Move toward the centroid, staying where the mask fits. The
+         * neighbourhood characterised is the last one summed (f->centre),
+         * even when the iterations run out right after a move. */
+        for (int a = 0; a < 3; a++) {
+            ptrdiff_t was = c[a];
+            if (off[a] > 0.6)
+                c[a]++;
+            else if (off[a] < -0.6)
+                c[a]--;
+            ptrdiff_t lo = pl->radius[a], hi = (ptrdiff_t)pl->shape[a] - 1 - pl->radius[a];
+            c[a] = c[a] < lo ? lo : c[a] > hi ? hi : c[a];
+            moved |= c[a] != was;
+        }
+        /* Not moving means every further iteration sums the same pixels. */
+        if (!moved)
+            break;
+    }
+    /* A feature that fails minmass is dropped whatever its shape (§8),
+     * and its mass alone decides the pairs it is in (§7): characterise
+     * only the others. */
+    if (characterize && f->mass / scale > pl->params.minmass)
+        characterise(pl, I, raw, f);
+}
+
+int refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
+{
+    if (buffer_reserve((void **)&ws->feat, &ws->feat_cap, size_mul(ws->ncand, sizeof(feature))))
+        return LOCUS_E_NOMEM;
+    for (size_t i = 0; i < ws->ncand; i++)
+        refine_one(&ws->pl, I, raw, ws->cand[i], scale, &ws->feat[i]);
+    ws->nfeat = ws->ncand;
+    return LOCUS_OK;
+}

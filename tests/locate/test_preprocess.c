@@ -1,0 +1,823 @@
+/*
+ * Preprocessing (LOCATE.md §2-3): invert and the raw copy, the boxcar
+ * background (edge repetition, per-pass truncation, float32 kept float32),
+ * the Gaussian taps and low pass (zero outside), and the thresholded band
+ * pass. Expected values are worked out by hand, or by naive oracles in
+ * this file that follow the spec's words directly.
+ */
+#include "check.h"
+#include "stage_helpers.h"
+#include "locate/plan.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* ------------------------------------------------------------------ */
+/* Naive oracles on padded 3-D double arrays                           */
+/* ------------------------------------------------------------------ */
+
+static size_t at(const size_t sh[3], ptrdiff_t z, ptrdiff_t y, ptrdiff_t x)
+{
+    return ((size_t)z * sh[1] + (size_t)y) * sh[2] + (size_t)x;
+}
+
+static ptrdiff_t clampi(ptrdiff_t i, size_t n)
+{
+    return i < 0 ? 0 : i >= (ptrdiff_t)n ? (ptrdiff_t)n - 1 : i;
+}
+
+/* One boxcar pass of width k along axis: the window sum (edge pixel
+ * repeated, sum in double) divided by k, stored into type t. Values must
+ * be such that the double sums are exact (small integers, dyadic
+ * fractions, float32 values of a limited range). */
+static void oracle_box_pass(double *a, const size_t sh[3], int axis, int k, locus_dtype t)
+{
+    size_t n = sh[0] * sh[1] * sh[2];
+    double *out = malloc(n * sizeof *out);
+    for (size_t z = 0; z < sh[0]; z++)
+        for (size_t y = 0; y < sh[1]; y++)
+            for (size_t x = 0; x < sh[2]; x++) {
+                ptrdiff_t c[3] = {(ptrdiff_t)z, (ptrdiff_t)y, (ptrdiff_t)x};
+                double s = 0;
+                for (int j = -(k / 2); j <= k / 2; j++) {
+                    ptrdiff_t q[3] = {c[0], c[1], c[2]};
+                    q[axis] = clampi(q[axis] + j, sh[axis]);
+                    s += a[at(sh, q[0], q[1], q[2])];
+                }
+                double v = s / k;
+                if (t == LOCUS_U8 || t == LOCUS_U16)
+                    v = trunc(v);
+                else if (t == LOCUS_F32)
+                    v = (float)v;
+                out[at(sh, c[0], c[1], c[2])] = v;
+            }
+    memcpy(a, out, n * sizeof *out);
+    free(out);
+}
+
+/* One Gaussian pass along axis with taps g[0..w], zero outside, summed as
+ * the spec says: x[0] g[0], then + (x[-j] + x[+j]) g[j], j = w..1. */
+static void oracle_gauss_pass(double *a, const size_t sh[3], int axis, const double *g, int w)
+{
+    size_t n = sh[0] * sh[1] * sh[2];
+    double *out = malloc(n * sizeof *out);
+    for (size_t z = 0; z < sh[0]; z++)
+        for (size_t y = 0; y < sh[1]; y++)
+            for (size_t x = 0; x < sh[2]; x++) {
+                ptrdiff_t c[3] = {(ptrdiff_t)z, (ptrdiff_t)y, (ptrdiff_t)x};
+                double s = a[at(sh, c[0], c[1], c[2])] * g[0];
+                for (int j = w; j >= 1; j--) {
+                    ptrdiff_t lo[3] = {c[0], c[1], c[2]}, hi[3] = {c[0], c[1], c[2]};
+                    lo[axis] -= j;
+                    hi[axis] += j;
+                    double vl = lo[axis] >= 0 ? a[at(sh, lo[0], lo[1], lo[2])] : 0.0;
+                    double vh =
+                        hi[axis] < (ptrdiff_t)sh[axis] ? a[at(sh, hi[0], hi[1], hi[2])] : 0.0;
+                    s += (vl + vh) * g[j];
+                }
+                out[at(sh, c[0], c[1], c[2])] = s;
+            }
+    memcpy(a, out, n * sizeof *out);
+    free(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Boxcar                                                              */
+/* ------------------------------------------------------------------ */
+
+static void test_boxcar_truncation(void)
+{
+    /* Columns x = 1, 2, 3 hold (3,3,2), (3,3,2), (1,1,0) down rows 0..2. */
+    static const uint8_t im[3][5] = {{0, 3, 3, 1, 0}, {0, 3, 3, 1, 0}, {0, 2, 2, 0, 0}};
+    /* y pass (width 3, edge rows repeated), truncated into uint8:
+     *   row 0: rows (0,0,1): col1 3+3+3 = 9 -> 3, col2 9 -> 3, col3 1+1+1 = 3 -> 1
+     *   row 1: rows (0,1,2): col1 3+3+2 = 8 -> 2, col2 8 -> 2, col3 1+1+0 = 2 -> 0
+     *   row 2: rows (1,2,2): col1 3+2+2 = 7 -> 2, col2 7 -> 2, col3 1+0+0 = 1 -> 0
+     * x pass on [0,3,3,1,0]: x0 (0,0,3) 3 -> 1, x1 6 -> 2, x2 7 -> 2, x3 4 -> 1,
+     *   x4 (1,0,0) 1 -> 0
+     * x pass on [0,2,2,0,0]: x0 2 -> 0, x1 4 -> 1, x2 4 -> 1, x3 2 -> 0, x4 0.
+     * At (1,2): 1 with per-pass truncation; the exact 3x3 mean would be
+     * trunc(18 / 9) = 2. */
+    static const uint8_t want[3][5] = {{1, 2, 2, 1, 0}, {0, 1, 1, 0, 0}, {0, 1, 1, 0, 0}};
+    locus_image img = make_image(im, LOCUS_U8, 2, 3, 5, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img);
+    const void *bg = NULL;
+    CHECK(preprocess_boxcar(ws, im, &bg) == LOCUS_OK, "boxcar runs");
+    const uint8_t *b = bg;
+    CHECK(b[1 * 5 + 2] == 1, "per-pass truncation: B(1,2) = %d, want 1 (not 2)", b[1 * 5 + 2]);
+    int same = 1;
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 5; x++)
+            same &= b[y * 5 + x] == want[y][x];
+    CHECK(same, "whole 3x5 background as worked out by hand");
+    locus_workspace_free(ws);
+}
+
+static void test_boxcar_edges(void)
+{
+    /* Ramp along x, three equal rows: the y pass leaves it unchanged.
+     * x pass, width 3, edge repeated: x0 (0,0,3) = 3 -> 1, x1 9 -> 3,
+     * x2 18 -> 6, x3 27 -> 9, x4 (9,12,12) = 33 -> 11 (zero padding would
+     * give 21 / 3 = 7). */
+    static const uint8_t ramp[3][5] = {{0, 3, 6, 9, 12}, {0, 3, 6, 9, 12}, {0, 3, 6, 9, 12}};
+    static const uint8_t want[5] = {1, 3, 6, 9, 11};
+    locus_image img = make_image(ramp, LOCUS_U8, 2, 3, 5, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img);
+    const void *bg;
+    preprocess_boxcar(ws, ramp, &bg);
+    const uint8_t *b = bg;
+    int same = 1;
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 5; x++)
+            same &= b[y * 5 + x] == want[x];
+    CHECK(same, "ramp: edge pixel repeats (B at x=4 is %d, want 11)", b[4]);
+    locus_workspace_free(ws);
+
+    /* Width 5 on a 3-wide axis: the window runs past both edges.
+     * Columns 10, 40, 70: x0 (10,10,10,40,70) = 140 -> 28,
+     * x1 (10,10,40,70,70) = 200 -> 40, x2 (10,40,70,70,70) = 260 -> 52. */
+    static const uint16_t cols[3][3] = {{10, 40, 70}, {10, 40, 70}, {10, 40, 70}};
+    img = make_image(cols, LOCUS_U16, 2, 3, 3, 0);
+    p = params_d(5);
+    ws = planned(&p, &img);
+    preprocess_boxcar(ws, cols, &bg);
+    const uint16_t *b16 = bg;
+    CHECK(b16[0] == 28 && b16[1] == 40 && b16[2] == 52 && b16[3] == 28 && b16[8] == 52,
+          "width 5 on 3 pixels: %d %d %d, want 28 40 52", b16[0], b16[1], b16[2]);
+    locus_workspace_free(ws);
+
+    /* A constant image stays constant (edges repeated, not zero). */
+    static uint8_t flat[5][7];
+    memset(flat, 200, sizeof flat);
+    img = make_image(flat, LOCUS_U8, 2, 5, 7, 0);
+    p = params_d(5);
+    ws = planned(&p, &img);
+    preprocess_boxcar(ws, flat, &bg);
+    const uint8_t *bf = bg;
+    same = 1;
+    for (int i = 0; i < 35; i++)
+        same &= bf[i] == 200;
+    CHECK(same, "constant 200 image: background 200 everywhere (corner %d)", bf[0]);
+    locus_workspace_free(ws);
+}
+
+/* Random images against the per-pass oracle. */
+static void boxcar_vs_oracle(locus_dtype t, int nd, const size_t shape[3], const double smooth[3],
+                             const double noise[3], const char *what)
+{
+    size_t sh[3] = {1, 1, 1}, n = 1;
+    for (int a = 0; a < nd; a++)
+        sh[3 - nd + a] = shape[a];
+    n = sh[0] * sh[1] * sh[2];
+    size_t es = locus_dtype_size(t);
+    unsigned char *buf = malloc(n * es);
+    double *ref = malloc(n * sizeof *ref), *ref64 = malloc(n * sizeof *ref64);
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        switch (t) {
+        case LOCUS_U8:
+            v = (double)(rng() % 256);
+            ((uint8_t *)buf)[i] = (uint8_t)v;
+            break;
+        case LOCUS_U16:
+            v = (double)(rng() % 65536);
+            ((uint16_t *)buf)[i] = (uint16_t)v;
+            break;
+        case LOCUS_F32:
+            v = (double)(rng() % 257) / 64.0; /* 0 .. 4 in 1/64 */
+            ((float *)buf)[i] = (float)v;
+            break;
+        default:
+            v = (double)(rng() % 257) / 64.0;
+            ((double *)buf)[i] = v;
+            break;
+        }
+        ref[i] = ref64[i] = v;
+    }
+    locus_image img = make_image(buf, t, nd, shape[0], shape[1], shape[2]);
+    locus_params p = params_d(3);
+    p.smoothing_size.count = nd;
+    p.noise_size.count = nd;
+    for (int a = 0; a < nd; a++) {
+        p.smoothing_size.v[a] = smooth[a];
+        p.noise_size.v[a] = noise[a];
+    }
+    locus_workspace *ws = planned(&p, &img);
+    if (!ws)
+        return;
+    for (int a = 0; a < 3; a++)
+        if (ws->pl.smoothing[a] > 1) {
+            oracle_box_pass(ref, sh, a, ws->pl.smoothing[a], t);
+            /* the same without rounding between passes (float64 throughout) */
+            oracle_box_pass(ref64, sh, a, ws->pl.smoothing[a], LOCUS_F64);
+        }
+    const void *bg;
+    CHECK(preprocess_boxcar(ws, buf, &bg) == LOCUS_OK, "%s: boxcar runs", what);
+    double worst = 0;
+    size_t differs = 0;
+    for (size_t i = 0; i < n; i++) {
+        double got = pixel_get(bg, t, i);
+        double d = fabs(got - ref[i]);
+        worst = d > worst ? d : worst;
+        if (t == LOCUS_F32 && (double)(float)ref64[i] != ref[i])
+            differs++;
+    }
+    /* float64 sums of non-dyadic values may round differently from the
+     * oracle's naive sums; everything else is exact. */
+    double tol = t == LOCUS_F64 ? 1e-12 : 0;
+    CHECK(worst <= tol, "%s: background equals the per-pass oracle (worst diff %g)", what, worst);
+    if (t == LOCUS_F32)
+        CHECK(differs > 0, "%s: test data where float32 per pass matters (%zu pixels)", what,
+              differs);
+    locus_workspace_free(ws);
+    free(buf);
+    free(ref);
+    free(ref64);
+}
+
+static void test_boxcar_random(void)
+{
+    size_t s2[3] = {7, 9, 0}, s3[3] = {5, 6, 7}, s3b[3] = {6, 2, 11};
+    double sm2[3] = {3, 5, 0}, no2[3] = {1, 1, 0};
+    double sm3[3] = {3, 1, 5}, no3[3] = {1, 0.5, 1};
+    double sm3b[3] = {5, 3, 7}, no3b[3] = {1, 1, 2};
+    boxcar_vs_oracle(LOCUS_U8, 2, s2, sm2, no2, "uint8 2-D smoothing (3,5)");
+    boxcar_vs_oracle(LOCUS_U16, 2, s2, sm2, no2, "uint16 2-D smoothing (3,5)");
+    boxcar_vs_oracle(LOCUS_U8, 3, s3, sm3, no3, "uint8 3-D smoothing (3,1,5)");
+    boxcar_vs_oracle(LOCUS_U16, 3, s3b, sm3b, no3b, "uint16 3-D smoothing (5,3,7), 2 rows");
+    boxcar_vs_oracle(LOCUS_F32, 2, s2, sm2, no2, "float32 2-D smoothing (3,5)");
+    boxcar_vs_oracle(LOCUS_F32, 3, s3b, sm3b, no3b, "float32 3-D smoothing (5,3,7)");
+    boxcar_vs_oracle(LOCUS_F64, 2, s2, sm2, no2, "float64 2-D smoothing (3,5)");
+    boxcar_vs_oracle(LOCUS_F64, 3, s3, sm3, no3, "float64 3-D smoothing (3,1,5)");
+}
+
+static void test_boxcar_float32_type(void)
+{
+    /* One row, width 3: (1, 0, 0) -> at x1 (1+0+0)/3 stored as float32. */
+    static const float row[3][3] = {{1, 0, 0}, {1, 0, 0}, {1, 0, 0}};
+    locus_image img = make_image(row, LOCUS_F32, 2, 3, 3, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img);
+    const void *bg;
+    preprocess_boxcar(ws, row, &bg);
+    const float *b = bg;
+    /* x0: (1,1,0) = 2/3; x1: 1/3; x2: (0,0,0) = 0; each as float32 */
+    CHECK(b[1] == (float)(1.0 / 3) && b[0] == (float)(2.0 / 3) && b[2] == 0.0f,
+          "float32 background holds float32 values: %.9g %.9g %.9g", b[0], b[1], b[2]);
+    locus_workspace_free(ws);
+}
+
+/* ------------------------------------------------------------------ */
+/* Gaussian taps and low pass                                          */
+/* ------------------------------------------------------------------ */
+
+static void check_taps(double sigma, int want_w)
+{
+    static double im[40][40];
+    locus_image img = make_image(im, LOCUS_F64, 2, 40, 40, 0);
+    locus_params p = params_d(31);
+    p.noise_size.count = 1;
+    p.noise_size.v[0] = sigma;
+    locus_workspace *ws = planned(&p, &img);
+    const plan *pl = &ws->pl;
+    CHECK(pl->gauss[0] == NULL, "sigma %g: no taps on the padded axis", sigma);
+    CHECK(pl->gauss[1] && pl->gauss[2], "sigma %g: taps on y and x", sigma);
+    CHECK(pl->gauss_w[1] == want_w && pl->gauss_w[2] == want_w,
+          "sigma %g: w = int(4 sigma + 0.5) = %d (got %d)", sigma, want_w, pl->gauss_w[2]);
+    const double *g = pl->gauss[2];
+    double sum = g[0];
+    for (int j = 1; j <= pl->gauss_w[2]; j++)
+        sum += 2 * g[j];
+    CHECK_NEAR(sum, 1.0, 1e-15, "taps sum to 1 over -w..w");
+    double worst = 0;
+    for (int j = 1; j <= pl->gauss_w[2]; j++) {
+        double want = exp(-(double)(j * j) / (2 * sigma * sigma));
+        double r = fabs(g[j] / g[0] - want) / want;
+        worst = r > worst ? r : worst;
+    }
+    CHECK(worst < 1e-14, "sigma %g: g[j] / g[0] = exp(-j^2 / (2 sigma^2)) (worst rel %g)", sigma,
+          worst);
+    locus_workspace_free(ws);
+}
+
+static void test_taps(void)
+{
+    check_taps(1, 4);     /* int(4.5) = 4 */
+    check_taps(1.5, 6);   /* int(6.5) = 6 */
+    check_taps(0.3, 1);   /* int(1.7) = 1 */
+    check_taps(1.125, 5); /* int(5.0) = 5 */
+    check_taps(2.4, 10);  /* int(10.1) = 10 */
+
+    /* sigma 0.1: w = int(0.9) = 0, one tap of 1 */
+    static double im[9][9];
+    locus_image img = make_image(im, LOCUS_F64, 2, 9, 9, 0);
+    locus_params p = params_d(3);
+    p.noise_size.count = 1;
+    p.noise_size.v[0] = 0.1;
+    locus_workspace *ws = planned(&p, &img);
+    CHECK(ws->pl.gauss_w[2] == 0 && ws->pl.gauss[2][0] == 1.0, "sigma 0.1: w 0, g[0] = 1");
+    locus_workspace_free(ws);
+
+    /* anisotropic noise_size: taps per axis */
+    p = params_d(9);
+    p.noise_size.count = 2;
+    p.noise_size.v[0] = 1;
+    p.noise_size.v[1] = 1.5;
+    ws = planned(&p, &img);
+    CHECK(ws->pl.gauss_w[1] == 4 && ws->pl.gauss_w[2] == 6, "noise_size (1, 1.5): w (4, 6)");
+    locus_workspace_free(ws);
+}
+
+/* Low pass of an impulse through preprocess_bandpass with a zero
+ * background and threshold 0 (keeps every value >= 0). */
+static void test_impulse(void)
+{
+    enum { NY = 11, NX = 13 };
+    static double im[NY][NX], zero[NY][NX];
+    locus_image img = make_image(im, LOCUS_F64, 2, NY, NX, 0);
+    locus_params p = params_d(5);
+    p.threshold = 0;
+    locus_workspace *ws = planned(&p, &img);
+    const double *g = ws->pl.gauss[2];
+    int w = ws->pl.gauss_w[2];
+    double mx;
+
+    /* impulse at (5, 6): L = g[|dy|] g[|dx|] (one product each: exact) */
+    im[5][6] = 1;
+    CHECK(preprocess_bandpass(ws, im, zero, &mx) == LOCUS_OK, "band pass runs");
+    int exact = 1;
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < NX; x++) {
+            int dy = abs(y - 5), dx = abs(x - 6);
+            double want = dy <= w && dx <= w ? g[dy] * g[dx] : 0.0;
+            exact &= ws->lp[y * NX + x] == want;
+        }
+    CHECK(exact, "impulse: low pass is the outer product of the taps");
+    CHECK(mx == g[0] * g[0], "impulse: bp max = g0^2");
+
+    /* impulse at the corner: zero padding, so L(0,0) = g0 g0 exactly */
+    im[5][6] = 0;
+    im[0][0] = 1;
+    preprocess_bandpass(ws, im, zero, &mx);
+    CHECK(ws->lp[0] == g[0] * g[0], "corner impulse: L(0,0) = g0*g0 = %.17g (got %.17g)",
+          g[0] * g[0], ws->lp[0]);
+    CHECK(ws->lp[1] == g[0] * g[1] && ws->lp[2 * NX + 3] == g[2] * g[3] &&
+              ws->lp[4 * NX + 4] == g[4] * g[4] && ws->lp[5 * NX] == 0 && ws->lp[5] == 0,
+          "corner impulse: L(0,1) = g0 g1, L(2,3) = g2 g3, L(4,4) = g4 g4, 0 beyond w");
+
+    /* threshold: values < threshold become 0, == threshold stays.
+     * L(2,0) = g2 g0, L(2,1) = g2 g1 < g2 g0, L(1,1) = g1 g1 > g2 g0 */
+    ws->pl.threshold = g[2] * g[0];
+    preprocess_bandpass(ws, im, zero, &mx);
+    CHECK(ws->lp[2 * NX] == g[2] * g[0], "value equal to the threshold is kept");
+    CHECK(ws->lp[2 * NX + 1] == 0, "value below the threshold becomes 0");
+    CHECK(ws->lp[NX + 1] == g[1] * g[1], "value above the threshold is kept");
+    CHECK(ws->lp[6 * NX] == 0, "zero stays zero");
+    locus_workspace_free(ws);
+
+    /* An axis shorter than the kernel: 3 rows, sigma 1 (w = 4). */
+    static double thin[3][20], zthin[3][20];
+    thin[1][10] = 1;
+    img = make_image(thin, LOCUS_F64, 2, 3, 20, 0);
+    ws = planned(&p, &img);
+    preprocess_bandpass(ws, thin, zthin, &mx);
+    g = ws->pl.gauss[2];
+    CHECK(ws->lp[10] == g[1] * g[0] && ws->lp[2 * 20 + 12] == g[1] * g[2] &&
+              ws->lp[20 + 14] == g[0] * g[4] && ws->lp[20 + 15] == 0,
+          "3-row image: L(0,10) = g1 g0, L(2,12) = g1 g2, L(1,14) = g0 g4, L(1,15) = 0");
+    locus_workspace_free(ws);
+
+    /* 3-D impulse: L = g[dz] g[dy] g[dx] */
+    static double vol[9][9][9], zvol[9][9][9];
+    vol[4][4][4] = 1;
+    vol[0][8][0] = 1; /* a corner: its taps reach (3, 5, 3) but not the centre's */
+    img = make_image(vol, LOCUS_F64, 3, 9, 9, 9);
+    ws = planned(&p, &img);
+    preprocess_bandpass(ws, vol, zvol, &mx);
+    g = ws->pl.gauss[2];
+    exact = 1;
+    for (int z = 0; z < 9; z++)
+        for (int y = 0; y < 9; y++)
+            for (int x = 0; x < 9; x++) {
+                int dz = abs(z - 4), dy = abs(y - 4), dx = abs(x - 4);
+                double want = g[dz] * g[dy] * g[dx];
+                int cz = z, cy = abs(y - 8), cx = x;
+                if (cz <= 4 && cy <= 4 && cx <= 4)
+                    want = want + g[cz] * g[cy] * g[cx];
+                double got = ws->lp[(z * 9 + y) * 9 + x];
+                if (!(cz <= 4 && cy <= 4 && cx <= 4))
+                    exact &= got == want;
+                else
+                    exact &= fabs(got - want) <= 1e-16;
+            }
+    CHECK(exact, "3-D: low pass of two impulses is the sum of the tap products");
+    locus_workspace_free(ws);
+}
+
+/* Naive taps: exp(-k^2 / (2 sigma^2)) / their sum, k = -w..w. */
+static void naive_taps(double sigma, double *g, int *w)
+{
+    *w = (int)(4 * sigma + 0.5);
+    double s = 0;
+    for (int k = -*w; k <= *w; k++)
+        s += exp(-(double)(k * k) / (2 * sigma * sigma));
+    for (int k = 0; k <= *w; k++)
+        g[k] = exp(-(double)(k * k) / (2 * sigma * sigma)) / s;
+}
+
+static void test_bandpass_by_hand(void)
+{
+    /* uint8 11x11, 100 at (5,5), diameter 3 (smoothing 3), sigma 1,
+     * threshold 1 (the integer default).
+     * B: y pass puts trunc(100/3) = 33 at rows 4..6 of column 5; x pass
+     * gives trunc(33/3) = 11 on the 3x3 block around (5,5), 0 elsewhere.
+     * L = 100 g[|dy|] g[|dx|] with g0 = 0.398943, g1 = 0.241972,
+     * g2 = 0.053991, g3 = 0.004432:
+     *   (5,5): 100 g0 g0 = 15.9155 - 11 = 4.9155 -> kept
+     *   (5,6): 100 g0 g1 = 9.6532 - 11 < 1 -> 0
+     *   (4,4): 100 g1 g1 = 5.8550 - 11 < 1 -> 0
+     *   (5,7): 100 g0 g2 = 2.1539 - 0 -> kept
+     *   (4,7): 100 g1 g2 = 1.3064 - 0 -> kept
+     *   (3,7): 100 g2 g2 = 0.2915 < 1 -> 0
+     *   (5,8): 100 g0 g3 = 0.1768 < 1 -> 0 */
+    static uint8_t im[11][11];
+    im[5][5] = 100;
+    locus_image img = make_image(im, LOCUS_U8, 2, 11, 11, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img);
+    const void *bg;
+    double mx, g[16];
+    int w;
+    naive_taps(1.0, g, &w);
+    preprocess_boxcar(ws, im, &bg);
+    const uint8_t *b = bg;
+    CHECK(b[5 * 11 + 5] == 11 && b[4 * 11 + 4] == 11 && b[6 * 11 + 6] == 11 && b[5 * 11 + 7] == 0 &&
+              b[3 * 11 + 5] == 0,
+          "impulse background: 11 on the 3x3 block, 0 outside");
+    preprocess_bandpass(ws, im, bg, &mx);
+    const double *bp = ws->lp;
+    CHECK_NEAR(bp[5 * 11 + 5], 100 * g[0] * g[0] - 11, 1e-12, "bp(5,5) = 100 g0^2 - 11");
+    CHECK_NEAR(bp[5 * 11 + 5], 4.9155, 1e-4, "bp(5,5) ~ 4.9155");
+    CHECK(bp[5 * 11 + 6] == 0, "bp(5,6) = 9.65 - 11 -> 0");
+    CHECK(bp[4 * 11 + 4] == 0, "bp(4,4) = 5.86 - 11 -> 0");
+    CHECK_NEAR(bp[5 * 11 + 7], 100 * g[0] * g[2], 1e-12, "bp(5,7) = 100 g0 g2");
+    CHECK_NEAR(bp[4 * 11 + 7], 100 * g[1] * g[2], 1e-12, "bp(4,7) = 100 g1 g2");
+    CHECK(bp[3 * 11 + 7] == 0, "bp(3,7) = 0.29 < 1 -> 0");
+    CHECK(bp[5 * 11 + 8] == 0, "bp(5,8) = 0.18 < 1 -> 0");
+    CHECK_NEAR(mx, 100 * g[0] * g[0] - 11, 1e-12, "bp max at the impulse");
+    int kept = 0;
+    for (int i = 0; i < 121; i++)
+        kept += bp[i] != 0;
+    /* kept: (5,5); (5,+-2) and (+-2,5): 4; (4,7)-type (|dy|,|dx|) = (1,2)
+     * or (2,1): 8 -> 13 */
+    CHECK(kept == 13, "13 non-zero bp pixels (got %d)", kept);
+    locus_workspace_free(ws);
+}
+
+/* Whole band pass of random images against the oracles: exact. */
+static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], const double smooth[3],
+                               const double noise[3], double threshold, const char *what)
+{
+    size_t sh[3] = {1, 1, 1};
+    for (int a = 0; a < nd; a++)
+        sh[3 - nd + a] = shape[a];
+    size_t n = sh[0] * sh[1] * sh[2], es = locus_dtype_size(t);
+    unsigned char *buf = malloc(n * es);
+    double *bgr = malloc(n * sizeof *bgr), *lp = malloc(n * sizeof *lp);
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        if (t == LOCUS_U8) {
+            v = (double)(rng() % 4 ? rng() % 40 : rng() % 256);
+            ((uint8_t *)buf)[i] = (uint8_t)v;
+        } else if (t == LOCUS_U16) {
+            v = (double)(rng() % 5000);
+            ((uint16_t *)buf)[i] = (uint16_t)v;
+        } else if (t == LOCUS_F32) {
+            v = (double)(rng() % 257) / 256.0;
+            ((float *)buf)[i] = (float)v;
+        } else {
+            v = (double)(rng() % 257) / 256.0;
+            ((double *)buf)[i] = v;
+        }
+        bgr[i] = lp[i] = v;
+    }
+    locus_image img = make_image(buf, t, nd, shape[0], shape[1], shape[2]);
+    locus_params p = params_d(3);
+    p.threshold = threshold;
+    p.smoothing_size.count = p.noise_size.count = nd;
+    for (int a = 0; a < nd; a++) {
+        p.smoothing_size.v[a] = smooth[a];
+        p.noise_size.v[a] = noise[a];
+    }
+    locus_workspace *ws = planned(&p, &img);
+    if (!ws)
+        return;
+    const plan *pl = &ws->pl;
+    for (int a = 0; a < 3; a++) {
+        if (pl->smoothing[a] > 1)
+            oracle_box_pass(bgr, sh, a, pl->smoothing[a], t);
+        if (pl->gauss[a])
+            oracle_gauss_pass(lp, sh, a, pl->gauss[a], pl->gauss_w[a]);
+    }
+    double thr = isnan(threshold) ? (t == LOCUS_U8 || t == LOCUS_U16 ? 1 : 1 / 255.) : threshold;
+    double omax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = lp[i] - bgr[i];
+        lp[i] = v < thr ? 0 : v;
+        omax = lp[i] > omax ? lp[i] : omax;
+    }
+    const void *bg;
+    double mx;
+    preprocess_boxcar(ws, buf, &bg);
+    preprocess_bandpass(ws, buf, bg, &mx);
+    size_t bad = 0, nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += ws->lp[i] != lp[i];
+        nonzero += lp[i] != 0;
+    }
+    CHECK(bad == 0, "%s: bp equals the oracle exactly (%zu of %zu differ, %zu non-zero)", what, bad,
+          n, nonzero);
+    CHECK(mx == omax, "%s: bp max %.17g == %.17g", what, mx, omax);
+    CHECK(nonzero > 0 && nonzero < n, "%s: test has both kept and zeroed pixels", what);
+    locus_workspace_free(ws);
+    free(buf);
+    free(bgr);
+    free(lp);
+}
+
+static void test_bandpass_random(void)
+{
+    size_t s2[3] = {17, 23, 0}, s3[3] = {7, 9, 12}, tall[3] = {30, 4, 0};
+    double sm5[3] = {5, 5, 5}, no1[3] = {1, 1, 1};
+    double sm2a[3] = {3, 7, 0}, no2a[3] = {1, 1.5, 0};
+    double sm3a[3] = {1, 5, 1}, no3a[3] = {0.7, 1.3, 0};
+    boxcar_vs_oracle(LOCUS_U8, 2, s2, sm5, no1, "uint8 17x23 smoothing 5");
+    bandpass_vs_oracle(LOCUS_U8, 2, s2, sm5, no1, NAN, "uint8 2-D sigma 1");
+    bandpass_vs_oracle(LOCUS_U8, 2, s2, sm2a, no2a, NAN, "uint8 2-D aniso");
+    bandpass_vs_oracle(LOCUS_U16, 2, tall, sm2a, no2a, 2, "uint16 30x4 threshold 2");
+    bandpass_vs_oracle(LOCUS_F32, 2, s2, sm5, no1, NAN, "float32 2-D");
+    bandpass_vs_oracle(LOCUS_F64, 3, s3, sm3a, no3a, 0.01, "float64 3-D aniso, no x sigma");
+    bandpass_vs_oracle(LOCUS_U8, 3, s3, sm5, no1, NAN, "uint8 3-D");
+}
+
+/* ------------------------------------------------------------------ */
+/* Invert and the raw copy                                             */
+/* ------------------------------------------------------------------ */
+
+static void test_invert(void)
+{
+    locus_params p = params_d(3);
+    p.invert = 1;
+    const void *raw;
+    locus_error err;
+
+    static const uint8_t u8[2][2] = {{0, 1}, {100, 255}};
+    locus_image img = make_image(u8, LOCUS_U8, 2, 2, 2, 0);
+    locus_workspace *ws = planned(&p, &img);
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "invert uint8 runs");
+    const uint8_t *r8 = raw;
+    /* 255 - v: 255, 254, 155, 0 */
+    CHECK(r8[0] == 255 && r8[1] == 254 && r8[2] == 155 && r8[3] == 0,
+          "invert uint8: 255 - v (%d %d %d %d)", r8[0], r8[1], r8[2], r8[3]);
+    CHECK(u8[0][0] == 0 && u8[1][1] == 255, "invert leaves the caller's pixels alone");
+    locus_workspace_free(ws);
+
+    static const uint16_t u16[2][2] = {{0, 1}, {1000, 65535}};
+    img = make_image(u16, LOCUS_U16, 2, 2, 2, 0);
+    ws = planned(&p, &img);
+    preprocess_raw(ws, &img, &raw, &err);
+    const uint16_t *r16 = raw;
+    /* 65535 - v: 65535, 65534, 64535, 0 */
+    CHECK(r16[0] == 65535 && r16[1] == 65534 && r16[2] == 64535 && r16[3] == 0,
+          "invert uint16: 65535 - v (%d %d %d %d)", r16[0], r16[1], r16[2], r16[3]);
+    locus_workspace_free(ws);
+
+    static const float f32[2][2] = {{0, 0.25f}, {1, 1.5f}};
+    img = make_image(f32, LOCUS_F32, 2, 2, 2, 0);
+    ws = planned(&p, &img);
+    preprocess_raw(ws, &img, &raw, &err);
+    const float *rf = raw;
+    /* 1 - v: 1, 0.75, 0, -0.5 */
+    CHECK(rf[0] == 1 && rf[1] == 0.75f && rf[2] == 0 && rf[3] == -0.5f,
+          "invert float32: 1 - v (%g %g %g %g)", rf[0], rf[1], rf[2], rf[3]);
+    locus_workspace_free(ws);
+
+    static const double f64[2][2] = {{0, 0.1}, {1, -2}};
+    img = make_image(f64, LOCUS_F64, 2, 2, 2, 0);
+    ws = planned(&p, &img);
+    preprocess_raw(ws, &img, &raw, &err);
+    const double *rd = raw;
+    CHECK(rd[0] == 1 && rd[1] == 1 - 0.1 && rd[2] == 0 && rd[3] == 3,
+          "invert float64: 1 - v (%g %g %g %g)", rd[0], rd[1], rd[2], rd[3]);
+    locus_workspace_free(ws);
+
+    /* without invert a contiguous image is used in place */
+    p.invert = 0;
+    img = make_image(u16, LOCUS_U16, 2, 2, 2, 0);
+    ws = planned(&p, &img);
+    preprocess_raw(ws, &img, &raw, &err);
+    CHECK(raw == (const void *)u16, "no invert, contiguous: the caller's pixels are used");
+    locus_workspace_free(ws);
+}
+
+static void test_strided(void)
+{
+    enum { NY = 5, NX = 6 };
+    locus_params p = params_d(3);
+    locus_error err;
+    const void *raw;
+    /* logical image v(y, x) = 1000 y + 7 x + 1 */
+    uint16_t want[NY][NX];
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < NX; x++)
+            want[y][x] = (uint16_t)(1000 * y + 7 * x + 1);
+
+    /* every other column of a 5x12 buffer */
+    uint16_t wide[NY][2 * NX];
+    memset(wide, 0xEE, sizeof wide);
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < NX; x++)
+            wide[y][2 * x] = want[y][x];
+    locus_image img = make_image(wide, LOCUS_U16, 2, NY, NX, 0);
+    img.strides[0] = (ptrdiff_t)sizeof wide[0];
+    img.strides[1] = 2 * (ptrdiff_t)sizeof(uint16_t);
+    locus_workspace *ws = planned(&p, &img);
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "strided image copies");
+    CHECK(memcmp(raw, want, sizeof want) == 0, "every other column: same as contiguous");
+
+    /* rows in reverse order: negative row stride */
+    uint16_t flipped[NY][NX];
+    for (int y = 0; y < NY; y++)
+        memcpy(flipped[NY - 1 - y], want[y], sizeof want[y]);
+    img = make_image(flipped[NY - 1], LOCUS_U16, 2, NY, NX, 0);
+    img.strides[0] = -(ptrdiff_t)sizeof flipped[0];
+    preprocess_raw(ws, &img, &raw, &err);
+    CHECK(memcmp(raw, want, sizeof want) == 0, "negative row stride: same as contiguous");
+
+    /* columns reversed: negative column stride */
+    uint16_t mirror[NY][NX];
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < NX; x++)
+            mirror[y][NX - 1 - x] = want[y][x];
+    img = make_image(&mirror[0][NX - 1], LOCUS_U16, 2, NY, NX, 0);
+    img.strides[1] = -(ptrdiff_t)sizeof(uint16_t);
+    preprocess_raw(ws, &img, &raw, &err);
+    CHECK(memcmp(raw, want, sizeof want) == 0, "negative column stride: same as contiguous");
+
+    /* a transposed view: image(y, x) = t[x][y] */
+    uint16_t tr[NX][NY];
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < NX; x++)
+            tr[x][y] = want[y][x];
+    img = make_image(tr, LOCUS_U16, 2, NY, NX, 0);
+    img.strides[0] = (ptrdiff_t)sizeof(uint16_t);
+    img.strides[1] = (ptrdiff_t)sizeof tr[0];
+    preprocess_raw(ws, &img, &raw, &err);
+    CHECK(memcmp(raw, want, sizeof want) == 0, "transposed view: same as contiguous");
+    locus_workspace_free(ws);
+
+    /* strided and inverted (uint8): 255 - v */
+    uint8_t w8[NY][2 * NX], want8[NY][NX];
+    for (int y = 0; y < NY; y++)
+        for (int x = 0; x < 2 * NX; x++) {
+            w8[y][x] = (uint8_t)(y * 40 + x);
+            if (x % 2 == 1)
+                want8[y][x / 2] = (uint8_t)(255 - w8[y][x]);
+        }
+    img = make_image(&w8[0][1], LOCUS_U8, 2, NY, NX, 0);
+    img.strides[0] = 2 * NX;
+    img.strides[1] = 2;
+    p.invert = 1;
+    ws = planned(&p, &img);
+    preprocess_raw(ws, &img, &raw, &err);
+    CHECK(memcmp(raw, want8, sizeof want8) == 0, "strided and inverted uint8");
+    locus_workspace_free(ws);
+    p.invert = 0;
+
+    /* 3-D: a (z, y, x) view of a buffer stored as [y][x][z] */
+    enum { NZ = 3 };
+    float buf[NY][NX][NZ], want3[NZ][NY][NX];
+    for (int z = 0; z < NZ; z++)
+        for (int y = 0; y < NY; y++)
+            for (int x = 0; x < NX; x++)
+                buf[y][x][z] = want3[z][y][x] = (float)(z * 100 + y * 10 + x) / 8.0f;
+    img = make_image(buf, LOCUS_F32, 3, NZ, NY, NX);
+    img.strides[0] = sizeof(float);
+    img.strides[1] = (ptrdiff_t)sizeof buf[0];
+    img.strides[2] = (ptrdiff_t)sizeof buf[0][0];
+    ws = planned(&p, &img);
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "3-D permuted view copies");
+    CHECK(memcmp(raw, want3, sizeof want3) == 0, "3-D permuted view: same as contiguous");
+    locus_workspace_free(ws);
+}
+
+static void test_nonfinite(void)
+{
+    locus_params p = params_d(3);
+    locus_error err;
+    const void *raw;
+    float f[4][4] = {{0}};
+    f[2][1] = NAN;
+    locus_image img = make_image(f, LOCUS_F32, 2, 4, 4, 0);
+    locus_workspace *ws = planned(&p, &img);
+    memset(&err, 0, sizeof err);
+    int rc = preprocess_raw(ws, &img, &raw, &err);
+    CHECK(rc == LOCUS_E_FORMAT && err.status == LOCUS_E_FORMAT, "NaN in float32: LOCUS_E_FORMAT");
+    f[2][1] = INFINITY;
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT, "inf in float32: LOCUS_E_FORMAT");
+    locus_workspace_free(ws);
+
+    double d[4][8] = {{0}};
+    d[3][6] = NAN; /* seen through a strided view (even columns) */
+    img = make_image(d, LOCUS_F64, 2, 4, 4, 0);
+    img.strides[1] = 2 * sizeof(double);
+    img.strides[0] = sizeof d[0];
+    ws = planned(&p, &img);
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT,
+          "NaN in a strided float64 view: LOCUS_E_FORMAT");
+    d[3][6] = 0;
+    d[3][7] = NAN; /* in a column the view skips */
+    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "NaN outside the view is not seen");
+    locus_workspace_free(ws);
+
+    /* through locus_locate */
+    float big[16][16] = {{0}};
+    big[8][8] = NAN;
+    img = make_image(big, LOCUS_F32, 2, 16, 16, 0);
+    ws = locus_workspace_create();
+    locus_table *t = locus_table_create();
+    CHECK(locus_locate(ws, &p, &img, t, &err) == LOCUS_E_FORMAT,
+          "locus_locate: NaN pixel -> LOCUS_E_FORMAT (%s)", err.message);
+    locus_table_free(t);
+    locus_workspace_free(ws);
+}
+
+/* §4: I = trunc(scale * max(bp, 0)), scale = maxval / max(bp). */
+static void test_scale(void)
+{
+    static float im[2][3];
+    locus_image img = make_image(im, LOCUS_F32, 2, 2, 3, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img);
+    buffer_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
+    /* max 3: scale 255 / 3 = 85; 1.5 -> trunc(127.5) = 127, 0.01 -> 0,
+     * 2.99 -> trunc(254.15) = 254, 0.5 -> trunc(42.5) = 42 */
+    const double bp[6] = {0, 1.5, 3.0, 0.01, 2.99, 0.5};
+    memcpy(ws->lp, bp, sizeof bp);
+    double scale;
+    CHECK(scale_to_integer(ws, 3.0, &scale) == LOCUS_OK, "scale runs");
+    const uint8_t *I = ws->work;
+    CHECK(scale == 85, "float image: I is uint8, scale 255 / 3 = 85 (got %g)", scale);
+    CHECK(I[0] == 0 && I[1] == 127 && I[2] == 255 && I[3] == 0 && I[4] == 254 && I[5] == 42,
+          "I = trunc(85 v): 0 127 255 0 254 42 (got %d %d %d %d %d %d)", I[0], I[1], I[2], I[3],
+          I[4], I[5]);
+    locus_workspace_free(ws);
+
+    /* uint16 image: I is uint16, scale 65535 / 2 = 32767.5;
+     * 1 -> trunc(32767.5) = 32767, 2 -> 65535, 0.5 -> trunc(16383.75) = 16383 */
+    static uint16_t im16[2][3];
+    img = make_image(im16, LOCUS_U16, 2, 2, 3, 0);
+    ws = planned(&p, &img);
+    buffer_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
+    const double bp16[6] = {1, 2, 0.5, 0, 0, 1e-9};
+    memcpy(ws->lp, bp16, sizeof bp16);
+    scale_to_integer(ws, 2.0, &scale);
+    const uint16_t *I16 = ws->work;
+    CHECK(scale == 32767.5 && I16[0] == 32767 && I16[1] == 65535 && I16[2] == 16383 && I16[5] == 0,
+          "uint16: scale 32767.5, I = 32767 65535 16383 .. 0 (got %d %d %d %d)", I16[0], I16[1],
+          I16[2], I16[5]);
+    /* max 0: scale 1, I all 0 */
+    memset(ws->lp, 0, 6 * sizeof(double));
+    scale_to_integer(ws, 0.0, &scale);
+    CHECK(scale == 1 && I16[0] == 0 && I16[1] == 0, "bp max 0: scale 1, I zero");
+    locus_workspace_free(ws);
+}
+
+int main(void)
+{
+    test_boxcar_truncation();
+    test_boxcar_edges();
+    test_boxcar_random();
+    test_boxcar_float32_type();
+    test_taps();
+    test_impulse();
+    test_bandpass_by_hand();
+    test_bandpass_random();
+    test_invert();
+    test_strided();
+    test_nonfinite();
+    test_scale();
+    return check_done();
+}
