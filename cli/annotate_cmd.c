@@ -221,8 +221,8 @@ static int pick_image(const annotate_options *o, const locus_source *src, size_t
     size_t have = locus_source_frames(src);
     long want = o->page >= 0 ? o->page : have == 1 ? 0 : o->frame;
     if ((size_t)want >= have)
-        return error_set(err, LOCUS_E_PARAM, "%s: no frame %ld: it has %zu (use --page)", o->input,
-                         want, have);
+        return locus_error_set(err, LOCUS_E_PARAM, "%s: no frame %ld: it has %zu (use --page)",
+                               o->input, want, have);
     *index = (size_t)want;
     return LOCUS_OK;
 }
@@ -235,8 +235,8 @@ static int pick_slice(const annotate_options *o, const locus_image *img, size_t 
         return LOCUS_OK;
     *z = o->z >= 0 ? (size_t)o->z : img->shape[0] / 2;
     if (*z >= img->shape[0])
-        return error_set(err, LOCUS_E_PARAM, "--z: no slice %zu: the volume has %zu", *z,
-                         img->shape[0]);
+        return locus_error_set(err, LOCUS_E_PARAM, "--z: no slice %zu: the volume has %zu", *z,
+                               img->shape[0]);
     return LOCUS_OK;
 }
 
@@ -260,7 +260,7 @@ static int annotate(const annotate_options *o, locus_reader *rd, features_table 
     if (rc == LOCUS_OK)
         rc = pick_slice(o, &img, &z, err);
     if (rc == LOCUS_OK)
-        rc = features_csv_read(o->csv, want, 8, t, err);
+        rc = locus_features_csv_read(o->csv, want, 8, t, err);
     if (rc == LOCUS_OK)
         rc = annotate_write(o->output, &img, z, t, (double)o->frame, &o->style, o->csv, drawn, err);
     locus_source_free(src);
@@ -277,10 +277,11 @@ int cmd_annotate(int argc, char **argv)
     features_table t = {0};
     locus_error err = {0};
     size_t drawn = 0;
-    rc = rd ? annotate(&o, rd, &t, &drawn, &err) : error_set(&err, LOCUS_E_NOMEM, "out of memory");
+    rc = rd ? annotate(&o, rd, &t, &drawn, &err)
+            : locus_error_set(&err, LOCUS_E_NOMEM, "out of memory");
     if (rc == LOCUS_OK && drawn == 0)
         fprintf(stderr, PROG ": note: no feature of frame %ld to draw in %s\n", o.frame, o.csv);
-    features_table_free(&t);
+    locus_features_table_free(&t);
     locus_reader_free(rd);
     if (rc == LOCUS_OK)
         return EXIT_OK;

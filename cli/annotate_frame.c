@@ -75,9 +75,9 @@ static int size_columns(const features_table *t, int ndim, ring_radii *r)
 {
     static const char *const per_axis[3][3] = {
         {NULL}, {"size_y", "size_x"}, {"size_z", "size_y", "size_x"}};
-    const double *iso = features_column(t, "size");
+    const double *iso = locus_features_column(t, "size");
     for (int i = 0; i < ndim; i++) {
-        r->size[i] = iso ? iso : features_column(t, per_axis[ndim - 1][i]);
+        r->size[i] = iso ? iso : locus_features_column(t, per_axis[ndim - 1][i]);
         if (!r->size[i])
             return -1;
     }
@@ -94,7 +94,7 @@ static int choose_radii(const features_table *t, const annotate_style *st, int n
     }
     if (st->diameter.count) {
         if (axes_values(&st->diameter, ndim, r->fixed))
-            return error_set(err, LOCUS_E_PARAM, "--diameter: give one value or %d", ndim);
+            return locus_error_set(err, LOCUS_E_PARAM, "--diameter: give one value or %d", ndim);
         for (int i = 0; i < ndim; i++)
             r->fixed[i] /= 2;
         return LOCUS_OK;
@@ -106,9 +106,10 @@ static int choose_radii(const features_table *t, const annotate_style *st, int n
             r->fixed[i] /= 2;
         return LOCUS_OK;
     }
-    return error_set(err, LOCUS_E_FORMAT,
-                     "%s:%zu: no size column to size the rings by: give --radius or --diameter",
-                     what, t->header_line ? t->header_line : 1);
+    return locus_error_set(
+        err, LOCUS_E_FORMAT,
+        "%s:%zu: no size column to size the rings by: give --radius or --diameter", what,
+        t->header_line ? t->header_line : 1);
 }
 
 static double radius_of(const ring_radii *r, int axis, size_t row)
@@ -148,12 +149,12 @@ static int ring_of(const ring_columns *c, const ring_radii *r, int ndim, size_t 
 static int find_columns(const features_table *t, int ndim, const char *what, ring_columns *c,
                         locus_error *err)
 {
-    c->x = features_column(t, "x");
-    c->y = features_column(t, "y");
-    c->z = features_column(t, "z");
-    c->frame = features_column(t, "frame");
+    c->x = locus_features_column(t, "x");
+    c->y = locus_features_column(t, "y");
+    c->z = locus_features_column(t, "z");
+    c->frame = locus_features_column(t, "frame");
     static const char *const needed[] = {"x", "y", "z"};
-    return features_require(t, what, needed, ndim == 3 ? 3 : 2, err);
+    return locus_features_require(t, what, needed, ndim == 3 ? 3 : 2, err);
 }
 
 /* A 2-D view of slice z of a 3-D image (or the image itself). */
@@ -181,11 +182,11 @@ static int draw_rings(draw_canvas *cv, const features_table *t, int ndim, double
         return rc;
     annotate_mark *marks = malloc(size_mul(t->nrows ? t->nrows : 1, sizeof *marks));
     if (!marks)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < t->nrows; i++)
         n += ring_of(&c, &r, ndim, i, frame, (double)z, &marks[n]);
-    annotate_draw(cv, marks, n, st->color, RING_WIDTH);
+    locus_annotate_draw(cv, marks, n, st->color, RING_WIDTH);
     free(marks);
     if (drawn)
         *drawn = n;
@@ -198,13 +199,13 @@ int annotate_write(const char *path, const locus_image *img, size_t z, const fea
 {
     locus_image view = slice_of(img, z);
     draw_canvas cv;
-    int rc = annotate_grey(&view, st->invert, st->minmax, &cv, err);
+    int rc = locus_annotate_grey(&view, st->invert, st->minmax, &cv, err);
     if (rc != LOCUS_OK)
         return rc;
     rc = draw_rings(&cv, t, img->ndim, frame, z, st, what, drawn, err);
     if (rc == LOCUS_OK)
-        rc = draw_save_png(&cv, path, err);
-    draw_canvas_free(&cv);
+        rc = locus_draw_save_png(&cv, path, err);
+    locus_draw_canvas_free(&cv);
     return rc;
 }
 
@@ -217,8 +218,8 @@ static int make_dir(const char *dir, locus_error *err)
     struct stat st;
     if (mkdir(dir, 0777) == 0 || (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)))
         return LOCUS_OK;
-    return error_set(err, LOCUS_E_IO, "--annotate: %s: cannot create the directory: %s", dir,
-                     errno == EEXIST ? "a file has that name" : strerror(errno));
+    return locus_error_set(err, LOCUS_E_IO, "--annotate: %s: cannot create the directory: %s", dir,
+                           errno == EEXIST ? "a file has that name" : strerror(errno));
 }
 
 int annotate_hook_open(annotate_hook *h, const locate_options *o, const locus_source *src,
@@ -230,19 +231,19 @@ int annotate_hook_open(annotate_hook *h, const locate_options *o, const locus_so
     int rc =
         parse_frame_list(o->annotate_frames ? o->annotate_frames : "0", &h->frames, &h->nframes);
     if (rc) /* the options were checked when parsed: only memory can fail */
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     size_t last = h->frames[h->nframes - 1], have = locus_source_frames(src);
     if (last >= have)
-        return error_set(err, LOCUS_E_PARAM,
-                         "--annotate-frames: no frame %zu: the input has %zu frame%s", last, have,
-                         have == 1 ? "" : "s");
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "--annotate-frames: no frame %zu: the input has %zu frame%s", last,
+                               have, have == 1 ? "" : "s");
     h->dir = o->annotate_dir;
     h->src = src;
     annotate_style_init(&h->style);
     h->style.invert = o->params.invert;
     h->style.fallback_diameter = o->params.diameter;
     if (!(h->rd = locus_reader_create()))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     return make_dir(h->dir, err);
 }
 
@@ -271,10 +272,10 @@ int annotate_hook_frame(annotate_hook *h, size_t frame, const locus_table *t, lo
     size_t n = strlen(h->dir) + 32;
     char *path = malloc(n);
     if (!path)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     snprintf(path, n, "%s/frame_%04zu.png", h->dir, frame);
     features_table ft;
-    features_of_table(&ft, t);
+    locus_features_of_table(&ft, t);
     /* volumes: the middle slice */
     size_t z = img.ndim == 3 ? img.shape[0] / 2 : 0;
     rc = annotate_write(path, &img, z, &ft, NAN, &h->style, "--annotate", NULL, err);

@@ -171,7 +171,7 @@ static void hist_free(diag_hist *h)
  * lo - 0.5 .. hi + 0.5 when equal, 0..1 when there is no value. */
 static void data_range(const double *v, size_t n, double *lo, double *hi)
 {
-    if (!plot_finite_range(v, n, lo, hi))
+    if (!locus_plot_finite_range(v, n, lo, hi))
         *lo = 0, *hi = 1;
     else if (*lo == *hi)
         *lo -= 0.5, *hi += 0.5;
@@ -194,10 +194,10 @@ static int subpixel(const features_table *t, diag_data *d, int bins)
     const char *axis[2] = {"x", "y"};
     diag_hist *h[2] = {&d->sub_x, &d->sub_y};
     for (int a = 0; a < 2; a++) {
-        const double *v = features_column(t, axis[a]);
+        const double *v = locus_features_column(t, axis[a]);
         for (size_t i = 0; i < t->nrows; i++)
             frac[i] = kept(d, i) ? v[i] - floor(v[i]) : NAN;
-        h[a]->counted = plot_histogram(frac, t->nrows, 0, 1, bins, h[a]->edges, h[a]->counts);
+        h[a]->counted = locus_plot_histogram(frac, t->nrows, 0, 1, bins, h[a]->edges, h[a]->counts);
     }
     free(frac);
     return 0;
@@ -209,10 +209,10 @@ static int sizes(const features_table *t, diag_data *d)
     static const char *const axes[] = {"size_z", "size_y", "size_x"};
     static const char *const labels[] = {"size", "mean of size_y, size_x",
                                          "mean of size_z, size_y, size_x"};
-    const double *col[3], *iso = features_column(t, "size");
+    const double *col[3], *iso = locus_features_column(t, "size");
     int k = 0;
     for (int a = 0; a < 3; a++)
-        if ((col[k] = features_column(t, axes[a])))
+        if ((col[k] = locus_features_column(t, axes[a])))
             k++;
     if (!iso && k < 2)
         return 0; /* panel (b) says there is no size */
@@ -234,22 +234,22 @@ static int frame_span(const features_table *t, const char *path, const double *f
 {
     for (size_t i = 0; i < t->nrows; i++) {
         if (!(f[i] == floor(f[i]) && fabs(f[i]) <= 1e15))
-            return error_set(err, LOCUS_E_FORMAT, "%s:%zu: frame '%g' is not a whole number", path,
-                             t->line[i], f[i]);
+            return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: frame '%g' is not a whole number",
+                                   path, t->line[i], f[i]);
         if (i == 0 || f[i] < *lo)
             *lo = f[i];
         if (i == 0 || f[i] > *hi)
             *hi = f[i];
     }
     if (t->nrows && *hi - *lo >= MAX_FRAME_SPAN)
-        return error_set(err, LOCUS_E_FORMAT, "%s: frames %.0f to %.0f: more than %ld frames", path,
-                         *lo, *hi, MAX_FRAME_SPAN);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s: frames %.0f to %.0f: more than %ld frames",
+                               path, *lo, *hi, MAX_FRAME_SPAN);
     return LOCUS_OK;
 }
 
 static int per_frame(const features_table *t, const char *path, diag_data *d, locus_error *err)
 {
-    const double *f = features_column(t, "frame");
+    const double *f = locus_features_column(t, "frame");
     double lo = 0, hi = 0;
     d->has_frame = f != NULL;
     if (f && frame_span(t, path, f, &lo, &hi, err))
@@ -257,7 +257,7 @@ static int per_frame(const features_table *t, const char *path, diag_data *d, lo
     d->first_frame = (long)lo;
     d->nframes = t->nrows ? (size_t)(hi - lo) + 1 : 0;
     if (!(d->per_frame = calloc(d->nframes ? d->nframes : 1, sizeof *d->per_frame)))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t i = 0; i < t->nrows; i++)
         if (kept(d, i))
             d->per_frame[f ? (size_t)(f[i] - lo) : 0]++;
@@ -271,8 +271,8 @@ static int compute(const features_table *t, const diag_options *o, diag_data *d,
     d->name = o->csv;
     d->n = t->nrows;
     d->minmass = o->minmass;
-    d->mass = features_column(t, "mass");
-    int rc = features_require(t, o->csv, required, 3, err);
+    d->mass = locus_features_column(t, "mass");
+    int rc = locus_features_require(t, o->csv, required, 3, err);
     if (rc == LOCUS_OK)
         rc = per_frame(t, o->csv, d, err);
     if (rc != LOCUS_OK)
@@ -280,9 +280,9 @@ static int compute(const features_table *t, const diag_options *o, diag_data *d,
     double lo, hi;
     data_range(d->mass, t->nrows, &lo, &hi);
     if (hist_alloc(&d->mass_hist, o->bins) || subpixel(t, d, o->bins) || sizes(t, d))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
-    d->mass_hist.counted =
-        plot_histogram(d->mass, t->nrows, lo, hi, o->bins, d->mass_hist.edges, d->mass_hist.counts);
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+    d->mass_hist.counted = locus_plot_histogram(d->mass, t->nrows, lo, hi, o->bins,
+                                                d->mass_hist.edges, d->mass_hist.counts);
     return LOCUS_OK;
 }
 
@@ -337,19 +337,19 @@ static int write_sheet(const diag_options *o, const diag_data *d, locus_error *e
 {
     if (o->svg) {
         svg_doc doc;
-        svg_begin(&doc, DIAG_WIDTH, DIAG_HEIGHT);
-        plot_surface s = svg_surface(&doc);
+        locus_svg_begin(&doc, DIAG_WIDTH, DIAG_HEIGHT);
+        plot_surface s = locus_svg_surface(&doc);
         diag_draw(&s, d, SVG_MAX_POINTS);
-        return svg_save(&doc, o->output, err);
+        return locus_svg_save(&doc, o->output, err);
     }
     draw_canvas cv;
-    int rc = draw_canvas_init(&cv, DIAG_WIDTH, DIAG_HEIGHT, (draw_rgb){255, 255, 255}, err);
+    int rc = locus_draw_canvas_init(&cv, DIAG_WIDTH, DIAG_HEIGHT, (draw_rgb){255, 255, 255}, err);
     if (rc != LOCUS_OK)
         return rc;
-    plot_surface s = plot_raster(&cv);
+    plot_surface s = locus_plot_raster(&cv);
     diag_draw(&s, d, d->n);
-    rc = draw_save_png(&cv, o->output, err);
-    draw_canvas_free(&cv);
+    rc = locus_draw_save_png(&cv, o->output, err);
+    locus_draw_canvas_free(&cv);
     return rc;
 }
 
@@ -359,7 +359,7 @@ static int run(const diag_options *o, locus_error *err)
                                        "size", "size_z", "size_y", "size_x"};
     features_table t;
     diag_data d = {0};
-    int rc = features_csv_read(o->csv, want, 8, &t, err);
+    int rc = locus_features_csv_read(o->csv, want, 8, &t, err);
     if (rc != LOCUS_OK)
         return rc;
     rc = compute(&t, o, &d, err);
@@ -368,10 +368,10 @@ static int run(const diag_options *o, locus_error *err)
     if (rc == LOCUS_OK && o->print) {
         print_data(stdout, &d);
         if (fflush(stdout) != 0)
-            rc = error_set(err, LOCUS_E_IO, "standard output: write failed");
+            rc = locus_error_set(err, LOCUS_E_IO, "standard output: write failed");
     }
     diag_free(&d);
-    features_table_free(&t);
+    locus_features_table_free(&t);
     return rc;
 }
 

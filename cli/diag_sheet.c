@@ -42,11 +42,11 @@ static size_t max_count(const size_t *c, size_t n)
     return m;
 }
 
-/* Raise the top of the y range so that `rows` legend rows (plot_legend)
+/* Raise the top of the y range so that `rows` legend rows (locus_plot_legend)
  * sit above every data point; at least 10% headroom. */
 static void legend_room(plot_axes *a, int rows)
 {
-    double px = 12 + rows * (plot_text_height(PLOT_SCALE) + 12) + 8;
+    double px = 12 + rows * (locus_plot_text_height(PLOT_SCALE) + 12) + 8;
     double f = fmax(px / (a->bottom - a->top), 0.1 / 1.1);
     a->yhi = a->ylo + (a->yhi - a->ylo) / (1 - f);
 }
@@ -80,9 +80,9 @@ static void minmass_line(const plot_surface *s, const plot_axes *a, const diag_d
     char label[64];
     if (isnan(d->minmass))
         return;
-    plot_vline(s, a, d->minmass, red);
+    locus_plot_vline(s, a, d->minmass, red);
     snprintf(label, sizeof label, "minmass %g: %zu kept", d->minmass, kept_count(d));
-    plot_legend(s, a, 0, label, red, PLOT_DASHED);
+    locus_plot_legend(s, a, 0, label, red, PLOT_DASHED);
 }
 
 /* Panels (c) and (d) count the features a --minmass cut keeps: say so. */
@@ -92,7 +92,7 @@ static void cut_note(const plot_surface *s, const plot_axes *a, const diag_data 
     if (isnan(d->minmass))
         return;
     snprintf(label, sizeof label, "mass > %g only", d->minmass);
-    plot_legend(s, a, row, label, red, PLOT_NO_LINE);
+    locus_plot_legend(s, a, row, label, red, PLOT_NO_LINE);
 }
 
 static void mass_panel(const plot_surface *s, const diag_data *d)
@@ -102,18 +102,18 @@ static void mass_panel(const plot_surface *s, const diag_data *d)
     a.xlo = h->edges[0];
     a.xhi = h->edges[h->bins];
     count_range(&a, (double)max_count(h->counts, (size_t)h->bins), !isnan(d->minmass));
-    plot_grid(s, &a);
-    plot_bars(s, &a, h->edges, h->counts, h->bins, blue);
+    locus_plot_grid(s, &a);
+    locus_plot_bars(s, &a, h->edges, h->counts, h->bins, blue);
     if (!h->counted)
         no_data(s, &a, "no features");
     minmass_line(s, &a, d);
-    plot_axes_draw(s, &a, "(a) Mass histogram", "mass (integrated brightness)", "features");
+    locus_plot_axes_draw(s, &a, "(a) Mass histogram", "mass (integrated brightness)", "features");
 }
 
 /* Data range with a margin, so that no dot sits on the frame. */
 static void padded(const double *v, size_t n, double *lo, double *hi)
 {
-    if (!plot_finite_range(v, n, lo, hi))
+    if (!locus_plot_finite_range(v, n, lo, hi))
         *lo = 0, *hi = 1;
     double pad = *hi > *lo ? (*hi - *lo) * 0.05 : fmax(fabs(*lo) * 0.1, 0.5);
     *lo -= pad, *hi += pad;
@@ -130,20 +130,21 @@ static void scatter_panel(const plot_surface *s, const diag_data *d, size_t max_
     }
     if (!isnan(d->minmass) && d->size)
         legend_room(&a, 1);
-    plot_grid(s, &a);
+    locus_plot_grid(s, &a);
     size_t stride = max_points && d->n > max_points ? (d->n + max_points - 1) / max_points : 1;
     if (stride > 1)
         snprintf(title, sizeof title, "(b) Mass vs size (1 in %zu shown)", stride);
     /* translucent dots: dense clouds darken, lone outliers stay visible */
     for (size_t i = 0; d->size && i < d->n; i += stride)
         if (isfinite(d->mass[i]) && isfinite(d->size[i]))
-            s->dot(s->ctx, plot_x(&a, d->mass[i]), plot_y(&a, d->size[i]), 1.6, blue, 0.45);
+            s->dot(s->ctx, locus_plot_x(&a, d->mass[i]), locus_plot_y(&a, d->size[i]), 1.6, blue,
+                   0.45);
     if (!d->size)
         no_data(s, &a, "no size column");
     else if (!d->n)
         no_data(s, &a, "no features");
     minmass_line(s, &a, d);
-    plot_axes_draw(s, &a, title, "mass", ylabel);
+    locus_plot_axes_draw(s, &a, title, "mass", ylabel);
 }
 
 static void subpixel_panel(const plot_surface *s, const diag_data *d)
@@ -156,16 +157,16 @@ static void subpixel_panel(const plot_surface *s, const diag_data *d)
     a.xlo = 0;
     a.xhi = 1;
     count_range(&a, fmax((double)(top > topy ? top : topy), flat), isnan(d->minmass) ? 3 : 4);
-    plot_grid(s, &a);
-    plot_hline(s, &a, flat, grey);
-    plot_steps(s, &a, hx->edges, hx->counts, hx->bins, 2, blue);
-    plot_steps(s, &a, hy->edges, hy->counts, hy->bins, 2, orange);
-    plot_legend(s, &a, 0, "x", blue, PLOT_SOLID);
-    plot_legend(s, &a, 1, "y", orange, PLOT_SOLID);
-    plot_legend(s, &a, 2, "flat", grey, PLOT_DASHED);
+    locus_plot_grid(s, &a);
+    locus_plot_hline(s, &a, flat, grey);
+    locus_plot_steps(s, &a, hx->edges, hx->counts, hx->bins, 2, blue);
+    locus_plot_steps(s, &a, hy->edges, hy->counts, hy->bins, 2, orange);
+    locus_plot_legend(s, &a, 0, "x", blue, PLOT_SOLID);
+    locus_plot_legend(s, &a, 1, "y", orange, PLOT_SOLID);
+    locus_plot_legend(s, &a, 2, "flat", grey, PLOT_DASHED);
     cut_note(s, &a, d, 3);
-    plot_axes_draw(s, &a, "(c) Sub-pixel bias: flat is good", "fractional part of position",
-                   "features");
+    locus_plot_axes_draw(s, &a, "(c) Sub-pixel bias: flat is good", "fractional part of position",
+                         "features");
 }
 
 static void frames_panel(const plot_surface *s, const diag_data *d)
@@ -179,21 +180,21 @@ static void frames_panel(const plot_surface *s, const diag_data *d)
         a.xhi = last + pad;
         count_range(&a, (double)max_count(d->per_frame, d->nframes), !isnan(d->minmass));
     }
-    plot_grid(s, &a);
+    locus_plot_grid(s, &a);
     for (size_t f = 0; f + 1 < d->nframes; f++) {
         double x = first + (double)f;
-        s->line(s->ctx, plot_x(&a, x), plot_y(&a, (double)d->per_frame[f]), plot_x(&a, x + 1),
-                plot_y(&a, (double)d->per_frame[f + 1]), 2, blue, 0);
+        s->line(s->ctx, locus_plot_x(&a, x), locus_plot_y(&a, (double)d->per_frame[f]),
+                locus_plot_x(&a, x + 1), locus_plot_y(&a, (double)d->per_frame[f + 1]), 2, blue, 0);
     }
     /* dots show the frames when there are few enough to tell apart */
     for (size_t f = 0; d->nframes <= 100 && f < d->nframes; f++)
-        s->dot(s->ctx, plot_x(&a, first + (double)f), plot_y(&a, (double)d->per_frame[f]), 2.5,
-               blue, 1);
+        s->dot(s->ctx, locus_plot_x(&a, first + (double)f),
+               locus_plot_y(&a, (double)d->per_frame[f]), 2.5, blue, 1);
     if (!d->nframes)
         no_data(s, &a, "no features");
     cut_note(s, &a, d, 0);
-    plot_axes_draw(s, &a, "(d) Features per frame", d->has_frame ? "frame" : "frame (no column)",
-                   "features");
+    locus_plot_axes_draw(s, &a, "(d) Features per frame",
+                         d->has_frame ? "frame" : "frame (no column)", "features");
 }
 
 /* The file name, shortened from the left to fit. */

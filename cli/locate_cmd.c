@@ -28,8 +28,8 @@ typedef struct {
 static int take_frame(void *user, size_t k, const locus_table *t, const locus_error *err)
 {
     sink_state *s = user;
-    size_t frame = s->map[k], c = run_output_chunk_of(&s->out, frame);
-    if (run_output_resume(&s->out, c, &s->error))
+    size_t frame = s->map[k], c = locus_run_output_chunk_of(&s->out, frame);
+    if (locus_run_output_resume(&s->out, c, &s->error))
         return 1;
     s->chunk.index = c;
     if (run_frame_rows(&s->chunk, frame, t, err)) {
@@ -38,10 +38,10 @@ static int take_frame(void *user, size_t k, const locus_table *t, const locus_er
     }
     if (annotate_hook_frame(&s->annotate, frame, t, &s->error))
         return 1;
-    if (!run_output_last_in_chunk(&s->out, frame))
+    if (!locus_run_output_last_in_chunk(&s->out, frame))
         return 0;
-    int rc = run_output_write(&s->out, &s->chunk, 1, &s->error);
-    chunk_result_clear(&s->chunk);
+    int rc = locus_run_output_write(&s->out, &s->chunk, 1, &s->error);
+    locus_chunk_result_clear(&s->chunk);
     return rc != LOCUS_OK;
 }
 
@@ -59,7 +59,8 @@ static int compute(const locate_options *o, const locus_source *src, sink_state 
     if (!map)
         return error_from_errno(err, ENOMEM, "out of memory");
     for (size_t f = 0; f < n; f++)
-        if (!s->out.ckpt || !checkpoint_has(s->out.ckpt, run_output_chunk_of(&s->out, f)))
+        if (!s->out.ckpt ||
+            !locus_checkpoint_has(s->out.ckpt, locus_run_output_chunk_of(&s->out, f)))
             map[ntodo++] = f;
     /* the frames still to compute: a resumed run skips checkpointed chunks */
     locus_frames all = locus_source_frames_of(src), frames;
@@ -79,11 +80,11 @@ static int compute(const locate_options *o, const locus_source *src, sink_state 
     if (rc == LOCUS_E_ABORTED) /* the sink stopped it: say why */
         *err = s->error, rc = s->error.status;
     /* frames of a chunk cut short still go out (not into the checkpoint) */
-    if (rc != LOCUS_OK && s->chunk.rows.len && run_output_write(&s->out, &s->chunk, 0, &s->error) &&
-        rc == LOCUS_OK)
+    if (rc != LOCUS_OK && s->chunk.rows.len &&
+        locus_run_output_write(&s->out, &s->chunk, 0, &s->error) && rc == LOCUS_OK)
         *err = s->error, rc = s->error.status;
     if (rc == LOCUS_OK)
-        rc = run_output_resume(&s->out, s->out.nchunks, err);
+        rc = locus_run_output_resume(&s->out, s->out.nchunks, err);
     free(map);
     return rc;
 }
@@ -103,12 +104,12 @@ static int run(const locate_options *o, locus_source *src)
         return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
     }
     if ((rc = run_open_output(PROG, o, &out)) != -1) {
-        checkpoint_close(ckpt);
+        locus_checkpoint_close(ckpt);
         annotate_hook_close(&s.annotate);
         return rc;
     }
-    run_output_init(&s.out, out, o->output ? o->output : "standard output", ckpt,
-                    ckpt ? o->chunk : 1, locus_source_frames(src));
+    locus_run_output_init(&s.out, out, o->output ? o->output : "standard output", ckpt,
+                          ckpt ? o->chunk : 1, locus_source_frames(src));
     int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     s.meter = show && !o->quiet ? progress_create(PROG) : NULL;
     double t0 = progress_now();
@@ -119,9 +120,9 @@ static int run(const locate_options *o, locus_source *src)
     progress_clear(s.meter);
     int status = run_finish(PROG, o, &s.out, rc, &err, progress_now() - t0);
     progress_free(s.meter);
-    chunk_result_free(&s.chunk);
-    run_output_free(&s.out);
-    checkpoint_close(ckpt);
+    locus_chunk_result_free(&s.chunk);
+    locus_run_output_free(&s.out);
+    locus_checkpoint_close(ckpt);
     annotate_hook_close(&s.annotate);
     return status;
 }

@@ -76,9 +76,9 @@ int run_open_checkpoint(const locate_options *o, const locus_source *src, checkp
         return LOCUS_OK;
     locus_buffer manifest = {0};
     size_t nchunks = (locus_source_frames(src) + o->chunk - 1) / o->chunk;
-    int rc = checkpoint_manifest(&o->params, &o->source, src, o->chunk, &manifest, err);
+    int rc = locus_checkpoint_manifest(&o->params, &o->source, src, o->chunk, &manifest, err);
     if (rc == LOCUS_OK)
-        rc = checkpoint_open(ckpt, o->checkpoint, manifest.data, nchunks, err);
+        rc = locus_checkpoint_open(ckpt, o->checkpoint, manifest.data, nchunks, err);
     locus_buffer_free(&manifest);
     return rc;
 }
@@ -94,7 +94,7 @@ int run_write_header(const locus_params *p, const locus_source *src, run_output 
                  : LOCUS_OK;
     if (rc == LOCUS_OK && fwrite(header.rows.data, 1, header.rows.len, out->out) != header.rows.len)
         rc = error_from_errno(err, errno, "write failed"), out->write_errno = errno ? errno : EIO;
-    chunk_result_free(&header);
+    locus_chunk_result_free(&header);
     return rc;
 }
 

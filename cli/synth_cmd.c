@@ -394,7 +394,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             fprintf(stderr, PROG ": out of memory\n");
             return EXIT_FAILURE_;
         }
-        if (tiffio_writer_open(&stack, stack_path, &err)) {
+        if (locus_tiffio_writer_open(&stack, stack_path, &err)) {
             rc = fail(&err);
             free(stack_path);
             return rc;
@@ -411,7 +411,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             break;
         }
         if (stack) {
-            if (tiffio_writer_add(stack, &img, &err)) {
+            if (locus_tiffio_writer_add(stack, &img, &err)) {
                 rc = fail(&err);
                 break;
             }
@@ -426,16 +426,16 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             int st;
             if (o->tiff) {
                 tiffio_writer *w = NULL;
-                st = tiffio_writer_open(&w, path, &err);
+                st = locus_tiffio_writer_open(&w, path, &err);
                 if (!st) {
-                    st = tiffio_writer_add(w, &img, &err);
+                    st = locus_tiffio_writer_add(w, &img, &err);
                     locus_error err2;
-                    int st2 = tiffio_writer_close(w, st ? &err2 : &err);
+                    int st2 = locus_tiffio_writer_close(w, st ? &err2 : &err);
                     if (!st)
                         st = st2;
                 }
             } else {
-                st = pngio_write(path, &img, &err);
+                st = locus_pngio_write(path, &img, &err);
             }
             if (f == 0)
                 snprintf(first, namecap, "%s", path);
@@ -461,7 +461,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
     }
     if (stack) {
         locus_error err2;
-        int st = tiffio_writer_close(stack, rc ? &err2 : &err);
+        int st = locus_tiffio_writer_close(stack, rc ? &err2 : &err);
         if (st && !rc)
             rc = fail(&err);
     }

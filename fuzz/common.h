@@ -230,11 +230,11 @@ enum { FUZZ_POISON_MAX = 4 << 20 };
 static void fuzz_poison(locus_reader *rd, unsigned char byte)
 {
     if (rd->tiff) {
-        tiffio_handle_free(rd->tiff);
+        locus_tiffio_handle_free(rd->tiff);
         rd->tiff = NULL;
     }
-    if (buffer_reserve(&rd->pixels, &rd->pixels_cap, 1 << 16) ||
-        buffer_reserve(&rd->scratch, &rd->scratch_cap, 1 << 16))
+    if (locus_mem_reserve(&rd->pixels, &rd->pixels_cap, 1 << 16) ||
+        locus_mem_reserve(&rd->scratch, &rd->scratch_cap, 1 << 16))
         abort();
     memset(rd->pixels, byte, rd->pixels_cap < FUZZ_POISON_MAX ? rd->pixels_cap : FUZZ_POISON_MAX);
     memset(rd->scratch, byte,

@@ -6,7 +6,7 @@
  *
  * writes OUT/png/ and OUT/tiff/: small images of every layout the
  * readers handle (and some they refuse), written with locus's own
- * writers (pngio_write, pngio_write_rgb8, tiffio_writer with each
+ * writers (locus_pngio_write, locus_pngio_write_rgb8, tiffio_writer with each
  * compression, predictor, tiling, byte order and BigTIFF) and with
  * libpng / libtiff directly for what those writers do not produce
  * (grey+alpha, RGB(A), 16-bit colour, interlacing, each row filter,
@@ -245,12 +245,12 @@ static void png_seeds_locus(void)
             void *d = pattern(h * w, 1, locus_dtype_size(t), w);
             locus_image img = image(d, t, 2, h, w, 0);
             snprintf(name, sizeof name, "locus_%s_%zux%zu", locus_dtype_name(t), h, w);
-            if (pngio_write(png_path(name), &img, &err))
+            if (locus_pngio_write(png_path(name), &img, &err))
                 die(name, err.message);
             free(d);
         }
     uint8_t *rgb = pattern(12 * 10, 3, 1, 10);
-    if (pngio_write_rgb8(png_path("locus_rgb8"), rgb, 12, 10, &err))
+    if (locus_pngio_write_rgb8(png_path("locus_rgb8"), rgb, 12, 10, &err))
         die("rgb8", err.message);
     free(rgb);
 }
@@ -361,16 +361,16 @@ static void data_seeds(const char *data)
             }
         pngspec s = {32, 24, 8, PNG_COLOR_TYPE_RGB_ALPHA, 0, 0, 0, 0, -1};
         write_png(png_path("bulk_water_rgba"), &s, rgba);
-        if (pngio_write_rgb8(png_path("bulk_water_rgb"), rgb, 24, 32, &err))
+        if (locus_pngio_write_rgb8(png_path("bulk_water_rgb"), rgb, 24, 32, &err))
             die("bulk_water_rgb", err.message);
-        if (pngio_write(png_path("bulk_water_red"), &img, &err))
+        if (locus_pngio_write(png_path("bulk_water_red"), &img, &err))
             die("bulk_water_red", err.message);
     }
     for (int c = 0; c < 4; c++)
         free(ch[c]);
     snprintf(path, sizeof path, "%s/synthetic/spots8_000.png", data);
     if (crop(path, -1, 0, 0, 1, 30, 40, &p, &img) == 0) {
-        if (pngio_write(png_path("spots8"), &img, &err))
+        if (locus_pngio_write(png_path("spots8"), &img, &err))
             die("spots8", err.message);
         free(p);
     }
@@ -378,34 +378,34 @@ static void data_seeds(const char *data)
     tiffio_options o;
     tiffio_writer *w;
     snprintf(path, sizeof path, "%s/synthetic/spots16.tif", data);
-    tiffio_options_init(&o);
+    locus_tiffio_options_init(&o);
     o.compression = TIFFIO_LZW;
     o.predictor = 2;
-    if (tiffio_writer_open_opts(&w, tiff_path("spots16_pages"), &o, &err))
+    if (locus_tiffio_writer_open_opts(&w, tiff_path("spots16_pages"), &o, &err))
         die("spots16", err.message);
     for (size_t f = 0; f < 3; f++)
         if (crop(path, -1, 0, f, 1, 20, 24, &p, &img) == 0) {
-            tiffio_writer_add(w, &img, &err);
+            locus_tiffio_writer_add(w, &img, &err);
             free(p);
         }
-    tiffio_writer_close(w, &err);
+    locus_tiffio_writer_close(w, &err);
     snprintf(path, sizeof path, "%s/synthetic/spotsf32_000.tif", data);
     if (crop(path, -1, 0, 0, 1, 16, 20, &p, &img) == 0) {
-        tiffio_options_init(&o);
+        locus_tiffio_options_init(&o);
         o.compression = TIFFIO_DEFLATE;
         o.predictor = 3;
-        if (!tiffio_writer_open_opts(&w, tiff_path("spotsf32"), &o, &err)) {
-            tiffio_writer_add(w, &img, &err);
-            tiffio_writer_close(w, &err);
+        if (!locus_tiffio_writer_open_opts(&w, tiff_path("spotsf32"), &o, &err)) {
+            locus_tiffio_writer_add(w, &img, &err);
+            locus_tiffio_writer_close(w, &err);
         }
         free(p);
     }
     snprintf(path, sizeof path, "%s/synthetic/vol_000.tif", data);
     if (crop(path, -1, 1, 0, 4, 12, 14, &p, &img) == 0) {
-        tiffio_options_init(&o);
-        if (!tiffio_writer_open_opts(&w, tiff_path("vol"), &o, &err)) {
-            tiffio_writer_add(w, &img, &err);
-            tiffio_writer_close(w, &err);
+        locus_tiffio_options_init(&o);
+        if (!locus_tiffio_writer_open_opts(&w, tiff_path("vol"), &o, &err)) {
+            locus_tiffio_writer_add(w, &img, &err);
+            locus_tiffio_writer_close(w, &err);
         }
         free(p);
     }
@@ -424,7 +424,7 @@ static void tiff_seeds_locus(void)
         for (int comp = TIFFIO_NONE; comp <= TIFFIO_PACKBITS; comp++)
             for (int variant = 0; variant < 4; variant++) {
                 tiffio_options o;
-                tiffio_options_init(&o);
+                locus_tiffio_options_init(&o);
                 o.compression = comp;
                 int fl = t >= LOCUS_F32;
                 /* 0: plain; 1: predictor, 2 pages; 2: tiles, big-endian; 3: BigTIFF, strips of 3 */
@@ -443,14 +443,14 @@ static void tiff_seeds_locus(void)
                 snprintf(name, sizeof name, "locus_%s_%s_%d", locus_dtype_name(t), comp_names[comp],
                          variant);
                 tiffio_writer *w;
-                if (tiffio_writer_open_opts(&w, tiff_path(name), &o, &err))
+                if (locus_tiffio_writer_open_opts(&w, tiff_path(name), &o, &err))
                     die(name, err.message);
                 void *d = pattern(h * wd * pages, 1, locus_dtype_size(t), wd);
                 locus_image img =
                     pages > 1 ? image(d, t, 3, pages, h, wd) : image(d, t, 2, h, wd, 0);
-                if (tiffio_writer_add(w, &img, &err))
+                if (locus_tiffio_writer_add(w, &img, &err))
                     die(name, err.message);
-                if (tiffio_writer_close(w, &err))
+                if (locus_tiffio_writer_close(w, &err))
                     die(name, err.message);
                 free(d);
             }

@@ -90,7 +90,7 @@ static int compute_chunk(const locate_options *o, const locus_source *src, size_
     bo.workspaces = pool->ws;
     bo.skip_bad = o->skip_bad;
     bo.stop = run_stop_flag();
-    chunk_result_clear(r);
+    locus_chunk_result_clear(r);
     r->index = c;
     int rc = locus_batch(&o->params, &bo, &frames, take_frame, &sink, err);
     if (rc == LOCUS_E_ABORTED)
@@ -144,7 +144,7 @@ static int unpack_result(const char *msg, size_t len, chunk_result *r, locus_err
     memcpy(&h, msg, sizeof h);
     if (sizeof h + (size_t)h.skips_len + (size_t)h.rows_len != len)
         return -1;
-    chunk_result_clear(r);
+    locus_chunk_result_clear(r);
     r->index = (size_t)h.index;
     r->frames = (size_t)h.frames;
     r->features = (size_t)h.features;
@@ -196,7 +196,7 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
     }
-    chunk_result_free(&r);
+    locus_chunk_result_free(&r);
     pool_free(&pool);
 }
 
@@ -248,7 +248,7 @@ static int64_t deal_locked(coordinator *k, int *wait)
         stop_locked(k, LOCUS_E_INTERRUPTED, &e);
     }
     while (k->next_deal < k->out.nchunks && k->out.ckpt &&
-           checkpoint_has(k->out.ckpt, k->next_deal))
+           locus_checkpoint_has(k->out.ckpt, k->next_deal))
         k->next_deal++;
     if (k->stopping || k->next_deal >= k->out.nchunks)
         return ASSIGN_STOP;
@@ -265,7 +265,7 @@ static void write_ready_locked(coordinator *k)
 {
     locus_error err = {0};
     while (k->status == LOCUS_OK) {
-        if (run_output_resume(&k->out, k->out.nchunks, &err)) {
+        if (locus_run_output_resume(&k->out, k->out.nchunks, &err)) {
             stop_locked(k, err.status, &err);
             break;
         }
@@ -279,7 +279,7 @@ static void write_ready_locked(coordinator *k)
         s->ready = 0;
         /* a chunk cut short by a failure: its frames before the failure
          * go out (not into the checkpoint), then the run ends */
-        if (run_output_write(&k->out, &s->r, s->status == LOCUS_OK, &err))
+        if (locus_run_output_write(&k->out, &s->r, s->status == LOCUS_OK, &err))
             stop_locked(k, err.status, &err);
         else if (s->status != LOCUS_OK)
             stop_locked(k, s->status, &s->error);
@@ -332,7 +332,7 @@ static void *local_worker(void *arg)
     }
     k->local_done = 1;
     pthread_mutex_unlock(&k->lock);
-    chunk_result_free(&r);
+    locus_chunk_result_free(&r);
     pool_free(&pool);
     return NULL;
 }
@@ -422,8 +422,8 @@ static int rank0(const locate_options *o, const locus_source *src, int size, ran
     checkpoint *ckpt = files->ckpt;
     FILE *out = files->out;
     int rc, status;
-    run_output_init(&k.out, out, o->output ? o->output : "standard output", ckpt, o->chunk,
-                    locus_source_frames(src));
+    locus_run_output_init(&k.out, out, o->output ? o->output : "standard output", ckpt, o->chunk,
+                          locus_source_frames(src));
     k.slots = calloc(k.window, sizeof *k.slots);
     m.waiting = calloc((size_t)size, 1);
     if (!k.slots || !m.waiting) {
@@ -450,14 +450,14 @@ static int rank0(const locate_options *o, const locus_source *src, int size, ran
     pthread_cond_destroy(&k.changed);
     pthread_mutex_destroy(&k.lock);
     for (size_t i = 0; i < k.window; i++)
-        chunk_result_free(&k.slots[i].r);
+        locus_chunk_result_free(&k.slots[i].r);
     free(k.slots);
     free(m.waiting);
     free(m.buf);
-    chunk_result_free(&m.r);
+    locus_chunk_result_free(&m.r);
     progress_free(k.meter);
-    run_output_free(&k.out);
-    checkpoint_close(ckpt);
+    locus_run_output_free(&k.out);
+    locus_checkpoint_close(ckpt);
     return status;
 }
 
@@ -565,7 +565,7 @@ int main(int argc, char **argv)
         else
             worker(&o, src, rank);
     } else {
-        checkpoint_close(files.ckpt);
+        locus_checkpoint_close(files.ckpt);
         if (files.out && files.out != stdout)
             fclose(files.out);
     }

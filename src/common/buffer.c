@@ -13,7 +13,7 @@ static size_t round_up(size_t bytes)
     return (bytes + BUFFER_ALIGN - 1) / BUFFER_ALIGN * BUFFER_ALIGN;
 }
 
-int buffer_reserve(void **buf, size_t *cap, size_t bytes)
+int locus_mem_reserve(void **buf, size_t *cap, size_t bytes)
 {
     if (bytes <= *cap && *buf)
         return LOCUS_OK;
@@ -29,7 +29,7 @@ int buffer_reserve(void **buf, size_t *cap, size_t bytes)
     return LOCUS_OK;
 }
 
-int buffer_grow(void **buf, size_t *cap, size_t bytes)
+int locus_mem_grow(void **buf, size_t *cap, size_t bytes)
 {
     if (bytes <= *cap && *buf)
         return LOCUS_OK;
@@ -48,7 +48,7 @@ int buffer_grow(void **buf, size_t *cap, size_t bytes)
     return LOCUS_OK;
 }
 
-void buffer_release(void **buf, size_t *cap)
+void locus_mem_release(void **buf, size_t *cap)
 {
     free(*buf);
     *buf = NULL;

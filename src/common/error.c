@@ -30,7 +30,7 @@ const char *locus_version(void)
     return LOCUS_VERSION_STRING;
 }
 
-int error_set(locus_error *err, int status, const char *fmt, ...)
+int locus_error_set(locus_error *err, int status, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -42,7 +42,7 @@ int error_set(locus_error *err, int status, const char *fmt, ...)
     return status;
 }
 
-void error_clear(locus_error *err)
+void locus_error_clear(locus_error *err)
 {
     if (err) {
         err->status = LOCUS_OK;

@@ -21,19 +21,19 @@
 #endif
 
 /* Record a failure in err (if not NULL) and return status. */
-int error_set(locus_error *err, int status, const char *fmt, ...) LOCUS_PRINTF(3, 4);
+int locus_error_set(locus_error *err, int status, const char *fmt, ...) LOCUS_PRINTF(3, 4);
 /* Clear err to LOCUS_OK. */
-void error_clear(locus_error *err);
+void locus_error_clear(locus_error *err);
 
 /*
  * Grow *buf to hold at least `bytes` bytes (contents are not kept).
  * Buffers are 64-byte aligned so that vector loads never straddle.
  * Returns 0, or LOCUS_E_NOMEM.
  */
-int buffer_reserve(void **buf, size_t *cap, size_t bytes);
-/* Like buffer_reserve, but keeps the contents. */
-int buffer_grow(void **buf, size_t *cap, size_t bytes);
-void buffer_release(void **buf, size_t *cap);
+int locus_mem_reserve(void **buf, size_t *cap, size_t bytes);
+/* Like locus_mem_reserve, but keeps the contents. */
+int locus_mem_grow(void **buf, size_t *cap, size_t bytes);
+void locus_mem_release(void **buf, size_t *cap);
 
 /* a * b, or SIZE_MAX when it overflows. */
 static inline size_t size_mul(size_t a, size_t b)

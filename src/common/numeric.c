@@ -30,8 +30,8 @@ enum { PW_BLOCKSIZE = 128 };
         return name(a, n2) + name(a + n2, n - n2);                                                 \
     }
 
-DEFINE_PAIRWISE(pairwise_sum, double)
-DEFINE_PAIRWISE(pairwise_sum_f32, float)
+DEFINE_PAIRWISE(locus_pairwise_sum, double)
+DEFINE_PAIRWISE(locus_pairwise_sum_f32, float)
 
 /* NPY_BUFSIZE: the reduction's inner-loop length. */
 enum { NUMPY_BUFSIZE = 8192 };
@@ -45,8 +45,8 @@ enum { NUMPY_BUFSIZE = 8192 };
         return acc;                                                                                \
     }
 
-DEFINE_NUMPY_SUM(numpy_sum, double, pairwise_sum)
-DEFINE_NUMPY_SUM(numpy_sum_f32, float, pairwise_sum_f32)
+DEFINE_NUMPY_SUM(locus_numpy_sum, double, locus_pairwise_sum)
+DEFINE_NUMPY_SUM(locus_numpy_sum_f32, float, locus_pairwise_sum_f32)
 
 /* NumPy's ordering for floats: NaN sorts last. */
 static int less(double a, double b)
@@ -102,7 +102,7 @@ static int msb(size_t n)
 
 /* aquicksort_ on pointers into idx, kept as in NumPy so every swap —
  * and so every tie — lands where NumPy's does. */
-void numpy_argsort(const double *v, size_t *idx, size_t n)
+void locus_numpy_argsort(const double *v, size_t *idx, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         idx[i] = i;

@@ -10,8 +10,8 @@
  * split in two. Matching it matters where trackpy's numbers come from a
  * NumPy sum: the Gaussian taps' normalisation and the background noise.
  */
-double pairwise_sum(const double *a, size_t n);
-float pairwise_sum_f32(const float *a, size_t n);
+double locus_pairwise_sum(const double *a, size_t n);
+float locus_pairwise_sum_f32(const float *a, size_t n);
 
 /*
  * ndarray.sum() of a whole 1-D array: NumPy's reduction hands the loop
@@ -19,8 +19,8 @@ float pairwise_sum_f32(const float *a, size_t n);
  * in order into an accumulator of the array's own type (so float32 arrays
  * are summed in float32).
  */
-double numpy_sum(const double *a, size_t n);
-float numpy_sum_f32(const float *a, size_t n);
+double locus_numpy_sum(const double *a, size_t n);
+float locus_numpy_sum_f32(const float *a, size_t n);
 
 /*
  * NumPy's default argsort (introsort, numpy/core/src/npysort/quicksort.cpp):
@@ -28,6 +28,6 @@ float numpy_sum_f32(const float *a, size_t n);
  * and trackpy's top-n selection inherits its order among equal masses, so
  * matching trackpy means matching this exact algorithm.
  */
-void numpy_argsort(const double *v, size_t *idx, size_t n);
+void locus_numpy_argsort(const double *v, size_t *idx, size_t n);
 
 #endif

@@ -6,10 +6,10 @@
 
 #include <cstdint>
 
-extern "C" int shortest_decimal(double v, uint64_t *digits, int *exponent);
+extern "C" int locus_shortest_decimal(double v, uint64_t *digits, int *exponent);
 
 // v must be finite and nonzero. Returns 1 when v is negative.
-extern "C" int shortest_decimal(double v, uint64_t *digits, int *exponent)
+extern "C" int locus_shortest_decimal(double v, uint64_t *digits, int *exponent)
 {
     auto d = jkj::dragonbox::to_decimal(v);
     *digits = d.significand;

@@ -18,7 +18,7 @@ void locus_table_free(locus_table *t)
     free(t);
 }
 
-int table_reset(locus_table *t, const char *const *names, int ncols, size_t rows)
+int locus_table_reset(locus_table *t, const char *const *names, int ncols, size_t rows)
 {
     if (rows > t->cap) {
         size_t cap = rows > 2 * t->cap ? rows : 2 * t->cap;

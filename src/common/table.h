@@ -13,6 +13,6 @@ struct locus_table {
 };
 
 /* Set the columns and make room for `rows` rows (contents undefined). */
-int table_reset(locus_table *t, const char *const *names, int ncols, size_t rows);
+int locus_table_reset(locus_table *t, const char *const *names, int ncols, size_t rows);
 
 #endif

@@ -12,7 +12,7 @@ static int slurp(const char *path, char **data, size_t *len, locus_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(errno));
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     while (buf) {
@@ -28,10 +28,10 @@ static int slurp(const char *path, char **data, size_t *len, locus_error *err)
     int failed = buf && ferror(f);
     fclose(f);
     if (!buf)
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
     if (failed) {
         free(buf);
-        return error_set(err, LOCUS_E_IO, "%s: cannot read", path);
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot read", path);
     }
     buf[n] = '\0';
     *data = buf;
@@ -158,14 +158,14 @@ static int read_header(reader *r, const char *const *want, int nwant, features_t
     if (r->p + 3 <= r->limit && !memcmp(r->p, "\xef\xbb\xbf", 3))
         r->p += 3; /* a UTF-8 byte order mark, as spreadsheets write */
     if (!next_line(r, &b, &e))
-        return error_set(err, LOCUS_E_FORMAT, "%s:1: empty file (no header)", r->path);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:1: empty file (no header)", r->path);
     t->header_line = r->line;
     int n = 0;
     if (split_line(b, e, NULL, 0, &n))
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", r->path, r->line);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", r->path, r->line);
     if (!(t->header = strndup(b, (size_t)(e - b))) ||
         !(r->fields = calloc((size_t)n, sizeof *r->fields)))
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", r->path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", r->path);
     split_line(b, e, r->fields, n, &n);
     r->nfields = n;
     for (char *q = t->header; *q; q++)
@@ -191,10 +191,10 @@ static int read_row(reader *r, char *b, char *e, int nwant, double *store, size_
 {
     int n;
     if (split_line(b, e, r->fields, r->nfields, &n))
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", r->path, r->line);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", r->path, r->line);
     if (n != r->nfields)
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: %d field%s, but the header has %d", r->path,
-                         r->line, n, n == 1 ? "" : "s", r->nfields);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: %d field%s, but the header has %d",
+                               r->path, r->line, n, n == 1 ? "" : "s", r->nfields);
     for (int i = 0; i < nwant; i++) {
         if (r->index[i] < 0)
             continue;
@@ -202,8 +202,8 @@ static int read_row(reader *r, char *b, char *e, int nwant, double *store, size_
         if (parse_field(f, &store[(size_t)i * cap])) {
             char shown[48];
             quote_field(&f, shown, sizeof shown);
-            return error_set(err, LOCUS_E_FORMAT, "%s:%zu: column '%s': '%s' is not a number",
-                             r->path, r->line, r->want[i], shown);
+            return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: column '%s': '%s' is not a number",
+                                   r->path, r->line, r->want[i], shown);
         }
     }
     return LOCUS_OK;
@@ -218,7 +218,7 @@ static int read_rows(reader *r, int nwant, features_table *t, locus_error *err)
     size_t bytes = size_mul(size_mul(cap, (size_t)(nwant ? nwant : 1)), sizeof(double));
     if (bytes == SIZE_MAX || !(t->store = malloc(bytes)) ||
         !(t->line = malloc(size_mul(cap, sizeof *t->line))))
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", r->path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", r->path);
     char *b, *e;
     size_t row = 0;
     while (next_line(r, &b, &e)) {
@@ -233,12 +233,12 @@ static int read_rows(reader *r, int nwant, features_table *t, locus_error *err)
     return LOCUS_OK;
 }
 
-int features_csv_read(const char *path, const char *const *want, int nwant, features_table *t,
-                      locus_error *err)
+int locus_features_csv_read(const char *path, const char *const *want, int nwant, features_table *t,
+                            locus_error *err)
 {
     memset(t, 0, sizeof *t);
     if (nwant < 0 || nwant > FEATURES_MAX_WANT)
-        return error_set(err, LOCUS_E_PARAM, "too many columns asked for");
+        return locus_error_set(err, LOCUS_E_PARAM, "too many columns asked for");
     char *data = NULL;
     size_t len = 0;
     int rc = slurp(path, &data, &len, err);
@@ -251,11 +251,11 @@ int features_csv_read(const char *path, const char *const *want, int nwant, feat
     free(r.fields);
     free(data);
     if (rc)
-        features_table_free(t);
+        locus_features_table_free(t);
     return rc;
 }
 
-void features_table_free(features_table *t)
+void locus_features_table_free(features_table *t)
 {
     free(t->store);
     free(t->line);
@@ -263,7 +263,7 @@ void features_table_free(features_table *t)
     memset(t, 0, sizeof *t);
 }
 
-const double *features_column(const features_table *t, const char *name)
+const double *locus_features_column(const features_table *t, const char *name)
 {
     for (int i = 0; i < t->ncols; i++)
         if (t->names[i] && !strcmp(t->names[i], name))
@@ -271,21 +271,22 @@ const double *features_column(const features_table *t, const char *name)
     return NULL;
 }
 
-int features_require(const features_table *t, const char *path, const char *const *names, int n,
-                     locus_error *err)
+int locus_features_require(const features_table *t, const char *path, const char *const *names,
+                           int n, locus_error *err)
 {
     for (int i = 0; i < n; i++) {
-        if (features_column(t, names[i]))
+        if (locus_features_column(t, names[i]))
             continue;
         if (!t->header)
-            return error_set(err, LOCUS_E_FORMAT, "%s: no column '%s'", path, names[i]);
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: no column '%s' (the header is: %.200s)",
-                         path, t->header_line, names[i], t->header);
+            return locus_error_set(err, LOCUS_E_FORMAT, "%s: no column '%s'", path, names[i]);
+        return locus_error_set(err, LOCUS_E_FORMAT,
+                               "%s:%zu: no column '%s' (the header is: %.200s)", path,
+                               t->header_line, names[i], t->header);
     }
     return LOCUS_OK;
 }
 
-void features_of_table(features_table *t, const locus_table *lt)
+void locus_features_of_table(features_table *t, const locus_table *lt)
 {
     memset(t, 0, sizeof *t);
     t->nrows = locus_table_rows(lt);

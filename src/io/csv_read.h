@@ -26,7 +26,7 @@
 /*
  * Named columns of doubles. For CSV input, col[i] is the column named
  * want[i], or NULL when the header has no such column. The same struct
- * describes a locus_table (features_of_table), so that what draws from a
+ * describes a locus_table (locus_features_of_table), so that what draws from a
  * table is written once.
  */
 typedef struct {
@@ -45,22 +45,22 @@ typedef struct {
  * FEATURES_MAX_WANT). LOCUS_E_IO: cannot read; LOCUS_E_FORMAT: not such
  * a CSV (empty, ragged row, text in a wanted field, ...); LOCUS_E_NOMEM.
  */
-int features_csv_read(const char *path, const char *const *want, int nwant, features_table *t,
-                      locus_error *err);
-void features_table_free(features_table *t);
+int locus_features_csv_read(const char *path, const char *const *want, int nwant, features_table *t,
+                            locus_error *err);
+void locus_features_table_free(features_table *t);
 
 /* The column named name, or NULL. */
-const double *features_column(const features_table *t, const char *name);
+const double *locus_features_column(const features_table *t, const char *name);
 
 /*
  * Fail unless every column in names[0..n-1] was found: LOCUS_E_FORMAT,
  * "PATH:LINE: no column 'mass' (the header is: y,x,...)" for CSV input,
  * "PATH: no column 'mass'" for a view of a locus_table.
  */
-int features_require(const features_table *t, const char *path, const char *const *names, int n,
-                     locus_error *err);
+int locus_features_require(const features_table *t, const char *path, const char *const *names,
+                           int n, locus_error *err);
 
 /* A view of a locate result (no copy; valid while the table is). */
-void features_of_table(features_table *t, const locus_table *lt);
+void locus_features_of_table(features_table *t, const locus_table *lt);
 
 #endif

@@ -45,7 +45,7 @@ int locus_buffer_append(locus_buffer *b, const char *data, size_t len)
 }
 
 /* In src/common/shortest.cc: v = ±digits × 10^exponent, digits as few as possible. */
-int shortest_decimal(double v, uint64_t *digits, int *exponent);
+int locus_shortest_decimal(double v, uint64_t *digits, int *exponent);
 
 /*
  * Write v into s (at least 32 bytes) as Python's repr would, less the
@@ -64,7 +64,7 @@ int locus_format_double(char *s, double v)
     int exponent;
     char d[24], *p = s;
     int n = 0;
-    if (shortest_decimal(v, &digits, &exponent))
+    if (locus_shortest_decimal(v, &digits, &exponent))
         *p++ = '-';
     for (; digits; digits /= 10)
         d[n++] = (char)('0' + digits % 10); /* least significant first */

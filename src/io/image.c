@@ -59,8 +59,8 @@ static void one_line(char *s)
         s[--n] = '\0';
 }
 
-int imageio_fail(locus_error *err, int status, const char *path, const char *prefix,
-                 const char *fmt, ...)
+int locus_imageio_fail(locus_error *err, int status, const char *path, const char *prefix,
+                       const char *fmt, ...)
 {
     if (!err)
         return status;
@@ -69,21 +69,22 @@ int imageio_fail(locus_error *err, int status, const char *path, const char *pre
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    error_set(err, status, "%s: %s%s", path, prefix ? prefix : "", reason);
+    locus_error_set(err, status, "%s: %s%s", path, prefix ? prefix : "", reason);
     one_line(err->message);
     return status;
 }
 
-int imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
-                       locus_error *err)
+int locus_imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
+                             locus_error *err)
 {
     if (pixels == 0)
-        return imageio_fail(err, LOCUS_E_SHAPE, path, prefix, "image has no pixels (a size is 0)");
+        return locus_imageio_fail(err, LOCUS_E_SHAPE, path, prefix,
+                                  "image has no pixels (a size is 0)");
     if (pixels > IMAGEIO_MAX_PIXELS || pixels > IMAGEIO_MAX_BYTES / size)
-        return imageio_fail(err, LOCUS_E_SHAPE, path, prefix,
-                            "image of %llu pixels is too large (the limit is 2^31 pixels and "
-                            "64 GiB)",
-                            (unsigned long long)pixels);
+        return locus_imageio_fail(err, LOCUS_E_SHAPE, path, prefix,
+                                  "image of %llu pixels is too large (the limit is 2^31 pixels and "
+                                  "64 GiB)",
+                                  (unsigned long long)pixels);
     return LOCUS_OK;
 }
 
@@ -96,18 +97,18 @@ static int colour_needs_channel(int samples, const char *path, const char *prefi
     for (int i = 0; i < samples && i < 4; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%d = %s", i ? ", " : "", i,
                               channel_names[i]);
-    return imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                        "colour image (%s, %d channels); choose one with --channel N (%s)",
-                        samples == 4 ? "RGBA" : "RGB", samples, list);
+    return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                              "colour image (%s, %d channels); choose one with --channel N (%s)",
+                              samples == 4 ? "RGBA" : "RGB", samples, list);
 }
 
-int imageio_pick_channel(int channel, int samples, int layout, const char *path, const char *prefix,
-                         int *pick, locus_error *err)
+int locus_imageio_pick_channel(int channel, int samples, int layout, const char *path,
+                               const char *prefix, int *pick, locus_error *err)
 {
     if (channel >= samples)
-        return imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                            "channel %d out of range (the image has %d channel%s)", channel,
-                            samples, samples == 1 ? "" : "s");
+        return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                                  "channel %d out of range (the image has %d channel%s)", channel,
+                                  samples, samples == 1 ? "" : "s");
     if (channel >= 0) {
         *pick = channel;
         return LOCUS_OK;
@@ -121,9 +122,9 @@ int imageio_pick_channel(int channel, int samples, int layout, const char *path,
     case IMAGEIO_RGBA:
         return colour_needs_channel(samples, path, prefix, err);
     default:
-        return imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                            "%d-channel image; choose one with --channel N (0 to %d)", samples,
-                            samples - 1);
+        return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                                  "%d-channel image; choose one with --channel N (0 to %d)",
+                                  samples, samples - 1);
     }
 }
 
@@ -156,7 +157,7 @@ int imageio_pick_channel(int channel, int samples, int layout, const char *path,
         }                                                                                          \
     } while (0)
 
-void imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size)
+void locus_imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size)
 {
     if (n == 1) {
         memcpy(dst, src, count * size);

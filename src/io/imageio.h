@@ -27,15 +27,15 @@
  * Format an error as "PATH: PREFIXREASON" (prefix may be "" or e.g.
  * "page 3: "), forced onto one line with no trailing period.
  */
-int imageio_fail(locus_error *err, int status, const char *path, const char *prefix,
-                 const char *fmt, ...) LOCUS_PRINTF(5, 6);
+int locus_imageio_fail(locus_error *err, int status, const char *path, const char *prefix,
+                       const char *fmt, ...) LOCUS_PRINTF(5, 6);
 
 /*
  * Check a decoded image's size (pixels or voxels, and bytes of `size`-byte
  * samples) against the limits above; 0, or LOCUS_E_SHAPE naming path.
  */
-int imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
-                       locus_error *err);
+int locus_imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
+                             locus_error *err);
 
 /* How the samples of a pixel are to be understood. */
 enum { IMAGEIO_GREY, IMAGEIO_GREY_ALPHA, IMAGEIO_RGB, IMAGEIO_RGBA, IMAGEIO_MULTI };
@@ -45,11 +45,11 @@ enum { IMAGEIO_GREY, IMAGEIO_GREY_ALPHA, IMAGEIO_RGB, IMAGEIO_RGBA, IMAGEIO_MULT
  * pixels of `samples` samples laid out as `layout`: 0 with *pick set,
  * or LOCUS_E_CHANNEL naming path.
  */
-int imageio_pick_channel(int channel, int samples, int layout, const char *path, const char *prefix,
-                         int *pick, locus_error *err);
+int locus_imageio_pick_channel(int channel, int samples, int layout, const char *path,
+                               const char *prefix, int *pick, locus_error *err);
 
 /* Copy sample `c` of every `n`-sample pixel in src into dst (size bytes each). */
-void imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size);
+void locus_imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size);
 
 typedef struct tiffio_handle tiffio_handle;
 
@@ -87,34 +87,36 @@ typedef struct {
  * Parse and check the IHDR from the first bytes of a file (n of them);
  * 0, or LOCUS_E_FORMAT with the reason.
  */
-int pngio_parse_header(const unsigned char *bytes, size_t n, pngio_header *h, const char *path,
-                       locus_error *err);
+int locus_pngio_parse_header(const unsigned char *bytes, size_t n, pngio_header *h,
+                             const char *path, locus_error *err);
 
 /*
  * Whether locus can decode this PNG with this channel: 0 with the sample
  * to extract in *pick (may be NULL), or the error.
  */
-int pngio_check(const pngio_header *h, int channel, const char *path, int *pick, locus_error *err);
+int locus_pngio_check(const pngio_header *h, int channel, const char *path, int *pick,
+                      locus_error *err);
 
 /* Whether a file of file_bytes bytes can hold the image; 0 or the error. */
-int pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
-                          locus_error *err);
+int locus_pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
+                                locus_error *err);
 
 /* Decode a PNG file's chosen channel into rd->pixels and describe it in img. */
-int pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img, locus_error *err);
+int locus_pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img,
+                     locus_error *err);
 
-/* Free what pngio_read keeps in a reader (rd itself stays). */
-void pngio_release(locus_reader *rd);
+/* Free what locus_pngio_read keeps in a reader (rd itself stays). */
+void locus_pngio_release(locus_reader *rd);
 
 /*
  * Write a 2-D grey uint8 or uint16 image (any strides), favouring speed
  * over size (zlib level 1). A file left incomplete by an error is removed.
  */
-int pngio_write(const char *path, const locus_image *img, locus_error *err);
+int locus_pngio_write(const char *path, const locus_image *img, locus_error *err);
 
 /* Write interleaved 8-bit RGB, rows packed (3 * width bytes each). */
-int pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
-                     locus_error *err);
+int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
+                           locus_error *err);
 
 /* ------------------------------------------------------------------ */
 /* TIFF                                                                */
@@ -136,16 +138,16 @@ typedef struct {
  * failure returns its status with err set, and pages->npages holds the
  * pages before the failure (for a volume, 0).
  */
-int tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
-                locus_error *err);
-void tiffio_pages_free(tiffio_pages *pages);
+int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
+                      locus_error *err);
+void locus_tiffio_pages_free(tiffio_pages *pages);
 
 /*
  * Decode page `page` (or, with volume, every page as z slices) of a TIFF
  * file into rd->pixels, through the reader's cached open file.
  */
-int tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume, int channel,
-                locus_reader *rd, locus_image *img, locus_error *err);
+int locus_tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume,
+                      int channel, locus_reader *rd, locus_image *img, locus_error *err);
 
 /*
  * libtiff on a file descriptor, with its error messages kept per handle:
@@ -164,18 +166,18 @@ typedef struct {
 struct tiff;
 /* Open a TIFF on fd with libtiff's mode string; io->path (set by the
  * caller) names it, io->fd is set here. io must outlive the handle. */
-struct tiff *tiffio_client_open(int fd, const char *mode, tiffio_io *io);
+struct tiff *locus_tiffio_client_open(int fd, const char *mode, tiffio_io *io);
 
 /*
  * Decode every page of the (grey) TIFF open as fd, in order, handing each
  * to fn. The writer uses it to rewrite a file as BigTIFF.
  */
-int tiffio_each_page(int fd, const char *path,
-                     int (*fn)(void *user, const locus_image *page, locus_error *err), void *user,
-                     locus_error *err);
+int locus_tiffio_each_page(int fd, const char *path,
+                           int (*fn)(void *user, const locus_image *page, locus_error *err),
+                           void *user, locus_error *err);
 
 /* Close a reader's cached TIFF (NULL is fine). */
-void tiffio_handle_free(tiffio_handle *h);
+void locus_tiffio_handle_free(tiffio_handle *h);
 
 /* Compression schemes for the TIFF writer. */
 enum { TIFFIO_NONE = 0, TIFFIO_LZW, TIFFIO_DEFLATE, TIFFIO_PACKBITS };
@@ -192,7 +194,7 @@ typedef struct {
 } tiffio_options;
 
 /* The defaults: uncompressed, striped, host byte order, classic TIFF. */
-void tiffio_options_init(tiffio_options *o);
+void locus_tiffio_options_init(tiffio_options *o);
 
 /*
  * A multi-page TIFF writer. Each added 2-D image is one page, each 3-D
@@ -203,13 +205,13 @@ void tiffio_options_init(tiffio_options *o);
  */
 typedef struct tiffio_writer tiffio_writer;
 
-int tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err);
-int tiffio_writer_open_opts(tiffio_writer **w, const char *path, const tiffio_options *o,
-                            locus_error *err);
-int tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err);
+int locus_tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err);
+int locus_tiffio_writer_open_opts(tiffio_writer **w, const char *path, const tiffio_options *o,
+                                  locus_error *err);
+int locus_tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err);
 /* Finish the file and free w (also after a failed add). */
-int tiffio_writer_close(tiffio_writer *w, locus_error *err);
+int locus_tiffio_writer_close(tiffio_writer *w, locus_error *err);
 /* Whether the writer switched to (or started with) BigTIFF. */
-int tiffio_writer_is_bigtiff(const tiffio_writer *w);
+int locus_tiffio_writer_is_bigtiff(const tiffio_writer *w);
 
 #endif

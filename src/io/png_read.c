@@ -77,28 +77,30 @@ static int depth_allowed(int color_type, int depth)
 }
 
 /* Parsing IHDR ourselves lets a source open thousands of files cheaply. */
-int pngio_parse_header(const unsigned char *b, size_t n, pngio_header *h, const char *path,
-                       locus_error *err)
+int locus_pngio_parse_header(const unsigned char *b, size_t n, pngio_header *h, const char *path,
+                             locus_error *err)
 {
     if (n < 33)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "truncated PNG (header ends early)");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                  "truncated PNG (header ends early)");
     if (memcmp(b, png_signature_bytes, 8) != 0)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "not a PNG image");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "not a PNG image");
     if (be32(b + 8) != 13 || memcmp(b + 12, "IHDR", 4) != 0)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (no IHDR chunk first)");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                  "corrupt PNG (no IHDR chunk first)");
     if (crc32_of(b + 12, 17) != be32(b + 29))
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in IHDR)");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in IHDR)");
     h->width = be32(b + 16);
     h->height = be32(b + 20);
     h->bit_depth = b[24];
     h->color_type = b[25];
     h->interlace = b[28];
     if (h->width == 0 || h->height == 0)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (image is %lu x %lu)",
-                            (unsigned long)h->width, (unsigned long)h->height);
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (image is %lu x %lu)",
+                                  (unsigned long)h->width, (unsigned long)h->height);
     if (h->width > 0x7fffffffu || h->height > 0x7fffffffu ||
         !depth_allowed(h->color_type, h->bit_depth) || b[26] != 0 || b[27] != 0 || h->interlace > 1)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (invalid IHDR)");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (invalid IHDR)");
     return LOCUS_OK;
 }
 
@@ -115,25 +117,28 @@ static int samples_of(int color_type)
     return 1;
 }
 
-int pngio_check(const pngio_header *h, int channel, const char *path, int *pick, locus_error *err)
+int locus_pngio_check(const pngio_header *h, int channel, const char *path, int *pick,
+                      locus_error *err)
 {
     if (h->color_type == 3)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
-                            "palette (indexed-colour) PNG images are not supported (greyscale, "
-                            "grey+alpha, RGB and RGBA are)");
+        return locus_imageio_fail(
+            err, LOCUS_E_UNSUPPORTED, path, "",
+            "palette (indexed-colour) PNG images are not supported (greyscale, "
+            "grey+alpha, RGB and RGBA are)");
     if (h->bit_depth < 8)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
-                            "%d-bit greyscale samples are not supported (8- and 16-bit are)",
-                            h->bit_depth);
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
+                                  "%d-bit greyscale samples are not supported (8- and 16-bit are)",
+                                  h->bit_depth);
     int samples = samples_of(h->color_type);
-    int st = imageio_check_size(path, "", (uint64_t)h->width * h->height,
-                                (size_t)samples * (size_t)(h->bit_depth / 8), err);
+    int st = locus_imageio_check_size(path, "", (uint64_t)h->width * h->height,
+                                      (size_t)samples * (size_t)(h->bit_depth / 8), err);
     if (st)
         return st;
     static const int layouts[7] = {IMAGEIO_GREY,       0, IMAGEIO_RGB, 0,
                                    IMAGEIO_GREY_ALPHA, 0, IMAGEIO_RGBA};
     int chosen = 0;
-    st = imageio_pick_channel(channel, samples, layouts[h->color_type], path, "", &chosen, err);
+    st = locus_imageio_pick_channel(channel, samples, layouts[h->color_type], path, "", &chosen,
+                                    err);
     if (pick)
         *pick = chosen;
     return st;
@@ -153,18 +158,18 @@ static void pngio_describe(locus_image *img, const pngio_header *h, void *pixels
  * Deflate expands at most 1032-fold, so a file too small to hold the
  * image's compressed rows is cut short: say so before allocating for it.
  */
-int pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
-                          locus_error *err)
+int locus_pngio_check_file_size(const pngio_header *h, uint64_t file_bytes, const char *path,
+                                locus_error *err)
 {
     if ((uint64_t)h->width * h->height > IMAGEIO_MAX_PIXELS)
-        return LOCUS_OK; /* too large anyway: pngio_check says so */
+        return LOCUS_OK; /* too large anyway: locus_pngio_check says so */
     uint64_t row = (uint64_t)h->width * (uint64_t)samples_of(h->color_type) * h->bit_depth / 8;
     uint64_t raw = (row + 1) * h->height;
     if (file_bytes < raw / 1032)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "",
-                            "truncated PNG (%llu bytes cannot hold a %lu x %lu image)",
-                            (unsigned long long)file_bytes, (unsigned long)h->width,
-                            (unsigned long)h->height);
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                  "truncated PNG (%llu bytes cannot hold a %lu x %lu image)",
+                                  (unsigned long long)file_bytes, (unsigned long)h->width,
+                                  (unsigned long)h->height);
     return LOCUS_OK;
 }
 
@@ -236,18 +241,19 @@ static void pngio_on_warning(png_structp png, png_const_charp msg)
 static int pngio_failure(const pngio_input *in, const char *path, locus_error *err)
 {
     if (in->read_errno)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(in->read_errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s",
+                                  strerror(in->read_errno));
     if (in->eof)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "truncated PNG (%s ends early)",
-                            in->in_rows ? "image data" : "header");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "truncated PNG (%s ends early)",
+                                  in->in_rows ? "image data" : "header");
     /* libpng says "IDAT: CRC error"; name the chunk the other way round. */
     const char *crc = strstr(in->msg, ": CRC error");
     if (crc && crc - in->msg == 4)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in %.4s)",
-                            in->msg);
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (CRC error in %.4s)",
+                                  in->msg);
     if (!strcmp(in->msg, "Insufficient memory"))
-        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
-    return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (%s)", in->msg);
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt PNG (%s)", in->msg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -286,7 +292,7 @@ static void pngio_rows(pngio_job *j, int samples, int pick, size_t size)
             png_read_row(j->png, out + y * outrow, NULL);
         } else {
             png_read_row(j->png, j->rd->scratch, NULL);
-            imageio_extract(out + y * outrow, j->rd->scratch, w, samples, pick, size);
+            locus_imageio_extract(out + y * outrow, j->rd->scratch, w, samples, pick, size);
         }
     }
 }
@@ -301,7 +307,7 @@ static void pngio_image(pngio_job *j, int samples, int pick, size_t size, size_t
         rows[y] = base + y * rowbytes;
     png_read_image(j->png, rows);
     if (samples > 1)
-        imageio_extract(j->rd->pixels, base, (size_t)w * h, samples, pick, size);
+        locus_imageio_extract(j->rd->pixels, base, (size_t)w * h, samples, pick, size);
 }
 
 static int pngio_reserve(pngio_job *j, const pngio_header *h, int samples, size_t size,
@@ -309,14 +315,14 @@ static int pngio_reserve(pngio_job *j, const pngio_header *h, int samples, size_
 {
     locus_reader *rd = j->rd;
     size_t npx = size_mul(h->width, h->height);
-    int st = buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul(npx, size));
+    int st = locus_mem_reserve(&rd->pixels, &rd->pixels_cap, size_mul(npx, size));
     if (!st && samples > 1)
-        st = buffer_reserve(&rd->scratch, &rd->scratch_cap,
-                            h->interlace ? size_mul(rowbytes, h->height) : rowbytes);
+        st = locus_mem_reserve(&rd->scratch, &rd->scratch_cap,
+                               h->interlace ? size_mul(rowbytes, h->height) : rowbytes);
     if (!st && h->interlace)
-        st = buffer_reserve(&rd->rows, &rd->rows_cap, size_mul(h->height, sizeof(png_bytep)));
+        st = locus_mem_reserve(&rd->rows, &rd->rows_cap, size_mul(h->height, sizeof(png_bytep)));
     if (st)
-        return imageio_fail(j->err, st, j->path, "", "out of memory");
+        return locus_imageio_fail(j->err, st, j->path, "", "out of memory");
     return LOCUS_OK;
 }
 
@@ -325,7 +331,7 @@ static int pngio_decode(pngio_job *j)
 {
     png_structp png = j->png;
     png_set_read_fn(png, j->in, pngio_read_fn);
-    /* locus applies its own size limit (imageio_check_size). */
+    /* locus applies its own size limit (locus_imageio_check_size). */
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored_chunks,
                                 (int)(sizeof ignored_chunks / 5));
@@ -336,7 +342,7 @@ static int pngio_decode(pngio_job *j)
     h.width = w;
     h.height = ht;
     int pick = 0;
-    int st = pngio_check(&h, j->channel, j->path, &pick, j->err);
+    int st = locus_pngio_check(&h, j->channel, j->path, &pick, j->err);
     if (st)
         return st;
     if (h.bit_depth == 16 && host_is_little_endian())
@@ -348,7 +354,7 @@ static int pngio_decode(pngio_job *j)
     size_t size = (size_t)h.bit_depth / 8;
     size_t rowbytes = png_get_rowbytes(png, j->info);
     if (rowbytes != (size_t)w * (size_t)samples * size)
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, "", "corrupt PNG (row size)");
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, "", "corrupt PNG (row size)");
     st = pngio_reserve(j, &h, samples, size, rowbytes);
     if (st)
         return st;
@@ -376,7 +382,7 @@ static int pngio_decode_fd(pngio_input *in, const char *path, int channel, locus
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!info) {
         png_destroy_read_struct(&png, NULL, NULL);
-        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     }
     pngio_job job = {png, info, in, path, channel, rd, img, err};
     int st = pngio_run(&job);
@@ -512,8 +518,9 @@ static int pngio_fast(unsigned char *buf, size_t n, const pngio_header *h, int p
         return -1;
     if (!rd->inflater && !(rd->inflater = libdeflate_alloc_decompressor()))
         return -1;
-    if (buffer_reserve(&rd->scratch, &rd->scratch_cap, raw) ||
-        buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)h->width * h->height, size)))
+    if (locus_mem_reserve(&rd->scratch, &rd->scratch_cap, raw) ||
+        locus_mem_reserve(&rd->pixels, &rd->pixels_cap,
+                          size_mul((size_t)h->width * h->height, size)))
         return -1;
     size_t used;
     if (libdeflate_zlib_decompress_ex(rd->inflater, buf, idat, rd->scratch, raw, &used, NULL) !=
@@ -531,8 +538,8 @@ static int pngio_load(pngio_input *in, locus_reader *rd, off_t bytes, const char
                       locus_error *err)
 {
     size_t want = bytes > 0 && (uint64_t)bytes <= PNGIO_FAST_MAX ? (size_t)bytes : 0;
-    if (buffer_reserve(&rd->io, &rd->io_cap, want > PNGIO_IO_BUFFER ? want : PNGIO_IO_BUFFER))
-        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    if (locus_mem_reserve(&rd->io, &rd->io_cap, want > PNGIO_IO_BUFFER ? want : PNGIO_IO_BUFFER))
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     in->buf = rd->io;
     in->cap = rd->io_cap;
     in->pos = in->len = 0;
@@ -541,13 +548,13 @@ static int pngio_load(pngio_input *in, locus_reader *rd, off_t bytes, const char
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(errno));
+            return locus_imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(errno));
         if (r == 0)
             break;
         in->len += (size_t)r;
     }
     if (in->len == 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "file is empty");
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "file is empty");
     in->whole = in->len < in->cap || (want && in->len == want);
     return LOCUS_OK;
 }
@@ -562,16 +569,16 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
 {
     struct stat sb;
     if (fstat(in->fd, &sb) != 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     int st = pngio_load(in, rd, sb.st_size, path, err);
     pngio_header h;
     int pick = 0;
     if (!st)
-        st = pngio_parse_header(in->buf, in->len, &h, path, err);
+        st = locus_pngio_parse_header(in->buf, in->len, &h, path, err);
     if (!st)
-        st = pngio_check(&h, channel, path, &pick, err);
+        st = locus_pngio_check(&h, channel, path, &pick, err);
     if (!st)
-        st = pngio_check_file_size(&h, (uint64_t)sb.st_size, path, err);
+        st = locus_pngio_check_file_size(&h, (uint64_t)sb.st_size, path, err);
     if (st)
         return st;
     if (in->whole && !h.interlace && !rd->png_no_fast &&
@@ -582,23 +589,24 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
     }
     /* libpng, from the start (the fast path may have moved bytes) */
     if (lseek(in->fd, 0, SEEK_SET) != 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     in->pos = in->len = 0;
     return pngio_decode_fd(in, path, channel, rd, img, err);
 }
 
-int pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img, locus_error *err)
+int locus_pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img,
+                     locus_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     pngio_input in = {.fd = fd};
     int st = pngio_read_fd(&in, path, channel, rd, img, err);
     close(fd);
     return st;
 }
 
-void pngio_release(locus_reader *rd)
+void locus_pngio_release(locus_reader *rd)
 {
     if (rd->inflater)
         libdeflate_free_decompressor(rd->inflater);

@@ -95,9 +95,9 @@ static int pngio_emit_guarded(png_structp png, png_infop info, pngio_output *o,
 static int pngio_write_error(const char *path, const pngio_output *o, locus_error *err)
 {
     if (o->write_errno)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "cannot write: %s",
-                            strerror(o->write_errno));
-    return imageio_fail(err, LOCUS_E_IO, path, "", "cannot write PNG (%s)", o->msg);
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot write: %s",
+                                  strerror(o->write_errno));
+    return locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot write PNG (%s)", o->msg);
 }
 
 static int pngio_write_file(const char *path, const pngio_rows_src *s, locus_error *err)
@@ -105,18 +105,18 @@ static int pngio_write_file(const char *path, const pngio_rows_src *s, locus_err
     pngio_output o = {0};
     o.f = fopen(path, "wb");
     if (!o.f)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "cannot create: %s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot create: %s", strerror(errno));
     png_structp png =
         png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, pngio_on_error, pngio_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     int st = LOCUS_OK;
     if (!info)
-        st = imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+        st = locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     else if (pngio_emit_guarded(png, info, &o, s))
         st = pngio_write_error(path, &o, err);
     png_destroy_write_struct(&png, &info);
     if (fclose(o.f) != 0 && !st)
-        st = imageio_fail(err, LOCUS_E_IO, path, "", "cannot write: %s", strerror(errno));
+        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot write: %s", strerror(errno));
     if (st)
         unlink(path);
     return st;
@@ -125,21 +125,21 @@ static int pngio_write_file(const char *path, const pngio_rows_src *s, locus_err
 static int pngio_write_rows(const char *path, pngio_rows_src *s, locus_error *err)
 {
     if (s->width == 0 || s->height == 0 || s->width > 0x7fffffff || s->height > 0x7fffffff)
-        return imageio_fail(err, LOCUS_E_SHAPE, path, "", "cannot write a %zu x %zu PNG", s->height,
-                            s->width);
+        return locus_imageio_fail(err, LOCUS_E_SHAPE, path, "", "cannot write a %zu x %zu PNG",
+                                  s->height, s->width);
     int strided = s->px_stride != (ptrdiff_t)s->px_bytes;
     if (strided && !(s->row = malloc(size_mul(s->width, s->px_bytes))))
-        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     int st = pngio_write_file(path, s, err);
     free(s->row);
     return st;
 }
 
-int pngio_write(const char *path, const locus_image *img, locus_error *err)
+int locus_pngio_write(const char *path, const locus_image *img, locus_error *err)
 {
     if (!img || !img->data || img->ndim != 2 || (img->dtype != LOCUS_U8 && img->dtype != LOCUS_U16))
-        return imageio_fail(err, LOCUS_E_PARAM, path, "",
-                            "PNG output needs a 2-D uint8 or uint16 image");
+        return locus_imageio_fail(err, LOCUS_E_PARAM, path, "",
+                                  "PNG output needs a 2-D uint8 or uint16 image");
     size_t size = locus_dtype_size(img->dtype);
     pngio_rows_src s = {.base = img->data,
                         .row_stride = img->strides[0],
@@ -152,11 +152,11 @@ int pngio_write(const char *path, const locus_image *img, locus_error *err)
     return pngio_write_rows(path, &s, err);
 }
 
-int pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
-                     locus_error *err)
+int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
+                           locus_error *err)
 {
     if (!rgb)
-        return imageio_fail(err, LOCUS_E_PARAM, path, "", "no pixels to write");
+        return locus_imageio_fail(err, LOCUS_E_PARAM, path, "", "no pixels to write");
     pngio_rows_src s = {.base = rgb,
                         .row_stride = (ptrdiff_t)size_mul(width, 3),
                         .px_stride = 3,

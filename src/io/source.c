@@ -31,14 +31,14 @@ static int source_add_file(locus_source *src, const char *path, locus_error *err
         size_t ncap = src->cap ? 2 * src->cap : 16;
         source_file *f = realloc(src->files, size_mul(ncap, sizeof *f));
         if (!f)
-            return error_set(err, LOCUS_E_NOMEM, "out of memory");
+            return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
         src->files = f;
         src->cap = ncap;
     }
     source_file *f = &src->files[src->nfiles];
     memset(f, 0, sizeof *f);
     if (!(f->path = strdup(path)))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     src->nfiles++;
     return LOCUS_OK;
 }
@@ -109,7 +109,7 @@ static int list_directory(const char *dir, name_list *l, locus_error *err)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return imageio_fail(err, LOCUS_E_IO, dir, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, dir, "", "%s", strerror(errno));
     struct dirent *e;
     int st = LOCUS_OK;
     while (!st && (e = readdir(d))) {
@@ -122,7 +122,7 @@ static int list_directory(const char *dir, name_list *l, locus_error *err)
             continue;
         }
         if (names_add(l, path))
-            st = error_set(err, LOCUS_E_NOMEM, "out of memory");
+            st = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     closedir(d);
     return st;
@@ -133,7 +133,7 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     name_list l = {0};
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
-        st = imageio_fail(err, LOCUS_E_IO, dir, "", "no .png/.tif/.tiff files in directory");
+        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "", "no .png/.tif/.tiff files in directory");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)
@@ -158,12 +158,12 @@ static int source_add_glob(locus_source *src, const char *pattern, locus_error *
     if (r == GLOB_NOMATCH || (r == 0 && g.gl_pathc == 0)) {
         if (r == 0)
             globfree(&g);
-        return error_set(err, LOCUS_E_IO, "'%s': no such file, and no file matches it as a pattern",
-                         pattern);
+        return locus_error_set(err, LOCUS_E_IO,
+                               "'%s': no such file, and no file matches it as a pattern", pattern);
     }
     if (r != 0)
-        return error_set(err, r == GLOB_NOSPACE ? LOCUS_E_NOMEM : LOCUS_E_IO,
-                         "'%s': cannot expand the pattern", pattern);
+        return locus_error_set(err, r == GLOB_NOSPACE ? LOCUS_E_NOMEM : LOCUS_E_IO,
+                               "'%s': cannot expand the pattern", pattern);
     /* glob sorts by the locale's collation; frame order must not depend on it. */
     qsort(g.gl_pathv, g.gl_pathc, sizeof *g.gl_pathv, compare_names);
     int st = LOCUS_OK;
@@ -241,16 +241,16 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
                     uint64_t file_bytes, locus_error *e)
 {
     pngio_header h;
-    int st = pngio_parse_header(head, n, &h, f->path, e);
+    int st = locus_pngio_parse_header(head, n, &h, f->path, e);
     if (!st && src->opts.volume)
-        st = imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
-                          "--volume needs a multi-page TIFF; this is a PNG");
+        st = locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
+                                "--volume needs a multi-page TIFF; this is a PNG");
     if (st)
         return st;
     f->nframes = 1;
     locus_error problem;
-    if (pngio_check(&h, src->opts.channel, f->path, NULL, &problem) ||
-        pngio_check_file_size(&h, file_bytes, f->path, &problem)) {
+    if (locus_pngio_check(&h, src->opts.channel, f->path, NULL, &problem) ||
+        locus_pngio_check_file_size(&h, file_bytes, f->path, &problem)) {
         f->problem = problem.status; /* reading will fail; remember why */
         f->problem_message = strdup(problem.message);
     }
@@ -259,7 +259,7 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
 
 static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
 {
-    int st = tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
+    int st = locus_tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
     f->nframes = src->opts.volume ? (st ? 0 : 1) : f->pages.npages;
     f->problem = f->pages.first_status;
     f->problem_message = f->pages.first_error;
@@ -271,22 +271,23 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0)
-        return imageio_fail(e, LOCUS_E_IO, f->path, "", "%s", strerror(errno));
+        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "%s", strerror(errno));
     if (!S_ISREG(sb.st_mode))
-        return imageio_fail(e, LOCUS_E_IO, f->path, "", "not a regular file");
+        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "not a regular file");
     if (sb.st_size == 0)
-        return imageio_fail(e, LOCUS_E_IO, f->path, "", "file is empty");
+        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "file is empty");
     unsigned char head[33];
     int rerr = 0, partial;
     size_t n = read_head(fd, head, sizeof head, &rerr);
     if (rerr)
-        return imageio_fail(e, LOCUS_E_IO, f->path, "", "read error: %s", strerror(rerr));
+        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "read error: %s", strerror(rerr));
     f->kind = kind_of(head, n, &partial);
     if (f->kind == SOURCE_BAD)
-        return imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
     if (partial)
-        return imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "truncated %s (header ends early)",
-                            f->kind == SOURCE_PNG ? "PNG" : "TIFF");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
+                                  "truncated %s (header ends early)",
+                                  f->kind == SOURCE_PNG ? "PNG" : "TIFF");
     return f->kind == SOURCE_PNG ? scan_png(src, f, head, n, (uint64_t)sb.st_size, e)
                                  : scan_tiff(src, f, fd, e);
 }
@@ -295,7 +296,7 @@ static void scan_file(locus_source *src, source_file *f)
 {
     locus_error e;
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    int st = fd < 0 ? imageio_fail(&e, LOCUS_E_IO, f->path, "", "%s", strerror(errno))
+    int st = fd < 0 ? locus_imageio_fail(&e, LOCUS_E_IO, f->path, "", "%s", strerror(errno))
                     : scan_open_file(src, f, fd, &e);
     if (fd >= 0)
         close(fd);
@@ -309,10 +310,10 @@ static void note_first_problem(locus_source *src, const source_file *f)
     if (src->first.status)
         return;
     if (f->problem)
-        error_set(&src->first, f->problem, "%s",
-                  f->problem_message ? f->problem_message : "out of memory");
+        locus_error_set(&src->first, f->problem, "%s",
+                        f->problem_message ? f->problem_message : "out of memory");
     else if (f->status)
-        error_set(&src->first, f->status, "%s", f->message ? f->message : "out of memory");
+        locus_error_set(&src->first, f->status, "%s", f->message ? f->message : "out of memory");
 }
 
 static void scan_files(locus_source *src)
@@ -334,10 +335,10 @@ static void scan_files(locus_source *src)
 static int check_opts(const locus_source_opts *o, locus_error *err)
 {
     if (o->channel < -1)
-        return error_set(err, LOCUS_E_PARAM, "channel must be 0 or more (or -1 for none), not %d",
-                         o->channel);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "channel must be 0 or more (or -1 for none), not %d", o->channel);
     if (o->volume != 0 && o->volume != 1)
-        return error_set(err, LOCUS_E_PARAM, "volume must be 0 or 1, not %d", o->volume);
+        return locus_error_set(err, LOCUS_E_PARAM, "volume must be 0 or 1, not %d", o->volume);
     return LOCUS_OK;
 }
 
@@ -345,7 +346,7 @@ int locus_source_open(locus_source **out, const char *const *inputs, size_t ninp
                       const locus_source_opts *opts, locus_error *err)
 {
     if (!out)
-        return error_set(err, LOCUS_E_PARAM, "locus_source_open: no place for the result");
+        return locus_error_set(err, LOCUS_E_PARAM, "locus_source_open: no place for the result");
     *out = NULL;
     locus_source_opts defaults = {.channel = -1, .volume = 0};
     if (!opts)
@@ -354,23 +355,23 @@ int locus_source_open(locus_source **out, const char *const *inputs, size_t ninp
     if (st)
         return st;
     if (ninputs == 0 || !inputs)
-        return error_set(err, LOCUS_E_PARAM, "no input files");
+        return locus_error_set(err, LOCUS_E_PARAM, "no input files");
     locus_source *src = calloc(1, sizeof *src);
     if (!src)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     src->opts = *opts;
     for (size_t i = 0; !st && i < ninputs; i++)
         st = inputs[i] ? source_add_input(src, inputs[i], err)
-                       : error_set(err, LOCUS_E_PARAM, "input %zu is NULL", i);
+                       : locus_error_set(err, LOCUS_E_PARAM, "input %zu is NULL", i);
     if (!st)
         scan_files(src);
     if (!st && src->nframes == 0)
-        st = error_set(err, LOCUS_E_PARAM, "no frames in the input files");
+        st = locus_error_set(err, LOCUS_E_PARAM, "no frames in the input files");
     if (st) {
         locus_source_free(src);
         return st;
     }
-    error_clear(err);
+    locus_error_clear(err);
     *out = src;
     return LOCUS_OK;
 }
@@ -383,7 +384,7 @@ void locus_source_free(locus_source *src)
         free(src->files[i].path);
         free(src->files[i].message);
         free(src->files[i].problem_message);
-        tiffio_pages_free(&src->files[i].pages);
+        locus_tiffio_pages_free(&src->files[i].pages);
     }
     free(src->files);
     free(src);
@@ -428,7 +429,7 @@ const char *locus_source_path(const locus_source *src, size_t frame)
 int locus_source_check(const locus_source *src, locus_error *err)
 {
     if (!src)
-        return error_set(err, LOCUS_E_PARAM, "no source");
+        return locus_error_set(err, LOCUS_E_PARAM, "no source");
     if (err)
         *err = src->first;
     return src->first.status;
@@ -443,12 +444,12 @@ void locus_reader_free(locus_reader *rd)
 {
     if (!rd)
         return;
-    buffer_release(&rd->pixels, &rd->pixels_cap);
-    buffer_release(&rd->scratch, &rd->scratch_cap);
-    buffer_release(&rd->rows, &rd->rows_cap);
-    buffer_release(&rd->io, &rd->io_cap);
-    pngio_release(rd);
-    tiffio_handle_free(rd->tiff);
+    locus_mem_release(&rd->pixels, &rd->pixels_cap);
+    locus_mem_release(&rd->scratch, &rd->scratch_cap);
+    locus_mem_release(&rd->rows, &rd->rows_cap);
+    locus_mem_release(&rd->io, &rd->io_cap);
+    locus_pngio_release(rd);
+    locus_tiffio_handle_free(rd->tiff);
     free(rd);
 }
 
@@ -456,26 +457,27 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
                       locus_error *err)
 {
     if (!src || !rd || !img)
-        return error_set(err, LOCUS_E_PARAM, "locus_source_read: missing argument");
+        return locus_error_set(err, LOCUS_E_PARAM, "locus_source_read: missing argument");
     if (frame >= src->nframes)
-        return error_set(err, LOCUS_E_PARAM, "frame %zu out of range (the source has %zu frames)",
-                         frame, src->nframes);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "frame %zu out of range (the source has %zu frames)", frame,
+                               src->nframes);
     const source_file *f = file_of(src, frame);
     size_t k = frame - f->first;
     if (k >= f->nframes)
-        return error_set(err, f->status, "%s", f->message ? f->message : "out of memory");
-    int st = f->kind == SOURCE_PNG ? pngio_read(f->path, src->opts.channel, rd, img, err)
-                                   : tiffio_read(f->path, &f->pages, k, src->opts.volume,
-                                                 src->opts.channel, rd, img, err);
+        return locus_error_set(err, f->status, "%s", f->message ? f->message : "out of memory");
+    int st = f->kind == SOURCE_PNG ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
+                                   : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
+                                                       src->opts.channel, rd, img, err);
     if (!st)
-        error_clear(err);
+        locus_error_clear(err);
     return st;
 }
 
 static int frames_get(void *user, size_t frame, void **scratch, locus_image *img, locus_error *err)
 {
     if (!*scratch && !(*scratch = locus_reader_create()))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     return locus_source_read(user, frame, *scratch, img, err);
 }
 

@@ -126,11 +126,11 @@ int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_
     reader r = {data, (const unsigned char *)data + len, 0};
     *out = NULL;
     if (len < sizeof PACK_MAGIC || memcmp(data, PACK_MAGIC, sizeof PACK_MAGIC))
-        return error_set(err, LOCUS_E_FORMAT, "not a packed locus source");
+        return locus_error_set(err, LOCUS_E_FORMAT, "not a packed locus source");
     r.p += sizeof PACK_MAGIC;
     locus_source *src = calloc(1, sizeof *src);
     if (!src)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     uint64_t nfiles = get_u64(&r);
     src->nframes = (size_t)get_u64(&r);
     src->opts.channel = (int)(int64_t)get_u64(&r);
@@ -156,7 +156,7 @@ int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_
     }
     if (r.bad || r.p != r.end || frames != src->nframes) {
         locus_source_free(src);
-        return error_set(err, LOCUS_E_FORMAT, "damaged packed locus source");
+        return locus_error_set(err, LOCUS_E_FORMAT, "damaged packed locus source");
     }
     src->cap = src->nfiles;
     *out = src;

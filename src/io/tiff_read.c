@@ -141,7 +141,7 @@ static int on_tiff_warning(TIFF *tif, void *user, const char *module, const char
     return 1;
 }
 
-struct tiff *tiffio_client_open(int fd, const char *mode, tiffio_io *m)
+struct tiff *locus_tiffio_client_open(int fd, const char *mode, tiffio_io *m)
 {
     m->fd = fd;
     m->io_errno = 0;
@@ -245,38 +245,42 @@ static int check_photometric(const tiffio_page *p, const char *path, const char 
         return LOCUS_OK;
     case PHOTOMETRIC_RGB:
         if (p->spp < 3)
-            return imageio_fail(err, LOCUS_E_FORMAT, path, pre,
-                                "corrupt TIFF (RGB with %u samples per pixel)", p->spp);
+            return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre,
+                                      "corrupt TIFF (RGB with %u samples per pixel)", p->spp);
         *layout = p->spp == 3 ? IMAGEIO_RGB : IMAGEIO_RGBA;
         return LOCUS_OK;
     case PHOTOMETRIC_PALETTE:
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "palette-colour TIFF images are not supported (greyscale and RGB are)");
+        return locus_imageio_fail(
+            err, LOCUS_E_UNSUPPORTED, path, pre,
+            "palette-colour TIFF images are not supported (greyscale and RGB are)");
     case PHOTOMETRIC_SEPARATED:
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "CMYK (separated) TIFF images are not supported (greyscale and RGB "
-                            "are)");
+        return locus_imageio_fail(
+            err, LOCUS_E_UNSUPPORTED, path, pre,
+            "CMYK (separated) TIFF images are not supported (greyscale and RGB "
+            "are)");
     case PHOTOMETRIC_YCBCR:
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "YCbCr colour (e.g. JPEG-compressed) TIFF images are not supported "
-                            "(greyscale and RGB are)");
+        return locus_imageio_fail(
+            err, LOCUS_E_UNSUPPORTED, path, pre,
+            "YCbCr colour (e.g. JPEG-compressed) TIFF images are not supported "
+            "(greyscale and RGB are)");
     }
-    return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                        "TIFF photometric interpretation %u is not supported (greyscale and RGB "
-                        "are)",
-                        p->photometric);
+    return locus_imageio_fail(
+        err, LOCUS_E_UNSUPPORTED, path, pre,
+        "TIFF photometric interpretation %u is not supported (greyscale and RGB "
+        "are)",
+        p->photometric);
 }
 
 /* Tiles are decoded one at a time into a buffer: refuse absurd ones. */
 static int check_tiles(const tiffio_page *p, const char *path, const char *pre, locus_error *err)
 {
     if (p->tile_w == 0 || p->tile_h == 0)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, pre, "corrupt TIFF (tile size is 0)");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre, "corrupt TIFF (tile size is 0)");
     uint64_t tile = (uint64_t)p->tile_w * p->tile_h, page = (uint64_t)p->width * p->height;
     if (tile > ((uint64_t)8 << 20) && tile > 4 * page)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "tiles of %u x %u pixels are too large for a %u x %u page", p->tile_w,
-                            p->tile_h, p->width, p->height);
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
+                                  "tiles of %u x %u pixels are too large for a %u x %u page",
+                                  p->tile_w, p->tile_h, p->width, p->height);
     return LOCUS_OK;
 }
 
@@ -285,32 +289,33 @@ static int check_page(const tiffio_page *p, int channel, const char *path, const
                       locus_dtype *dtype, int *pick, locus_error *err)
 {
     if (p->depth > 1)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "TIFF pages with an ImageDepth of %u are not supported", p->depth);
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
+                                  "TIFF pages with an ImageDepth of %u are not supported",
+                                  p->depth);
     *dtype = dtype_of(p);
     if (!*dtype)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "%u-bit %s samples are not supported (uint8, uint16, float32, "
-                            "float64 are)",
-                            p->bps, format_words(p->format));
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
+                                  "%u-bit %s samples are not supported (uint8, uint16, float32, "
+                                  "float64 are)",
+                                  p->bps, format_words(p->format));
     if (p->spp < 1 || p->spp > 4)
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "%u samples per pixel are not supported (1 to 4 are)", p->spp);
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
+                                  "%u samples per pixel are not supported (1 to 4 are)", p->spp);
     int layout = IMAGEIO_GREY;
     int st = check_photometric(p, path, pre, &layout, err);
     if (st)
         return st;
     if (!TIFFIsCODECConfigured(p->compression))
-        return imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                            "TIFF compression scheme %u is not supported by this libtiff",
-                            p->compression);
-    st = imageio_check_size(path, pre, (uint64_t)p->width * p->height,
-                            locus_dtype_size(*dtype) * p->spp, err);
+        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
+                                  "TIFF compression scheme %u is not supported by this libtiff",
+                                  p->compression);
+    st = locus_imageio_check_size(path, pre, (uint64_t)p->width * p->height,
+                                  locus_dtype_size(*dtype) * p->spp, err);
     if (st)
         return st;
     if (p->tiled && (st = check_tiles(p, path, pre, err)))
         return st;
-    return imageio_pick_channel(channel, p->spp, layout, path, pre, pick, err);
+    return locus_imageio_pick_channel(channel, p->spp, layout, path, pre, pick, err);
 }
 
 /* The "page N: " that prefixes a page's errors in a multi-page file. */
@@ -361,11 +366,11 @@ static int check_volume_page(const tiffio_page *first, const tiffio_page *p, siz
 {
     if (p->width == first->width && p->height == first->height && same_format(first, p))
         return LOCUS_OK;
-    return imageio_fail(err, LOCUS_E_SHAPE, path, "",
-                        "page %zu is %u x %u %s, page 0 is %u x %u %s (width x height); the "
-                        "pages of a volume must have one size and sample type",
-                        k, p->width, p->height, locus_dtype_name(dtype_of(p)), first->width,
-                        first->height, locus_dtype_name(dtype_of(first)));
+    return locus_imageio_fail(err, LOCUS_E_SHAPE, path, "",
+                              "page %zu is %u x %u %s, page 0 is %u x %u %s (width x height); the "
+                              "pages of a volume must have one size and sample type",
+                              k, p->width, p->height, locus_dtype_name(dtype_of(p)), first->width,
+                              first->height, locus_dtype_name(dtype_of(first)));
 }
 
 /* Check one page as it is scanned; only volumes fail on a page. */
@@ -402,7 +407,7 @@ static int scan_directories(TIFF *tif, tiffio_io *m, const char *path, int chann
     pages->multi = !TIFFLastDirectory(tif);
     for (;;) {
         if (add_offset(pages, &cap, TIFFCurrentDirOffset(tif)))
-            return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+            return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
         int st = scan_page(tif, pages, &first, path, channel, volume, err);
         if (st)
             return st;
@@ -410,23 +415,23 @@ static int scan_directories(TIFF *tif, tiffio_io *m, const char *path, int chann
             return LOCUS_OK;
         m->msg[0] = '\0';
         if (!TIFFReadDirectory(tif))
-            return imageio_fail(err, LOCUS_E_FORMAT, path, "",
-                                "page %zu: corrupt or truncated TIFF (%s)", pages->npages,
-                                m->msg[0] ? m->msg : "unreadable directory");
+            return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                      "page %zu: corrupt or truncated TIFF (%s)", pages->npages,
+                                      m->msg[0] ? m->msg : "unreadable directory");
     }
 }
 
-int tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
-                locus_error *err)
+int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
+                      locus_error *err)
 {
     memset(pages, 0, sizeof *pages);
     tiffio_io m = {.path = path};
     if (lseek(fd, 0, SEEK_SET) != 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
-    TIFF *tif = tiffio_client_open(fd, "r", &m);
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    TIFF *tif = locus_tiffio_client_open(fd, "r", &m);
     if (!tif)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
-                            m.msg[0] ? m.msg : "unreadable header");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
+                                  m.msg[0] ? m.msg : "unreadable header");
     int st = scan_directories(tif, &m, path, channel, volume, pages, err);
     TIFFClose(tif);
     if (st && volume)
@@ -434,7 +439,7 @@ int tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages 
     return st;
 }
 
-void tiffio_pages_free(tiffio_pages *pages)
+void locus_tiffio_pages_free(tiffio_pages *pages)
 {
     free(pages->offsets);
     free(pages->first_error);
@@ -479,14 +484,15 @@ static int check_strile(const tiffio_job *j, uint32_t index)
     uint64_t off = TIFFGetStrileOffsetWithErr(j->h->tif, index, &e);
     uint64_t n = e ? 0 : TIFFGetStrileByteCountWithErr(j->h->tif, index, &e);
     if (e)
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
-                            "corrupt TIFF (no offset for %s %u)", what, index);
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                  "corrupt TIFF (no offset for %s %u)", what, index);
     if (n > 0 && off >= j->h->size)
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
-                            "truncated TIFF (%s %u is past the end of the file)", what, index);
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                  "truncated TIFF (%s %u is past the end of the file)", what,
+                                  index);
     if (n > j->h->size - (off < j->h->size ? off : j->h->size))
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
-                            "truncated TIFF (%s %u ends early)", what, index);
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                  "truncated TIFF (%s %u ends early)", what, index);
     return LOCUS_OK;
 }
 
@@ -540,9 +546,9 @@ static int clear_for_codec(const tiffio_job *j, const char *what, uint32_t index
         int e = 0;
         uint64_t bytes = TIFFGetStrileByteCountWithErr(j->h->tif, index, &e);
         if (e || bytes < n / 1032)
-            return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
-                                "corrupt TIFF (%s %u: %llu bytes cannot inflate to %zu)", what,
-                                index, (unsigned long long)bytes, n);
+            return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                      "corrupt TIFF (%s %u: %llu bytes cannot inflate to %zu)",
+                                      what, index, (unsigned long long)bytes, n);
     }
     zero_bytes(buf, n);
     return LOCUS_OK;
@@ -550,8 +556,8 @@ static int clear_for_codec(const tiffio_job *j, const char *what, uint32_t index
 
 static int decode_failed(const tiffio_job *j, const char *what, uint32_t index)
 {
-    return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre, "corrupt TIFF (%s %u: %s)", what,
-                        index, j->h->m.msg[0] ? j->h->m.msg : "cannot decode");
+    return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre, "corrupt TIFF (%s %u: %s)",
+                              what, index, j->h->m.msg[0] ? j->h->m.msg : "cannot decode");
 }
 
 static int read_strips(const tiffio_job *j)
@@ -563,11 +569,11 @@ static int read_strips(const tiffio_job *j)
     uint32_t rps = p->rows_per_strip;
     uint32_t per_plane = (p->height - 1) / rps + 1;
     if (TIFFNumberOfStrips(tif) != (separate ? (uint64_t)per_plane * p->spp : per_plane))
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
-                            "corrupt TIFF (wrong number of strips)");
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                  "corrupt TIFF (wrong number of strips)");
     size_t out_row = (size_t)p->width * j->size, in_row = out_row * (size_t)n;
-    if (n > 1 && buffer_reserve(&j->rd->scratch, &j->rd->scratch_cap, size_mul(in_row, rps)))
-        return imageio_fail(j->err, LOCUS_E_NOMEM, j->path, j->pre, "out of memory");
+    if (n > 1 && locus_mem_reserve(&j->rd->scratch, &j->rd->scratch_cap, size_mul(in_row, rps)))
+        return locus_imageio_fail(j->err, LOCUS_E_NOMEM, j->path, j->pre, "out of memory");
     for (uint32_t s = 0; s < per_plane; s++) {
         uint32_t strip = separate ? (uint32_t)j->pick * per_plane + s : s;
         uint32_t rows = p->height - s * rps < rps ? p->height - s * rps : rps;
@@ -583,7 +589,7 @@ static int read_strips(const tiffio_job *j)
         if (TIFFReadEncodedStrip(tif, strip, in, want) != want)
             return decode_failed(j, "strip", strip);
         if (n > 1)
-            imageio_extract(out, in, (size_t)rows * p->width, n, j->pick, j->size);
+            locus_imageio_extract(out, in, (size_t)rows * p->width, n, j->pick, j->size);
     }
     return LOCUS_OK;
 }
@@ -598,7 +604,7 @@ static void place_tile(const tiffio_job *j, const unsigned char *tile, uint32_t 
     size_t in_row = (size_t)p->tile_w * (size_t)n * j->size;
     for (uint32_t r = 0; r < rows; r++) {
         unsigned char *out = j->dst + ((size_t)(y + r) * p->width + x) * j->size;
-        imageio_extract(out, tile + r * in_row, cols, n, pick, j->size);
+        locus_imageio_extract(out, tile + r * in_row, cols, n, pick, j->size);
     }
 }
 
@@ -610,9 +616,10 @@ static int read_tiles(const tiffio_job *j)
     int n = separate ? 1 : p->spp;
     size_t bytes = size_mul(size_mul(p->tile_w, p->tile_h), (size_t)n * j->size);
     if (bytes == SIZE_MAX || (tmsize_t)bytes != TIFFTileSize(tif))
-        return imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre, "corrupt TIFF (tile size)");
-    if (buffer_reserve(&j->rd->scratch, &j->rd->scratch_cap, bytes))
-        return imageio_fail(j->err, LOCUS_E_NOMEM, j->path, j->pre, "out of memory");
+        return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                  "corrupt TIFF (tile size)");
+    if (locus_mem_reserve(&j->rd->scratch, &j->rd->scratch_cap, bytes))
+        return locus_imageio_fail(j->err, LOCUS_E_NOMEM, j->path, j->pre, "out of memory");
     for (uint32_t y = 0; y < p->height; y += p->tile_h) {
         for (uint32_t x = 0; x < p->width; x += p->tile_w) {
             uint32_t tile = TIFFComputeTile(tif, x, y, 0, (uint16_t)(separate ? j->pick : 0));
@@ -663,9 +670,9 @@ static int check_room(const tiffio_handle *h, const tiffio_page *p, size_t size,
     uint64_t bytes = (uint64_t)p->width * p->height * size * (separate ? 1 : p->spp);
     /* small pages get the exact account of check_strile instead */
     if (rate && bytes > ((uint64_t)16 << 20) && bytes / rate > h->size)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, pre,
-                            "truncated TIFF (%llu bytes cannot hold a %u x %u page)",
-                            (unsigned long long)h->size, p->width, p->height);
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre,
+                                  "truncated TIFF (%llu bytes cannot hold a %u x %u page)",
+                                  (unsigned long long)h->size, p->width, p->height);
     return LOCUS_OK;
 }
 
@@ -675,8 +682,8 @@ static int enter_page(tiffio_handle *h, uint64_t off, const char *path, const ch
 {
     h->m.msg[0] = '\0';
     if (!TIFFSetSubDirectory(h->tif, off))
-        return imageio_fail(err, LOCUS_E_FORMAT, path, pre, "corrupt or truncated TIFF (%s)",
-                            h->m.msg[0] ? h->m.msg : "unreadable directory");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre, "corrupt or truncated TIFF (%s)",
+                                  h->m.msg[0] ? h->m.msg : "unreadable directory");
     get_page(h->tif, p);
     return LOCUS_OK;
 }
@@ -695,7 +702,7 @@ static void handle_close(tiffio_handle *h)
     h->fd = -1;
 }
 
-void tiffio_handle_free(tiffio_handle *h)
+void locus_tiffio_handle_free(tiffio_handle *h)
 {
     if (!h)
         return;
@@ -716,11 +723,11 @@ static int handle_open(tiffio_handle *h, const char *path, locus_error *err)
     struct stat st;
     h->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (h->fd < 0 || fstat(h->fd, &st) != 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     if (!h->path || strcmp(h->path, path) != 0) {
         free(h->path);
         if (!(h->path = strdup(path)))
-            return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+            return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     }
     h->dev = st.st_dev;
     h->ino = st.st_ino;
@@ -729,10 +736,10 @@ static int handle_open(tiffio_handle *h, const char *path, locus_error *err)
     h->size = (uint64_t)st.st_size;
     h->m.path = h->path;
     /* "h": the header only; every read names its directory. */
-    h->tif = tiffio_client_open(h->fd, "rh", &h->m);
+    h->tif = locus_tiffio_client_open(h->fd, "rh", &h->m);
     if (!h->tif)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
-                            h->m.msg[0] ? h->m.msg : "unreadable header");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
+                                  h->m.msg[0] ? h->m.msg : "unreadable header");
     return LOCUS_OK;
 }
 
@@ -741,10 +748,10 @@ static int handle_get(locus_reader *rd, const char *path, tiffio_handle **out, l
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     if (!rd->tiff) {
         if (!(rd->tiff = calloc(1, sizeof *rd->tiff)))
-            return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+            return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
         rd->tiff->fd = -1;
     }
     *out = rd->tiff;
@@ -793,8 +800,8 @@ static int read_page(tiffio_handle *h, const char *path, const tiffio_pages *pag
     if (!st)
         st = check_room(h, &p, size, path, pre, err);
     if (!st &&
-        buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)p.width * p.height, size)))
-        st = imageio_fail(err, LOCUS_E_NOMEM, path, pre, "out of memory");
+        locus_mem_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)p.width * p.height, size)))
+        st = locus_imageio_fail(err, LOCUS_E_NOMEM, path, pre, "out of memory");
     if (st)
         return st;
     tiffio_job j = {h, &p, path, pre, pick, size, rd->pixels, rd, err};
@@ -809,9 +816,9 @@ static int reserve_volume(locus_reader *rd, const tiffio_page *p, size_t npages,
                           const char *path, locus_error *err)
 {
     uint64_t voxels = (uint64_t)p->width * p->height * npages;
-    int st = imageio_check_size(path, "", voxels, size, err);
-    if (!st && buffer_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)voxels, size)))
-        st = imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    int st = locus_imageio_check_size(path, "", voxels, size, err);
+    if (!st && locus_mem_reserve(&rd->pixels, &rd->pixels_cap, size_mul((size_t)voxels, size)))
+        st = locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     return st;
 }
 
@@ -821,7 +828,7 @@ static int read_volume(tiffio_handle *h, const char *path, const tiffio_pages *p
     tiffio_page first = {0}, p;
     locus_dtype dtype = LOCUS_U8;
     if (pages->npages == 0)
-        return imageio_fail(err, LOCUS_E_FORMAT, path, "", "TIFF without pages");
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "TIFF without pages");
     for (size_t z = 0; z < pages->npages; z++) {
         char buf[48];
         const char *pre = page_label(buf, sizeof buf, pages->multi, z);
@@ -849,8 +856,8 @@ static int read_volume(tiffio_handle *h, const char *path, const tiffio_pages *p
     return LOCUS_OK;
 }
 
-int tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume, int channel,
-                locus_reader *rd, locus_image *img, locus_error *err)
+int locus_tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume,
+                      int channel, locus_reader *rd, locus_image *img, locus_error *err)
 {
     tiffio_handle *h = NULL;
     int st = handle_get(rd, path, &h, err);
@@ -882,27 +889,28 @@ static int each_page(tiffio_handle *h, const tiffio_pages *pages, const char *pa
     return LOCUS_OK;
 }
 
-int tiffio_each_page(int fd, const char *path,
-                     int (*fn)(void *user, const locus_image *page, locus_error *err), void *user,
-                     locus_error *err)
+int locus_tiffio_each_page(int fd, const char *path,
+                           int (*fn)(void *user, const locus_image *page, locus_error *err),
+                           void *user, locus_error *err)
 {
     tiffio_pages pages;
-    int st = tiffio_scan(fd, path, 0, 0, &pages, err);
+    int st = locus_tiffio_scan(fd, path, 0, 0, &pages, err);
     struct stat sb;
     if (!st && fstat(fd, &sb) != 0)
-        st = imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
     tiffio_handle h = {.fd = -1, .size = st ? 0 : (uint64_t)sb.st_size, .m = {.path = path}};
     if (!st && lseek(fd, 0, SEEK_SET) != 0)
-        st = imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
-    if (!st && !(h.tif = tiffio_client_open(fd, "rh", &h.m)))
-        st = imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)", h.m.msg);
+        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    if (!st && !(h.tif = locus_tiffio_client_open(fd, "rh", &h.m)))
+        st = locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
+                                h.m.msg);
     locus_reader rd = {0};
     if (!st)
         st = each_page(&h, &pages, path, fn, user, &rd, err);
     if (h.tif)
         TIFFClose(h.tif);
-    buffer_release(&rd.pixels, &rd.pixels_cap);
-    buffer_release(&rd.scratch, &rd.scratch_cap);
-    tiffio_pages_free(&pages);
+    locus_mem_release(&rd.pixels, &rd.pixels_cap);
+    locus_mem_release(&rd.scratch, &rd.scratch_cap);
+    locus_tiffio_pages_free(&pages);
     return st;
 }

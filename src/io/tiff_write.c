@@ -29,12 +29,12 @@ struct tiffio_writer {
     size_t cap;
 };
 
-void tiffio_options_init(tiffio_options *o)
+void locus_tiffio_options_init(tiffio_options *o)
 {
     memset(o, 0, sizeof *o);
 }
 
-int tiffio_writer_is_bigtiff(const tiffio_writer *w)
+int locus_tiffio_writer_is_bigtiff(const tiffio_writer *w)
 {
     return w && w->big;
 }
@@ -42,10 +42,10 @@ int tiffio_writer_is_bigtiff(const tiffio_writer *w)
 static int write_failed(tiffio_writer *w, locus_error *err)
 {
     if (w->io.io_errno)
-        return imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write: %s",
-                            strerror(w->io.io_errno));
-    return imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write TIFF (%s)",
-                        w->io.msg[0] ? w->io.msg : "libtiff failed");
+        return locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write: %s",
+                                  strerror(w->io.io_errno));
+    return locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write TIFF (%s)",
+                              w->io.msg[0] ? w->io.msg : "libtiff failed");
 }
 
 static int start_file(tiffio_writer *w, locus_error *err)
@@ -57,9 +57,10 @@ static int start_file(tiffio_writer *w, locus_error *err)
         strcat(mode, "b");
     int fd = open(w->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        return imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot create: %s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot create: %s",
+                                  strerror(errno));
     w->io.path = w->path;
-    w->tif = tiffio_client_open(fd, mode, &w->io);
+    w->tif = locus_tiffio_client_open(fd, mode, &w->io);
     if (!w->tif)
         return write_failed(w, err);
     return LOCUS_OK;
@@ -69,22 +70,22 @@ static int check_options(const tiffio_options *o, const char *path, locus_error 
 {
     if (o->compression < TIFFIO_NONE || o->compression > TIFFIO_PACKBITS || o->predictor < 0 ||
         o->predictor > 3 || o->tile % 16 != 0)
-        return imageio_fail(err, LOCUS_E_PARAM, path, "", "invalid TIFF writer options");
+        return locus_imageio_fail(err, LOCUS_E_PARAM, path, "", "invalid TIFF writer options");
     /* libtiff 4.5 byte-swaps before the floating-point predictor, which
      * must see native values: such files decode to garbage. */
     if (o->predictor == 3 && o->big_endian && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-        return imageio_fail(err, LOCUS_E_PARAM, path, "",
-                            "libtiff cannot write the floating-point predictor in big-endian "
-                            "byte order on this machine");
+        return locus_imageio_fail(err, LOCUS_E_PARAM, path, "",
+                                  "libtiff cannot write the floating-point predictor in big-endian "
+                                  "byte order on this machine");
     return LOCUS_OK;
 }
 
-int tiffio_writer_open_opts(tiffio_writer **out, const char *path, const tiffio_options *o,
-                            locus_error *err)
+int locus_tiffio_writer_open_opts(tiffio_writer **out, const char *path, const tiffio_options *o,
+                                  locus_error *err)
 {
     *out = NULL;
     tiffio_options defaults;
-    tiffio_options_init(&defaults);
+    locus_tiffio_options_init(&defaults);
     if (!o)
         o = &defaults;
     int st = check_options(o, path, err);
@@ -93,22 +94,22 @@ int tiffio_writer_open_opts(tiffio_writer **out, const char *path, const tiffio_
     tiffio_writer *w = calloc(1, sizeof *w);
     if (!w || !(w->path = strdup(path))) {
         free(w);
-        return imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     }
     w->o = *o;
     w->io.fd = -1;
     w->big = o->bigtiff;
     if ((st = start_file(w, err))) {
-        tiffio_writer_close(w, NULL);
+        locus_tiffio_writer_close(w, NULL);
         return st;
     }
     *out = w;
     return LOCUS_OK;
 }
 
-int tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err)
+int locus_tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err)
 {
-    return tiffio_writer_open_opts(w, path, NULL, err);
+    return locus_tiffio_writer_open_opts(w, path, NULL, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -166,7 +167,7 @@ static int write_strips(tiffio_writer *w, const locus_image *img)
     uint32_t height = (uint32_t)img->shape[0], rps = strip_rows(w, height);
     size_t row = img->shape[1] * locus_dtype_size(img->dtype);
     if (!TIFFSetField(w->tif, TIFFTAG_ROWSPERSTRIP, rps) ||
-        buffer_reserve(&w->buf, &w->cap, size_mul(row, rps)))
+        locus_mem_reserve(&w->buf, &w->cap, size_mul(row, rps)))
         return 0;
     for (uint32_t s = 0, y = 0; y < height; s++, y += rps) {
         uint32_t rows = height - y < rps ? height - y : rps;
@@ -185,7 +186,7 @@ static int write_tiles(tiffio_writer *w, const locus_image *img)
 {
     size_t size = locus_dtype_size(img->dtype), t = w->o.tile, bytes = t * t * size;
     size_t height = img->shape[0], width = img->shape[1];
-    if (buffer_reserve(&w->buf, &w->cap, bytes))
+    if (locus_mem_reserve(&w->buf, &w->cap, bytes))
         return 0;
     for (size_t y = 0; y < height; y += t) {
         for (size_t x = 0; x < width; x += t) {
@@ -235,12 +236,13 @@ static int become_bigtiff(tiffio_writer *w, locus_error *err)
     }
     if (unlink(w->path) != 0) {
         close(old);
-        return imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot replace: %s", strerror(errno));
+        return locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot replace: %s",
+                                  strerror(errno));
     }
     w->big = 1;
     int st = start_file(w, err);
     if (!st)
-        st = tiffio_each_page(old, w->path, copy_page, w, err);
+        st = locus_tiffio_each_page(old, w->path, copy_page, w, err);
     close(old);
     return st;
 }
@@ -265,14 +267,15 @@ static int fits_classic(tiffio_writer *w, uint64_t bytes, uint64_t height)
 static int check_image(const tiffio_writer *w, const locus_image *img, locus_error *err)
 {
     if (!img || !img->data || (img->ndim != 2 && img->ndim != 3) || !locus_dtype_size(img->dtype))
-        return imageio_fail(err, LOCUS_E_PARAM, w->path, "",
-                            "TIFF output needs a 2-D or 3-D uint8/uint16/float32/float64 image");
+        return locus_imageio_fail(
+            err, LOCUS_E_PARAM, w->path, "",
+            "TIFF output needs a 2-D or 3-D uint8/uint16/float32/float64 image");
     for (int i = 0; i < img->ndim; i++)
         if (img->shape[i] == 0 || img->shape[i] > UINT32_MAX)
-            return imageio_fail(err, LOCUS_E_SHAPE, w->path, "",
-                                "cannot write an image with a size of %zu", img->shape[i]);
+            return locus_imageio_fail(err, LOCUS_E_SHAPE, w->path, "",
+                                      "cannot write an image with a size of %zu", img->shape[i]);
     if (!w->tif)
-        return imageio_fail(err, LOCUS_E_IO, w->path, "", "TIFF writer failed earlier");
+        return locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "TIFF writer failed earlier");
     return LOCUS_OK;
 }
 
@@ -289,7 +292,7 @@ static locus_image slice_of(const locus_image *img, size_t z)
     return s;
 }
 
-int tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err)
+int locus_tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err)
 {
     int st = check_image(w, img, err);
     size_t nz = img && img->ndim == 3 ? img->shape[0] : 1;
@@ -304,7 +307,7 @@ int tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_error *err
     return st;
 }
 
-int tiffio_writer_close(tiffio_writer *w, locus_error *err)
+int locus_tiffio_writer_close(tiffio_writer *w, locus_error *err)
 {
     if (!w)
         return LOCUS_OK;
@@ -316,8 +319,8 @@ int tiffio_writer_close(tiffio_writer *w, locus_error *err)
             st = write_failed(w, err);
     }
     if (w->io.fd >= 0 && close(w->io.fd) != 0 && !st)
-        st = imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write: %s", strerror(errno));
-    buffer_release(&w->buf, &w->cap);
+        st = locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write: %s", strerror(errno));
+    locus_mem_release(&w->buf, &w->cap);
     free(w->path);
     free(w);
     return st;

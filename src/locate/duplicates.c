@@ -112,7 +112,7 @@ static void judge_all(const grid *g, const feature *f, const double *P, size_t n
     }
 }
 
-int duplicates_remove(locus_workspace *ws)
+int locus_duplicates_remove(locus_workspace *ws)
 {
     const plan *pl = &ws->pl;
     size_t n = ws->nfeat;
@@ -121,10 +121,11 @@ int duplicates_remove(locus_workspace *ws)
     grid g;
     grid_plan(pl, n, &g);
     /* scratch: scaled positions (3n doubles); order: cell starts then members */
-    if (buffer_reserve((void **)&ws->drop, &ws->drop_cap, n) ||
-        buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(3 * n, sizeof(double))) ||
-        buffer_reserve((void **)&ws->order, &ws->order_cap,
-                       size_mul(g.ncells + 1 + 2 * n, sizeof(size_t))))
+    if (locus_mem_reserve((void **)&ws->drop, &ws->drop_cap, n) ||
+        locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap,
+                          size_mul(3 * n, sizeof(double))) ||
+        locus_mem_reserve((void **)&ws->order, &ws->order_cap,
+                          size_mul(g.ncells + 1 + 2 * n, sizeof(size_t))))
         return LOCUS_E_NOMEM;
     double *P = ws->scratch;
     size_t *start = ws->order, *members = start + g.ncells + 1, *cell = members + n;

@@ -19,42 +19,43 @@ void locus_workspace_free(locus_workspace *ws)
 {
     if (!ws)
         return;
-    plan_clear(&ws->pl);
-    buffer_release(&ws->raw, &ws->raw_cap);
+    locus_plan_clear(&ws->pl);
+    locus_mem_release(&ws->raw, &ws->raw_cap);
     for (int i = 0; i < 2; i++)
-        buffer_release(&ws->bg[i], &ws->bg_cap[i]);
-    buffer_release((void **)&ws->lp, &ws->lp_cap);
-    buffer_release(&ws->line, &ws->line_cap);
-    buffer_release(&ws->work, &ws->work_cap);
-    buffer_release(&ws->dmax, &ws->dmax_cap);
-    buffer_release(&ws->dmax2, &ws->dmax2_cap);
-    buffer_release((void **)&ws->hist, &ws->hist_cap);
-    buffer_release((void **)&ws->cand, &ws->cand_cap);
-    buffer_release((void **)&ws->feat, &ws->feat_cap);
-    buffer_release((void **)&ws->drop, &ws->drop_cap);
-    buffer_release((void **)&ws->top, &ws->top_cap);
-    buffer_release((void **)&ws->order, &ws->order_cap);
-    buffer_release((void **)&ws->scratch, &ws->scratch_cap);
+        locus_mem_release(&ws->bg[i], &ws->bg_cap[i]);
+    locus_mem_release((void **)&ws->lp, &ws->lp_cap);
+    locus_mem_release(&ws->line, &ws->line_cap);
+    locus_mem_release(&ws->work, &ws->work_cap);
+    locus_mem_release(&ws->dmax, &ws->dmax_cap);
+    locus_mem_release(&ws->dmax2, &ws->dmax2_cap);
+    locus_mem_release((void **)&ws->hist, &ws->hist_cap);
+    locus_mem_release((void **)&ws->cand, &ws->cand_cap);
+    locus_mem_release((void **)&ws->feat, &ws->feat_cap);
+    locus_mem_release((void **)&ws->drop, &ws->drop_cap);
+    locus_mem_release((void **)&ws->top, &ws->top_cap);
+    locus_mem_release((void **)&ws->order, &ws->order_cap);
+    locus_mem_release((void **)&ws->scratch, &ws->scratch_cap);
     free(ws);
 }
 
 static int check_image(const locus_image *img, locus_error *err)
 {
     if (!img || !img->data)
-        return error_set(err, LOCUS_E_PARAM, "no image data");
+        return locus_error_set(err, LOCUS_E_PARAM, "no image data");
     if (img->ndim != 2 && img->ndim != 3)
-        return error_set(err, LOCUS_E_SHAPE, "images must have 2 or 3 axes, not %d", img->ndim);
+        return locus_error_set(err, LOCUS_E_SHAPE, "images must have 2 or 3 axes, not %d",
+                               img->ndim);
     if (!locus_dtype_size(img->dtype))
-        return error_set(err, LOCUS_E_UNSUPPORTED,
-                         "unsupported pixel type (uint8, uint16, float32, float64 are)");
+        return locus_error_set(err, LOCUS_E_UNSUPPORTED,
+                               "unsupported pixel type (uint8, uint16, float32, float64 are)");
     size_t n = 1;
     for (int a = 0; a < img->ndim; a++) {
         n = size_mul(n, img->shape[a]);
         if (img->shape[a] == 0)
-            return error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
+            return locus_error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
     }
     if (n > ((size_t)1 << 34))
-        return error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels)", n);
+        return locus_error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels)", n);
     return LOCUS_OK;
 }
 
@@ -66,14 +67,14 @@ static int check_size(const plan *pl, const locus_image *img, locus_error *err)
     for (int a = 0; a < img->ndim; a++)
         if (img->shape[a] < (size_t)pl->rp.diameter[a]) {
             if (img->ndim == 2)
-                return error_set(err, LOCUS_E_SHAPE,
-                                 "image (%zux%zu pixels) is smaller than the diameter (%d)",
-                                 img->shape[1], img->shape[0], pl->rp.diameter[a]);
-            return error_set(err, LOCUS_E_SHAPE,
-                             "volume (%zux%zux%zu pixels) is smaller than the diameter (%d) on "
-                             "axis %c",
-                             img->shape[2], img->shape[1], img->shape[0], pl->rp.diameter[a],
-                             "zyx"[a]);
+                return locus_error_set(err, LOCUS_E_SHAPE,
+                                       "image (%zux%zu pixels) is smaller than the diameter (%d)",
+                                       img->shape[1], img->shape[0], pl->rp.diameter[a]);
+            return locus_error_set(
+                err, LOCUS_E_SHAPE,
+                "volume (%zux%zux%zu pixels) is smaller than the diameter (%d) on "
+                "axis %c",
+                img->shape[2], img->shape[1], img->shape[0], pl->rp.diameter[a], "zyx"[a]);
         }
     return LOCUS_OK;
 }
@@ -106,15 +107,15 @@ static int keep_top(locus_workspace *ws)
         return LOCUS_OK;
     size_t *order, keep = (size_t)topn;
     double *mass;
-    if (buffer_reserve((void **)&ws->order, &ws->order_cap, size_mul(n, sizeof *order)) ||
-        buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof *mass)) ||
-        buffer_reserve((void **)&ws->top, &ws->top_cap, size_mul(keep, sizeof(feature))))
+    if (locus_mem_reserve((void **)&ws->order, &ws->order_cap, size_mul(n, sizeof *order)) ||
+        locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof *mass)) ||
+        locus_mem_reserve((void **)&ws->top, &ws->top_cap, size_mul(keep, sizeof(feature))))
         return LOCUS_E_NOMEM;
     order = ws->order;
     mass = ws->scratch;
     for (size_t i = 0; i < n; i++)
         mass[i] = ws->feat[i].mass;
-    numpy_argsort(mass, order, n);
+    locus_numpy_argsort(mass, order, n);
     for (size_t i = 0; i < keep; i++)
         ws->top[i] = ws->feat[order[n - keep + i]];
     memcpy(ws->feat, ws->top, keep * sizeof(feature));
@@ -126,8 +127,8 @@ static int fill_table(const plan *pl, const locus_workspace *ws, locus_table *ou
 {
     const char *names[LOCUS_MAX_COLUMNS];
     int characterize = pl->params.characterize, nd = pl->nd, off = 3 - nd;
-    int ncols = params_columns(&pl->rp, characterize, names);
-    if (table_reset(out, names, ncols, ws->nfeat))
+    int ncols = locus_params_columns(&pl->rp, characterize, names);
+    if (locus_table_reset(out, names, ncols, ws->nfeat))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < ws->nfeat; i++) {
         const feature *f = &ws->feat[i];
@@ -161,12 +162,12 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
     }
     if (pl->params.preprocess) {
         const void *bg;
-        if ((rc = preprocess_boxcar(ws, raw, &bg)) ||
-            (rc = preprocess_bandpass(ws, raw, bg, &bp_max)))
+        if ((rc = locus_preprocess_boxcar(ws, raw, &bg)) ||
+            (rc = locus_preprocess_bandpass(ws, raw, bg, &bp_max)))
             return rc;
     } else {
         /* a float image without preprocessing: bp is the image itself */
-        if (buffer_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))))
+        if (locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))))
             return LOCUS_E_NOMEM;
         bp_max = -INFINITY;
         for (size_t i = 0; i < pl->npix; i++) {
@@ -174,7 +175,7 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
             bp_max = ws->lp[i] > bp_max ? ws->lp[i] : bp_max;
         }
     }
-    if ((rc = scale_to_integer(ws, bp_max, scale)))
+    if ((rc = locus_scale_to_integer(ws, bp_max, scale)))
         return rc;
     *I = ws->work;
     return LOCUS_OK;
@@ -187,18 +188,18 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     const void *raw, *I;
     double scale;
     int rc, blank;
-    if ((rc = preprocess_raw(ws, img, &raw, err)))
+    if ((rc = locus_preprocess_raw(ws, img, &raw, err)))
         return rc;
-    if ((rc = working_image(ws, raw, &I, &scale)) || (rc = maxima_find(ws, I, &blank)))
+    if ((rc = working_image(ws, raw, &I, &scale)) || (rc = locus_maxima_find(ws, I, &blank)))
         return rc;
-    if ((rc = refine_all(ws, I, raw, scale)))
+    if ((rc = locus_refine_all(ws, I, raw, scale)))
         return rc;
-    if (pl->rp.dedupe && (rc = duplicates_remove(ws)))
+    if (pl->rp.dedupe && (rc = locus_duplicates_remove(ws)))
         return rc;
     filter_features(ws, scale);
     if ((rc = keep_top(ws)))
         return rc;
-    if (pl->params.characterize && ws->nfeat && (rc = noise_static_error(ws, I, raw)))
+    if (pl->params.characterize && ws->nfeat && (rc = locus_noise_static_error(ws, I, raw)))
         return rc;
     if ((rc = fill_table(pl, ws, out)))
         return rc;
@@ -210,14 +211,14 @@ int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *
                  locus_table *out, locus_error *err)
 {
     int rc;
-    error_clear(err);
+    locus_error_clear(err);
     if (!ws || !p || !out)
-        return error_set(err, LOCUS_E_PARAM, "locus_locate: NULL argument");
+        return locus_error_set(err, LOCUS_E_PARAM, "locus_locate: NULL argument");
     if ((rc = check_image(img, err)))
         return rc;
-    if (!ws->planned || !plan_matches(&ws->pl, p, img)) {
+    if (!ws->planned || !locus_plan_matches(&ws->pl, p, img)) {
         ws->planned = 0;
-        if ((rc = plan_build(&ws->pl, p, img, err)))
+        if ((rc = locus_plan_build(&ws->pl, p, img, err)))
             return rc;
         ws->planned = 1;
     }
@@ -225,6 +226,6 @@ int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *
         return rc;
     rc = run_pipeline(ws, img, out, err);
     if (rc == LOCUS_E_NOMEM && err && !err->message[0])
-        error_set(err, rc, "out of memory");
+        locus_error_set(err, rc, "out of memory");
     return rc;
 }

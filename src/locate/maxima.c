@@ -62,7 +62,8 @@ static size_t bin_of_rank(const uint32_t *hist, size_t from, size_t nbins, size_
     return nbins - 1;
 }
 
-double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, size_t *nonzero)
+double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percentile,
+                               size_t *nonzero)
 {
     size_t n = 0, before;
     for (size_t v = 1; v < nbins; v++)
@@ -83,7 +84,8 @@ double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, 
  * runs of one value do not chain increments), then count low bytes only
  * inside the one or two high-byte bins that hold the two ranks.
  */
-double maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile, size_t *nonzero)
+double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
+                                   size_t *nonzero)
 {
     uint32_t part[4][256], coarse[256], fine[2][256];
     size_t zeros = 0, i = 0, before_lo, before_hi;
@@ -230,7 +232,7 @@ static size_t box_scratch(size_t n, size_t inner, int k)
     return (2 * (size_t)k + 1) * inner; /* H, G and a zero row */
 }
 
-int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
+int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D)
 {
     const plan *pl = &ws->pl;
     size_t es = locus_dtype_size(pl->itype), need = 0;
@@ -241,8 +243,8 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
         size_t s = pl->box[a] > 1 ? box_scratch(pl->shape[a], inner, pl->box[a]) : 0;
         need = s > need ? s : need;
     }
-    if (buffer_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, es)) ||
-        buffer_reserve(&ws->line, &ws->line_cap, size_mul(need, es)))
+    if (locus_mem_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, es)) ||
+        locus_mem_reserve(&ws->line, &ws->line_cap, size_mul(need, es)))
         return LOCUS_E_NOMEM;
     const void *src = I;
     for (int a = 0; a < 3; a++) {
@@ -260,7 +262,7 @@ int maxima_box_max(locus_workspace *ws, const void *I, const void **D)
          * so it never writes the buffer it reads. */
         void *dst = ws->dmax;
         if (inner > 1 && src == ws->dmax) {
-            if (buffer_reserve(&ws->dmax2, &ws->dmax2_cap, size_mul(pl->npix, es)))
+            if (locus_mem_reserve(&ws->dmax2, &ws->dmax2_cap, size_mul(pl->npix, es)))
                 return LOCUS_E_NOMEM;
             dst = ws->dmax2;
         }
@@ -319,8 +321,8 @@ enum { CHUNK = 64 };
                         if (!hit[k])                                                               \
                             continue;                                                              \
                         if (count == ws->cand_cap / sizeof *ws->cand &&                            \
-                            buffer_grow((void **)&ws->cand, &ws->cand_cap,                         \
-                                        size_mul(count + 1024, sizeof *ws->cand)))                 \
+                            locus_mem_grow((void **)&ws->cand, &ws->cand_cap,                      \
+                                           size_mul(count + 1024, sizeof *ws->cand)))              \
                             return LOCUS_E_NOMEM;                                                  \
                         ws->cand[count++] = row + x0 + k;                                          \
                     }                                                                              \
@@ -357,25 +359,25 @@ static void histogram_u8(const uint8_t *I, size_t n, uint32_t *hist)
     hist[0] = 0;
 }
 
-int maxima_find(locus_workspace *ws, const void *I, int *blank)
+int locus_maxima_find(locus_workspace *ws, const void *I, int *blank)
 {
     const plan *pl = &ws->pl;
     size_t nonzero;
     double t;
     if (pl->itype == LOCUS_U8) {
-        if (buffer_reserve((void **)&ws->hist, &ws->hist_cap, 256 * sizeof *ws->hist))
+        if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap, 256 * sizeof *ws->hist))
             return LOCUS_E_NOMEM;
         histogram_u8(I, pl->npix, ws->hist);
-        t = maxima_percentile(ws->hist, 256, pl->params.percentile, &nonzero);
+        t = locus_maxima_percentile(ws->hist, 256, pl->params.percentile, &nonzero);
     } else {
-        t = maxima_percentile_u16(I, pl->npix, pl->params.percentile, &nonzero);
+        t = locus_maxima_percentile_u16(I, pl->npix, pl->params.percentile, &nonzero);
     }
     ws->ncand = 0;
     *blank = nonzero == 0;
     if (*blank)
         return LOCUS_OK;
     const void *D;
-    int rc = maxima_box_max(ws, I, &D);
+    int rc = locus_maxima_box_max(ws, I, &D);
     if (rc)
         return rc;
     /* For integer v and t >= 0: v > t exactly when v > floor(t). */

@@ -81,14 +81,14 @@ static background stats_f64(double *v, size_t n)
     background b = {NAN, NAN};
     if (n == 0)
         return b;
-    b.black = numpy_sum(v, n) / (double)n;
+    b.black = locus_numpy_sum(v, n) / (double)n;
     if (n == 1)
         return b;
     for (size_t i = 0; i < n; i++) {
         double d = v[i] - b.black;
         v[i] = d * d;
     }
-    b.noise = sqrt(numpy_sum(v, n) / (double)n);
+    b.noise = sqrt(locus_numpy_sum(v, n) / (double)n);
     return b;
 }
 
@@ -104,7 +104,7 @@ static background stats_f32(float *v, size_t n)
     background b = {NAN, NAN};
     if (n == 0)
         return b;
-    float sum = numpy_sum_f32(v, n);
+    float sum = locus_numpy_sum_f32(v, n);
     b.black = (float)((double)sum / (double)n);
     if (n == 1)
         return b;
@@ -113,7 +113,7 @@ static background stats_f32(float *v, size_t n)
         float d = v[i] - mean;
         v[i] = d * d;
     }
-    float var = (float)((double)numpy_sum_f32(v, n) / (double)n);
+    float var = (float)((double)locus_numpy_sum_f32(v, n) / (double)n);
     b.noise = sqrtf(var);
     return b;
 }
@@ -160,9 +160,10 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
     const plan *pl = &ws->pl;
     size_t nx = pl->shape[2], nrows = pl->shape[0] * pl->shape[1];
     size_t near_bytes = (nx + 63) / 64 * 64; /* the near[] row, then the aligned tmp row */
-    if (buffer_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, sizeof(dist_t))) ||
-        buffer_reserve(&ws->line, &ws->line_cap, near_bytes + nx * sizeof(dist_t)) ||
-        buffer_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(pl->npix, sizeof(double))))
+    if (locus_mem_reserve(&ws->dmax, &ws->dmax_cap, size_mul(pl->npix, sizeof(dist_t))) ||
+        locus_mem_reserve(&ws->line, &ws->line_cap, near_bytes + nx * sizeof(dist_t)) ||
+        locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap,
+                          size_mul(pl->npix, sizeof(double))))
         return LOCUS_E_NOMEM;
     dist_t *dist = ws->dmax, *tmp = (dist_t *)((char *)ws->line + near_bytes), cap = 0;
     for (size_t r = 0; r < pl->nrows; r++)
@@ -188,7 +189,7 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
     return LOCUS_OK;
 }
 
-int noise_static_error(locus_workspace *ws, const void *I, const void *raw)
+int locus_noise_static_error(locus_workspace *ws, const void *I, const void *raw)
 {
     const plan *pl = &ws->pl;
     const resolved_params *rp = &pl->rp;

@@ -39,12 +39,12 @@ static int axes_expand(const locus_axes *a, int nd, const double *fallback, doub
         for (int i = 0; i < nd; i++)
             out[i] = a->v[i];
     } else {
-        return error_set(err, LOCUS_E_PARAM, "%s has %d values but the image has %d axes", name,
-                         a->count, nd);
+        return locus_error_set(err, LOCUS_E_PARAM, "%s has %d values but the image has %d axes",
+                               name, a->count, nd);
     }
     for (int i = 0; i < nd; i++)
         if (!isfinite(out[i]))
-            return error_set(err, LOCUS_E_PARAM, "%s must be a finite number", name);
+            return locus_error_set(err, LOCUS_E_PARAM, "%s must be a finite number", name);
     return LOCUS_OK;
 }
 
@@ -57,25 +57,25 @@ static int is_odd_integer(double v)
  * particle, small enough that no index arithmetic can overflow. */
 #define MAX_WIDTH 4095.0
 
-int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err)
+int locus_params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err)
 {
     double ones[3] = {1, 1, 1}, dia[3], tmp[3];
     int rc;
     memset(rp, 0, sizeof *rp);
     if (nd != 2 && nd != 3)
-        return error_set(err, LOCUS_E_PARAM, "images must have 2 or 3 axes, not %d", nd);
+        return locus_error_set(err, LOCUS_E_PARAM, "images must have 2 or 3 axes, not %d", nd);
     rp->nd = nd;
     if (p->diameter.count == 0)
-        return error_set(err, LOCUS_E_PARAM, "diameter is required");
+        return locus_error_set(err, LOCUS_E_PARAM, "diameter is required");
     if ((rc = axes_expand(&p->diameter, nd, ones, dia, "diameter", err)))
         return rc;
     for (int a = 0; a < nd; a++) {
         if (!is_odd_integer(dia[a]) || dia[a] < 3 || dia[a] > MAX_WIDTH)
-            return error_set(err, LOCUS_E_PARAM,
-                             dia[a] == floor(dia[a]) && dia[a] >= 3 && dia[a] <= MAX_WIDTH
-                                 ? "diameter must be odd (got %g)"
-                                 : "diameter must be an odd integer from 3 to 4095 (got %g)",
-                             dia[a]);
+            return locus_error_set(err, LOCUS_E_PARAM,
+                                   dia[a] == floor(dia[a]) && dia[a] >= 3 && dia[a] <= MAX_WIDTH
+                                       ? "diameter must be odd (got %g)"
+                                       : "diameter must be an odd integer from 3 to 4095 (got %g)",
+                                   dia[a]);
         rp->diameter[a] = (int)dia[a];
         rp->radius[a] = (int)dia[a] / 2;
     }
@@ -91,29 +91,30 @@ int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_err
         return rc;
     for (int a = 0; a < nd; a++)
         if (rp->separation[a] < 0)
-            return error_set(err, LOCUS_E_PARAM, "separation must not be negative (got %g)",
-                             rp->separation[a]);
+            return locus_error_set(err, LOCUS_E_PARAM, "separation must not be negative (got %g)",
+                                   rp->separation[a]);
 
     if ((rc = axes_expand(&p->noise_size, nd, ones, rp->noise_size, "noise_size", err)))
         return rc;
     for (int a = 0; a < nd; a++)
         if (rp->noise_size[a] < 0)
-            return error_set(err, LOCUS_E_PARAM, "noise_size must not be negative (got %g)",
-                             rp->noise_size[a]);
+            return locus_error_set(err, LOCUS_E_PARAM, "noise_size must not be negative (got %g)",
+                                   rp->noise_size[a]);
 
     if ((rc = axes_expand(&p->smoothing_size, nd, dia, tmp, "smoothing_size", err)))
         return rc;
     for (int a = 0; a < nd; a++) {
         if (!is_odd_integer(tmp[a]) || tmp[a] < 1 || tmp[a] > MAX_WIDTH)
-            return error_set(err, LOCUS_E_PARAM,
-                             "smoothing_size must be an odd integer from 1 to 4095 (got %g)",
-                             tmp[a]);
+            return locus_error_set(err, LOCUS_E_PARAM,
+                                   "smoothing_size must be an odd integer from 1 to 4095 (got %g)",
+                                   tmp[a]);
         rp->smoothing[a] = (int)tmp[a];
         if (!(rp->noise_size[a] < tmp[a]))
-            return error_set(err, LOCUS_E_PARAM,
-                             "noise_size (%g) must be smaller than smoothing_size (%g) on every "
-                             "axis (axis %s)",
-                             rp->noise_size[a], tmp[a], axis_names[nd - 1][a]);
+            return locus_error_set(
+                err, LOCUS_E_PARAM,
+                "noise_size (%g) must be smaller than smoothing_size (%g) on every "
+                "axis (axis %s)",
+                rp->noise_size[a], tmp[a], axis_names[nd - 1][a]);
     }
     rp->isotropic_noise = 1;
     for (int a = 1; a < nd; a++)
@@ -121,20 +122,20 @@ int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_err
             rp->isotropic_noise = 0;
 
     if (isnan(p->minmass) || isinf(p->minmass))
-        return error_set(err, LOCUS_E_PARAM, "minmass must be a finite number");
+        return locus_error_set(err, LOCUS_E_PARAM, "minmass must be a finite number");
     rp->has_maxsize = !isnan(p->maxsize) && p->maxsize > 0;
     if (rp->has_maxsize && !rp->isotropic)
-        return error_set(err, LOCUS_E_PARAM,
-                         "maxsize needs the same diameter on every axis (size has one column "
-                         "per axis otherwise)");
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "maxsize needs the same diameter on every axis (size has one column "
+                               "per axis otherwise)");
     if (rp->has_maxsize && !p->characterize)
-        return error_set(err, LOCUS_E_PARAM,
-                         "maxsize needs characterize (size is not measured without it)");
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "maxsize needs characterize (size is not measured without it)");
     if (isinf(p->threshold))
-        return error_set(err, LOCUS_E_PARAM, "threshold must be a finite number");
+        return locus_error_set(err, LOCUS_E_PARAM, "threshold must be a finite number");
     if (!(p->percentile >= 0 && p->percentile <= 100))
-        return error_set(err, LOCUS_E_PARAM, "percentile must be between 0 and 100 (got %g)",
-                         p->percentile);
+        return locus_error_set(err, LOCUS_E_PARAM, "percentile must be between 0 and 100 (got %g)",
+                               p->percentile);
     rp->max_iterations = p->max_iterations < 1 ? 1 : p->max_iterations;
 
     for (int a = 0; a < nd; a++) {
@@ -148,7 +149,8 @@ int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_err
         rp->margin[a] = m;
         double k = floor(2 * rp->separation[a] / sqrt((double)nd));
         if (k > 1e6)
-            return error_set(err, LOCUS_E_PARAM, "separation %g is too large", rp->separation[a]);
+            return locus_error_set(err, LOCUS_E_PARAM, "separation %g is too large",
+                                   rp->separation[a]);
         rp->box[a] = k < 1 ? 1 : (int)k;
     }
     rp->dedupe = 1;
@@ -163,11 +165,11 @@ int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_err
 int locus_params_check(const locus_params *p, int ndim, locus_error *err)
 {
     resolved_params rp;
-    return params_resolve(p, ndim, &rp, err);
+    return locus_params_resolve(p, ndim, &rp, err);
 }
 
 /* Column names, LOCATE.md §10. */
-int params_columns(const resolved_params *rp, int characterize, const char **names)
+int locus_params_columns(const resolved_params *rp, int characterize, const char **names)
 {
     static const char *const pos[3][3] = {{"x"}, {"y", "x"}, {"z", "y", "x"}};
     static const char *const size_cols[3][3] = {
@@ -198,7 +200,7 @@ int params_columns(const resolved_params *rp, int characterize, const char **nam
 int locus_columns(const locus_params *p, int ndim, const char **names)
 {
     resolved_params rp;
-    if (params_resolve(p, ndim, &rp, NULL))
+    if (locus_params_resolve(p, ndim, &rp, NULL))
         return -1;
-    return params_columns(&rp, p->characterize, names);
+    return locus_params_columns(&rp, p->characterize, names);
 }

@@ -15,7 +15,7 @@ static int same_double(double a, double b)
     return a == b || (isnan(a) && isnan(b));
 }
 
-void plan_clear(plan *pl)
+void locus_plan_clear(plan *pl)
 {
     for (int a = 0; a < 3; a++)
         free(pl->gauss[a]);
@@ -47,7 +47,7 @@ static int params_equal(const locus_params *a, const locus_params *b)
            a->characterize == b->characterize;
 }
 
-int plan_matches(const plan *pl, const locus_params *p, const locus_image *img)
+int locus_plan_matches(const plan *pl, const locus_params *p, const locus_image *img)
 {
     if (pl->nd != img->ndim || pl->dtype != img->dtype)
         return 0;
@@ -73,7 +73,7 @@ static int gauss_taps(double sigma, double **taps, int *half)
     }
     for (int x = -w; x <= w; x++)
         full[x + w] = exp((double)(x * x) / (-2 * (sigma * sigma)));
-    double sum = pairwise_sum(full, (size_t)(2 * w + 1));
+    double sum = locus_pairwise_sum(full, (size_t)(2 * w + 1));
     for (int j = 0; j <= w; j++)
         g[j] = full[w + j] / sum;
     free(full);
@@ -130,12 +130,12 @@ static int mask_build(plan *pl)
     return LOCUS_OK;
 }
 
-int plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err)
+int locus_plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err)
 {
     resolved_params rp;
     int nd = img->ndim, rc;
-    plan_clear(pl);
-    if ((rc = params_resolve(p, nd, &rp, err)))
+    locus_plan_clear(pl);
+    if ((rc = locus_params_resolve(p, nd, &rp, err)))
         return rc;
     pl->params = *p;
     pl->nd = nd;
@@ -167,6 +167,6 @@ int plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_er
         goto fail;
     return LOCUS_OK;
 fail:
-    plan_clear(pl);
-    return error_set(err, rc, "out of memory while planning");
+    locus_plan_clear(pl);
+    return locus_error_set(err, rc, "out of memory while planning");
 }

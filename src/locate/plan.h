@@ -33,8 +33,8 @@ typedef struct {
     int has_maxsize, dedupe, max_iterations;
 } resolved_params;
 
-int params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err);
-int params_columns(const resolved_params *rp, int characterize, const char **names);
+int locus_params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err);
+int locus_params_columns(const resolved_params *rp, int characterize, const char **names);
 
 /* One offset of the circular (elliptical) mask M, LOCATE.md §6. */
 typedef struct {
@@ -74,11 +74,11 @@ typedef struct {
     double moment[3]; /* sqrt(Σ o_a²) over M */
 } plan;
 
-void plan_clear(plan *pl);
+void locus_plan_clear(plan *pl);
 /* Build pl for these parameters and an image of this shape and type. */
-int plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err);
+int locus_plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err);
 /* Whether pl was built for exactly this key. */
-int plan_matches(const plan *pl, const locus_params *p, const locus_image *img);
+int locus_plan_matches(const plan *pl, const locus_params *p, const locus_image *img);
 
 /* A refined feature (positions per padded axis). */
 typedef struct {
@@ -127,36 +127,39 @@ struct locus_workspace {
 
 /* §2-3: returns the image the later stages treat as raw (pointer to
  * ws->raw or the caller's data), of type pl->dtype, contiguous. */
-int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw, locus_error *err);
+int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw,
+                         locus_error *err);
 /* §3a: boxcar background of raw into a buffer of raw's type; returns it. */
-int preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background);
+int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background);
 /* §3b-c: bp = lowpass(raw) - background, thresholded, into ws->lp; *bp_max = max(bp). */
-int preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
-                        double *bp_max);
+int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
+                              double *bp_max);
 
 /* §4: I = trunc(scale * max(bp, 0)) into ws->work; returns scale. */
-int scale_to_integer(locus_workspace *ws, double bp_max, double *scale);
+int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale);
 
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. */
-int maxima_find(locus_workspace *ws, const void *I, int *blank);
+int locus_maxima_find(locus_workspace *ws, const void *I, int *blank);
 /* D = the box maximum of I (LOCATE.md §5) in ws->dmax; D may be I itself
  * when every box is 1 pixel. */
-int maxima_box_max(locus_workspace *ws, const void *I, const void **D);
+int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
 /* The percentile of the non-zero values of I (numpy's linear method). */
-double maxima_percentile(const uint32_t *hist, size_t nbins, double percentile, size_t *nonzero);
+double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percentile,
+                               size_t *nonzero);
 /* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
-double maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile, size_t *nonzero);
+double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
+                                   size_t *nonzero);
 
 /* §6: refine every candidate into ws->feat. Features whose mass will
  * fail minmass (mass / scale <= minmass) are not characterised. */
-int refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
+int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
 
 /* §7: drop duplicates from ws->feat (keeps order). */
-int duplicates_remove(locus_workspace *ws);
+int locus_duplicates_remove(locus_workspace *ws);
 
 /* §9: ep of every feature in ws->feat. */
-int noise_static_error(locus_workspace *ws, const void *I, const void *raw);
+int locus_noise_static_error(locus_workspace *ws, const void *I, const void *raw);
 
 /* Pixel value as double. */
 static inline double pixel_get(const void *base, locus_dtype t, size_t i)

@@ -93,7 +93,8 @@ static int all_finite(const void *data, locus_dtype t, size_t n)
     return ok;
 }
 
-int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw, locus_error *err)
+int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw,
+                         locus_error *err)
 {
     const plan *pl = &ws->pl;
     int invert = pl->params.invert;
@@ -101,8 +102,9 @@ int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw
         *raw = img->data;
     } else {
         size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
-        if (buffer_reserve(&ws->raw, &ws->raw_cap, bytes))
-            return error_set(err, LOCUS_E_NOMEM, "out of memory (image copy of %zu bytes)", bytes);
+        if (locus_mem_reserve(&ws->raw, &ws->raw_cap, bytes))
+            return locus_error_set(err, LOCUS_E_NOMEM, "out of memory (image copy of %zu bytes)",
+                                   bytes);
         switch (pl->dtype) {
         case LOCUS_U8:
             copy_u8(img, ws->raw, invert);
@@ -122,7 +124,7 @@ int preprocess_raw(locus_workspace *ws, const locus_image *img, const void **raw
     /* A NaN would make the scale in §4 NaN and every later step
      * meaningless; refuse it rather than return a silently wrong table. */
     if (!all_finite(*raw, pl->dtype, pl->npix))
-        return error_set(err, LOCUS_E_FORMAT, "image has NaN or infinite pixel values");
+        return locus_error_set(err, LOCUS_E_FORMAT, "image has NaN or infinite pixel values");
     return LOCUS_OK;
 }
 
@@ -295,10 +297,10 @@ static int reserve_scratch(locus_workspace *ws)
     size_t nx = pl->shape[2], inner = pl->shape[0] > 1 ? pl->shape[1] * nx : nx;
     size_t rows = 2 * inner * sizeof(double);
     size_t line = (2 * nx + (size_t)pl->smoothing[2]) * sizeof(int32_t);
-    return buffer_reserve(&ws->line, &ws->line_cap, rows > line ? rows : line);
+    return locus_mem_reserve(&ws->line, &ws->line_cap, rows > line ? rows : line);
 }
 
-int preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background)
+int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background)
 {
     const plan *pl = &ws->pl;
     size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
@@ -310,7 +312,7 @@ int preprocess_boxcar(locus_workspace *ws, const void *raw, const void **backgro
     for (int a = 0; a < 3; a++) {
         if (pl->smoothing[a] <= 1)
             continue;
-        if (buffer_reserve(&ws->bg[flip], &ws->bg_cap[flip], bytes))
+        if (locus_mem_reserve(&ws->bg[flip], &ws->bg_cap[flip], bytes))
             return LOCUS_E_NOMEM;
         pass(src, ws->bg[flip], view_of(pl, a), pl->smoothing[a], ws->line);
         src = ws->bg[flip];
@@ -504,7 +506,7 @@ static void write_plane(void *vctx, size_t z, const double *values)
     memcpy(p->lp + z * p->plane, values, p->plane * sizeof *values);
 }
 
-/* Scratch doubles the band pass needs (see preprocess_bandpass). */
+/* Scratch doubles the band pass needs (see locus_preprocess_bandpass). */
 static size_t bandpass_scratch(const plan *pl)
 {
     size_t nx = pl->shape[2], plane = pl->shape[1] * nx, wz = (size_t)pl->gauss_w[0];
@@ -514,13 +516,13 @@ static size_t bandpass_scratch(const plan *pl)
     return zpass > rows ? zpass : rows;
 }
 
-int preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
-                        double *bp_max)
+int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
+                              double *bp_max)
 {
     const plan *pl = &ws->pl;
     size_t nz = pl->shape[0], ny = pl->shape[1], nx = pl->shape[2], plane = ny * nx;
-    if (buffer_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))) ||
-        buffer_reserve(&ws->line, &ws->line_cap, size_mul(bandpass_scratch(pl), sizeof(double))))
+    if (locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))) ||
+        locus_mem_reserve(&ws->line, &ws->line_cap, size_mul(bandpass_scratch(pl), sizeof(double))))
         return LOCUS_E_NOMEM;
     double *scratch = ws->line;
     const void *src = raw;

@@ -167,9 +167,9 @@ static void refine_one(const plan *pl, const void *I, const void *raw, size_t st
         characterise(pl, I, raw, f);
 }
 
-int refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
+int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
 {
-    if (buffer_reserve((void **)&ws->feat, &ws->feat_cap, size_mul(ws->ncand, sizeof(feature))))
+    if (locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, size_mul(ws->ncand, sizeof(feature))))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < ws->ncand; i++)
         refine_one(&ws->pl, I, raw, ws->cand[i], scale, &ws->feat[i]);

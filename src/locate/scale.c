@@ -17,14 +17,15 @@
 DEFINE_SCALE(scale_u8, uint8_t)
 DEFINE_SCALE(scale_u16, uint16_t)
 
-int scale_to_integer(locus_workspace *ws, double bp_max, double *scale)
+int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale)
 {
     const plan *pl = &ws->pl;
     double maxval = pl->itype == LOCUS_U8 ? 255.0 : 65535.0;
     /* bp_max <= 0 leaves I all zero whatever the scale; a scale of 1 also
      * keeps scale * v below maxval + 1, so the conversion is defined. */
     double s = bp_max > 0 ? maxval / bp_max : 1.0;
-    if (buffer_reserve(&ws->work, &ws->work_cap, size_mul(pl->npix, locus_dtype_size(pl->itype))))
+    if (locus_mem_reserve(&ws->work, &ws->work_cap,
+                          size_mul(pl->npix, locus_dtype_size(pl->itype))))
         return LOCUS_E_NOMEM;
     if (pl->itype == LOCUS_U8)
         scale_u8(ws->lp, ws->work, pl->npix, s);

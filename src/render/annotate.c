@@ -43,7 +43,7 @@ static int integer_range(const locus_image *img, size_t klo, size_t khi, double 
     size_t nlevels = img->dtype == LOCUS_U8 ? 256 : 65536;
     size_t *counts = calloc(nlevels, sizeof *counts);
     if (!counts)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t i = 0; i < img->shape[0]; i++)
         for (size_t j = 0; j < img->shape[1]; j++)
             counts[(size_t)pixel_at(img, i, j)]++;
@@ -59,7 +59,7 @@ static int float_range(const locus_image *img, size_t klo, size_t khi, double *l
     size_t n = img->shape[0] * img->shape[1];
     double *v = malloc(size_mul(n, sizeof *v));
     if (!v)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t i = 0, k = 0; i < img->shape[0]; i++)
         for (size_t j = 0; j < img->shape[1]; j++)
             v[k++] = pixel_at(img, i, j);
@@ -70,11 +70,12 @@ static int float_range(const locus_image *img, size_t klo, size_t khi, double *l
     return LOCUS_OK;
 }
 
-int annotate_range(const locus_image *img, int minmax, double *lo, double *hi, locus_error *err)
+int locus_annotate_range(const locus_image *img, int minmax, double *lo, double *hi,
+                         locus_error *err)
 {
     size_t n = img->shape[0] * img->shape[1];
     if (img->ndim != 2 || n == 0)
-        return error_set(err, LOCUS_E_SHAPE, "annotation needs a 2-D image");
+        return locus_error_set(err, LOCUS_E_SHAPE, "annotation needs a 2-D image");
     /* a few hot or dead pixels must not wash out the whole picture */
     size_t cut = minmax ? 0 : (n - 1) / 1000;
     if (img->dtype == LOCUS_U8 || img->dtype == LOCUS_U16)
@@ -90,13 +91,13 @@ static uint8_t to_grey(double v, double lo, double hi)
     return g <= 0 ? 0 : g >= 255 ? 255 : (uint8_t)g;
 }
 
-int annotate_grey(const locus_image *img, int invert, int minmax, draw_canvas *out,
-                  locus_error *err)
+int locus_annotate_grey(const locus_image *img, int invert, int minmax, draw_canvas *out,
+                        locus_error *err)
 {
     double lo, hi;
-    int rc = annotate_range(img, minmax, &lo, &hi, err);
+    int rc = locus_annotate_range(img, minmax, &lo, &hi, err);
     if (rc == LOCUS_OK)
-        rc = draw_canvas_init(out, img->shape[1], img->shape[0], (draw_rgb){0, 0, 0}, err);
+        rc = locus_draw_canvas_init(out, img->shape[1], img->shape[0], (draw_rgb){0, 0, 0}, err);
     if (rc != LOCUS_OK)
         return rc;
     uint8_t *p = out->px;
@@ -108,8 +109,9 @@ int annotate_grey(const locus_image *img, int invert, int minmax, draw_canvas *o
     return LOCUS_OK;
 }
 
-void annotate_draw(draw_canvas *c, const annotate_mark *marks, size_t n, draw_rgb col, double width)
+void locus_annotate_draw(draw_canvas *c, const annotate_mark *marks, size_t n, draw_rgb col,
+                         double width)
 {
     for (size_t k = 0; k < n; k++)
-        draw_ring(c, marks[k].x, marks[k].y, marks[k].rx, marks[k].ry, width, col);
+        locus_draw_ring(c, marks[k].x, marks[k].y, marks[k].rx, marks[k].ry, width, col);
 }

@@ -8,16 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int draw_canvas_init(draw_canvas *c, size_t width, size_t height, draw_rgb bg, locus_error *err)
+int locus_draw_canvas_init(draw_canvas *c, size_t width, size_t height, draw_rgb bg,
+                           locus_error *err)
 {
     c->px = NULL;
     c->width = width;
     c->height = height;
     if (width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
-        return error_set(err, LOCUS_E_SHAPE, "cannot draw a %zu x %zu picture", height, width);
+        return locus_error_set(err, LOCUS_E_SHAPE, "cannot draw a %zu x %zu picture", height,
+                               width);
     size_t n = size_mul(size_mul(width, height), 3);
     if (n == SIZE_MAX || !(c->px = malloc(n)))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i += 3) {
         c->px[i] = bg.r;
         c->px[i + 1] = bg.g;
@@ -26,7 +28,7 @@ int draw_canvas_init(draw_canvas *c, size_t width, size_t height, draw_rgb bg, l
     return LOCUS_OK;
 }
 
-void draw_canvas_free(draw_canvas *c)
+void locus_draw_canvas_free(draw_canvas *c)
 {
     free(c->px);
     c->px = NULL;
@@ -37,7 +39,7 @@ static uint8_t mix(uint8_t from, uint8_t to, double alpha)
     return (uint8_t)lround(from + (to - from) * alpha);
 }
 
-void draw_blend(draw_canvas *c, long x, long y, draw_rgb col, double alpha)
+void locus_draw_blend(draw_canvas *c, long x, long y, draw_rgb col, double alpha)
 {
     if (!(alpha > 0) || x < 0 || y < 0 || (size_t)x >= c->width || (size_t)y >= c->height)
         return;
@@ -63,7 +65,7 @@ static int span(double lo, double hi, size_t n, long *a, long *b)
     return *a <= *b;
 }
 
-void draw_fill_rect(draw_canvas *c, double x0, double y0, double x1, double y1, draw_rgb col)
+void locus_draw_fill_rect(draw_canvas *c, double x0, double y0, double x1, double y1, draw_rgb col)
 {
     long xa, xb, ya, yb;
     /* centres j with x0 <= j < x1 */
@@ -72,7 +74,7 @@ void draw_fill_rect(draw_canvas *c, double x0, double y0, double x1, double y1, 
         return;
     for (long y = ya; y <= yb; y++)
         for (long x = xa; x <= xb; x++)
-            draw_blend(c, x, y, col, 1);
+            locus_draw_blend(c, x, y, col, 1);
 }
 
 /* Distance from (px, py) to the segment (x0, y0)-(x1, y1). */
@@ -92,8 +94,8 @@ static double stroke_cover(double d, double width)
     return a < 0 ? 0 : a > 1 ? 1 : a;
 }
 
-void draw_line(draw_canvas *c, double x0, double y0, double x1, double y1, double width,
-               draw_rgb col)
+void locus_draw_line(draw_canvas *c, double x0, double y0, double x1, double y1, double width,
+                     draw_rgb col)
 {
     double pad = width / 2 + 1;
     long xa, xb, ya, yb;
@@ -102,7 +104,8 @@ void draw_line(draw_canvas *c, double x0, double y0, double x1, double y1, doubl
         return;
     for (long y = ya; y <= yb; y++)
         for (long x = xa; x <= xb; x++)
-            draw_blend(c, x, y, col, stroke_cover(segment_distance(x, y, x0, y0, x1, y1), width));
+            locus_draw_blend(c, x, y, col,
+                             stroke_cover(segment_distance(x, y, x0, y0, x1, y1), width));
 }
 
 /*
@@ -120,8 +123,8 @@ static double ellipse_distance(double dx, double dy, double rx, double ry)
     return grad > 0 ? g / grad : -HUGE_VAL;
 }
 
-void draw_ring(draw_canvas *c, double cx, double cy, double rx, double ry, double width,
-               draw_rgb col)
+void locus_draw_ring(draw_canvas *c, double cx, double cy, double rx, double ry, double width,
+                     draw_rgb col)
 {
     if (!(rx > 0 && ry > 0))
         return;
@@ -135,11 +138,12 @@ void draw_ring(draw_canvas *c, double cx, double cy, double rx, double ry, doubl
             double dx = x - cx, dy = y - cy;
             if (hypot(dx, dy) > reach)
                 continue; /* the promise in draw.h, whatever the estimate says */
-            draw_blend(c, x, y, col, stroke_cover(fabs(ellipse_distance(dx, dy, rx, ry)), width));
+            locus_draw_blend(c, x, y, col,
+                             stroke_cover(fabs(ellipse_distance(dx, dy, rx, ry)), width));
         }
 }
 
-void draw_disc(draw_canvas *c, double cx, double cy, double r, draw_rgb col, double alpha)
+void locus_draw_disc(draw_canvas *c, double cx, double cy, double r, draw_rgb col, double alpha)
 {
     long xa, xb, ya, yb;
     if (!span(cx - r - 1, cx + r + 1, c->width, &xa, &xb) ||
@@ -148,7 +152,7 @@ void draw_disc(draw_canvas *c, double cx, double cy, double r, draw_rgb col, dou
     for (long y = ya; y <= yb; y++)
         for (long x = xa; x <= xb; x++) {
             double a = r + 0.5 - hypot(x - cx, y - cy);
-            draw_blend(c, x, y, col, (a > 1 ? 1 : a) * alpha);
+            locus_draw_blend(c, x, y, col, (a > 1 ? 1 : a) * alpha);
         }
 }
 
@@ -162,22 +166,23 @@ static void text_pixel(draw_canvas *c, long x, long y, long u, long v, long len,
     long py = vertical ? y + (len - 1 - u) * scale : y + v * scale;
     for (long j = 0; j < scale; j++)
         for (long i = 0; i < scale; i++)
-            draw_blend(c, px + i, py + j, col, 1);
+            locus_draw_blend(c, px + i, py + j, col, 1);
 }
 
-void draw_text(draw_canvas *c, long x, long y, const char *s, int scale, int vertical, draw_rgb col)
+void locus_draw_text(draw_canvas *c, long x, long y, const char *s, int scale, int vertical,
+                     draw_rgb col)
 {
-    long len = (long)font_text_width(s);
+    long len = (long)locus_font_text_width(s);
     for (long k = 0; s[k]; k++)
         for (int row = 0; row < FONT_HEIGHT; row++) {
-            unsigned bits = font_row((unsigned char)s[k], row);
+            unsigned bits = locus_font_row((unsigned char)s[k], row);
             for (int col_ = 0; col_ < FONT_WIDTH; col_++)
                 if (bits >> (FONT_WIDTH - 1 - col_) & 1)
                     text_pixel(c, x, y, k * FONT_ADVANCE + col_, row, len, scale, vertical, col);
         }
 }
 
-int draw_save_png(const draw_canvas *c, const char *path, locus_error *err)
+int locus_draw_save_png(const draw_canvas *c, const char *path, locus_error *err)
 {
-    return pngio_write_rgb8(path, c->px, c->height, c->width, err);
+    return locus_pngio_write_rgb8(path, c->px, c->height, c->width, err);
 }

@@ -109,7 +109,7 @@ static const char glyphs[95][FONT_HEIGHT][FONT_WIDTH + 1] = {
     // clang-format on
 };
 
-unsigned font_row(unsigned char c, int row)
+unsigned locus_font_row(unsigned char c, int row)
 {
     if (c < 32 || c > 126)
         c = '?';
@@ -122,7 +122,7 @@ unsigned font_row(unsigned char c, int row)
     return bits;
 }
 
-size_t font_text_width(const char *s)
+size_t locus_font_text_width(const char *s)
 {
     size_t n = strlen(s);
     return n ? n * FONT_ADVANCE - (FONT_ADVANCE - FONT_WIDTH) : 0;

@@ -21,9 +21,9 @@ enum {
  * bit (FONT_WIDTH - 1 - col) is set when column col is ink. Characters
  * outside printable ASCII draw as '?'.
  */
-unsigned font_row(unsigned char c, int row);
+unsigned locus_font_row(unsigned char c, int row);
 
 /* Width in font columns of a string drawn at scale 1 (no trailing gap). */
-size_t font_text_width(const char *s);
+size_t locus_font_text_width(const char *s);
 
 #endif

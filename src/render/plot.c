@@ -17,7 +17,7 @@ static const draw_rgb grid = {228, 228, 228};
 
 static void raster_rect(void *ctx, double x0, double y0, double x1, double y1, draw_rgb fill)
 {
-    draw_fill_rect(ctx, x0, y0, x1, y1, fill);
+    locus_draw_fill_rect(ctx, x0, y0, x1, y1, fill);
 }
 
 static void raster_line(void *ctx, double x0, double y0, double x1, double y1, double width,
@@ -25,25 +25,25 @@ static void raster_line(void *ctx, double x0, double y0, double x1, double y1, d
 {
     double len = hypot(x1 - x0, y1 - y0);
     if (!dashed || !(len > 0)) {
-        draw_line(ctx, x0, y0, x1, y1, width, col);
+        locus_draw_line(ctx, x0, y0, x1, y1, width, col);
         return;
     }
     double ux = (x1 - x0) / len, uy = (y1 - y0) / len;
     for (double t = 0; t < len; t += 10) {
         double e = fmin(t + 6, len);
-        draw_line(ctx, x0 + ux * t, y0 + uy * t, x0 + ux * e, y0 + uy * e, width, col);
+        locus_draw_line(ctx, x0 + ux * t, y0 + uy * t, x0 + ux * e, y0 + uy * e, width, col);
     }
 }
 
 static void raster_dot(void *ctx, double x, double y, double r, draw_rgb col, double alpha)
 {
-    draw_disc(ctx, x, y, r, col, alpha);
+    locus_draw_disc(ctx, x, y, r, col, alpha);
 }
 
 static void raster_text(void *ctx, double x, double y, const char *s, int scale, plot_anchor anchor,
                         int bold, draw_rgb col)
 {
-    double w = plot_text_width(s, scale);
+    double w = locus_plot_text_width(s, scale);
     int vertical = anchor == PLOT_UP;
     if (anchor == PLOT_CENTER)
         x -= w / 2;
@@ -52,22 +52,22 @@ static void raster_text(void *ctx, double x, double y, const char *s, int scale,
     else if (vertical)
         y -= w / 2;
     long px = lround(x), py = lround(y);
-    draw_text(ctx, px, py, s, scale, vertical, col);
+    locus_draw_text(ctx, px, py, s, scale, vertical, col);
     if (bold) /* a second pass one pixel over thickens every stem */
-        draw_text(ctx, px + !vertical, py + vertical, s, scale, vertical, col);
+        locus_draw_text(ctx, px + !vertical, py + vertical, s, scale, vertical, col);
 }
 
-plot_surface plot_raster(draw_canvas *c)
+plot_surface locus_plot_raster(draw_canvas *c)
 {
     return (plot_surface){c, raster_rect, raster_line, raster_dot, raster_text};
 }
 
-double plot_text_width(const char *s, int scale)
+double locus_plot_text_width(const char *s, int scale)
 {
-    return (double)font_text_width(s) * scale;
+    return (double)locus_font_text_width(s) * scale;
 }
 
-double plot_text_height(int scale)
+double locus_plot_text_height(int scale)
 {
     return (double)FONT_ASCENT * scale;
 }
@@ -76,12 +76,12 @@ double plot_text_height(int scale)
 /* Axes                                                                */
 /* ------------------------------------------------------------------ */
 
-double plot_x(const plot_axes *a, double v)
+double locus_plot_x(const plot_axes *a, double v)
 {
     return a->left + (v - a->xlo) / (a->xhi - a->xlo) * (a->right - a->left);
 }
 
-double plot_y(const plot_axes *a, double v)
+double locus_plot_y(const plot_axes *a, double v)
 {
     return a->bottom - (v - a->ylo) / (a->yhi - a->ylo) * (a->bottom - a->top);
 }
@@ -112,18 +112,18 @@ static int ticks_fit(const double *ticks, int n, double step, double range, doub
     if (n < 2)
         return 1;
     /* vertical: a label's height and as much again between labels */
-    double gap = step / range * length_px, need = 2 * plot_text_height(scale) + 12;
+    double gap = step / range * length_px, need = 2 * locus_plot_text_height(scale) + 12;
     if (horizontal)
         for (int i = 0; i < n; i++) {
             char buf[40];
-            plot_tick_label(ticks[i], step, buf, sizeof buf);
-            need = fmax(need, plot_text_width(buf, scale) + 18);
+            locus_plot_tick_label(ticks[i], step, buf, sizeof buf);
+            need = fmax(need, locus_plot_text_width(buf, scale) + 18);
         }
     return gap >= need;
 }
 
-int plot_ticks(double lo, double hi, int integer, double length_px, int scale, int horizontal,
-               double *ticks, double *step)
+int locus_plot_ticks(double lo, double hi, int integer, double length_px, int scale, int horizontal,
+                     double *ticks, double *step)
 {
     if (!(hi > lo) || !isfinite(hi - lo))
         return 0;
@@ -160,7 +160,7 @@ static void compact_exponent(char *buf)
     memmove(m, exp, strlen(exp) + 1);
 }
 
-void plot_tick_label(double v, double step, char *buf, size_t n)
+void locus_plot_tick_label(double v, double step, char *buf, size_t n)
 {
     v += 0.0; /* no "-0" */
     if (fabs(v) >= 1e6) {
@@ -176,11 +176,12 @@ void plot_tick_label(double v, double step, char *buf, size_t n)
 static void draw_xticks(const plot_surface *s, const plot_axes *a, int scale)
 {
     double ticks[PLOT_MAX_TICKS], step = 1;
-    int n = plot_ticks(a->xlo, a->xhi, a->xinteger, a->right - a->left, scale, 1, ticks, &step);
+    int n =
+        locus_plot_ticks(a->xlo, a->xhi, a->xinteger, a->right - a->left, scale, 1, ticks, &step);
     for (int i = 0; i < n; i++) {
-        double x = round(plot_x(a, ticks[i]));
+        double x = round(locus_plot_x(a, ticks[i]));
         char buf[40];
-        plot_tick_label(ticks[i], step, buf, sizeof buf);
+        locus_plot_tick_label(ticks[i], step, buf, sizeof buf);
         s->line(s->ctx, x, a->bottom, x, a->bottom + 6, 1, ink, 0);
         s->text(s->ctx, x, a->bottom + 12, buf, scale, PLOT_CENTER, 0, ink);
     }
@@ -190,40 +191,42 @@ static void draw_xticks(const plot_surface *s, const plot_axes *a, int scale)
 static double draw_yticks(const plot_surface *s, const plot_axes *a, int scale)
 {
     double ticks[PLOT_MAX_TICKS], step = 1, widest = 0;
-    int n = plot_ticks(a->ylo, a->yhi, a->yinteger, a->bottom - a->top, scale, 0, ticks, &step);
+    int n =
+        locus_plot_ticks(a->ylo, a->yhi, a->yinteger, a->bottom - a->top, scale, 0, ticks, &step);
     for (int i = 0; i < n; i++) {
-        double y = round(plot_y(a, ticks[i]));
+        double y = round(locus_plot_y(a, ticks[i]));
         char buf[40];
-        plot_tick_label(ticks[i], step, buf, sizeof buf);
-        widest = fmax(widest, plot_text_width(buf, scale));
+        locus_plot_tick_label(ticks[i], step, buf, sizeof buf);
+        widest = fmax(widest, locus_plot_text_width(buf, scale));
         s->line(s->ctx, a->left - 6, y, a->left, y, 1, ink, 0);
-        s->text(s->ctx, a->left - 10, round(y - plot_text_height(scale) / 2), buf, scale,
+        s->text(s->ctx, a->left - 10, round(y - locus_plot_text_height(scale) / 2), buf, scale,
                 PLOT_RIGHT, 0, ink);
     }
     return widest;
 }
 
-void plot_grid(const plot_surface *s, const plot_axes *a)
+void locus_plot_grid(const plot_surface *s, const plot_axes *a)
 {
     double ticks[PLOT_MAX_TICKS], step = 1;
-    int n =
-        plot_ticks(a->xlo, a->xhi, a->xinteger, a->right - a->left, PLOT_SCALE, 1, ticks, &step);
+    int n = locus_plot_ticks(a->xlo, a->xhi, a->xinteger, a->right - a->left, PLOT_SCALE, 1, ticks,
+                             &step);
     for (int i = 0; i < n; i++) {
-        double x = round(plot_x(a, ticks[i]));
+        double x = round(locus_plot_x(a, ticks[i]));
         s->line(s->ctx, x, a->top + 1, x, a->bottom - 1, 1, grid, 0);
     }
-    n = plot_ticks(a->ylo, a->yhi, a->yinteger, a->bottom - a->top, PLOT_SCALE, 0, ticks, &step);
+    n = locus_plot_ticks(a->ylo, a->yhi, a->yinteger, a->bottom - a->top, PLOT_SCALE, 0, ticks,
+                         &step);
     for (int i = 0; i < n; i++) {
-        double y = round(plot_y(a, ticks[i]));
+        double y = round(locus_plot_y(a, ticks[i]));
         s->line(s->ctx, a->left + 1, y, a->right - 1, y, 1, grid, 0);
     }
 }
 
-void plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title,
-                    const char *xlabel, const char *ylabel)
+void locus_plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title,
+                          const char *xlabel, const char *ylabel)
 {
     const int scale = PLOT_SCALE;
-    double th = plot_text_height(scale);
+    double th = locus_plot_text_height(scale);
     draw_xticks(s, a, scale);
     double widest = draw_yticks(s, a, scale);
     s->line(s->ctx, a->left, a->top, a->right, a->top, 1, ink, 0);
@@ -241,7 +244,7 @@ void plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title
 /* Series                                                              */
 /* ------------------------------------------------------------------ */
 
-int plot_finite_range(const double *v, size_t n, double *lo, double *hi)
+int locus_plot_finite_range(const double *v, size_t n, double *lo, double *hi)
 {
     int any = 0;
     for (size_t i = 0; i < n; i++) {
@@ -256,8 +259,8 @@ int plot_finite_range(const double *v, size_t n, double *lo, double *hi)
     return any;
 }
 
-size_t plot_histogram(const double *v, size_t n, double lo, double hi, int bins, double *edges,
-                      size_t *counts)
+size_t locus_plot_histogram(const double *v, size_t n, double lo, double hi, int bins,
+                            double *edges, size_t *counts)
 {
     /* numpy.linspace's edges; the width split first in case hi - lo
      * overflows */
@@ -285,64 +288,64 @@ size_t plot_histogram(const double *v, size_t n, double lo, double hi, int bins,
     return counted;
 }
 
-void plot_bars(const plot_surface *s, const plot_axes *a, const double *edges, const size_t *counts,
-               int bins, draw_rgb col)
+void locus_plot_bars(const plot_surface *s, const plot_axes *a, const double *edges,
+                     const size_t *counts, int bins, draw_rgb col)
 {
     for (int i = 0; i < bins; i++) {
         if (!counts[i])
             continue;
-        double x0 = round(plot_x(a, edges[i])), x1 = round(plot_x(a, edges[i + 1]));
-        double y = round(plot_y(a, (double)counts[i]));
+        double x0 = round(locus_plot_x(a, edges[i])), x1 = round(locus_plot_x(a, edges[i + 1]));
+        double y = round(locus_plot_y(a, (double)counts[i]));
         /* a pixel of paper between wide bars keeps them apart */
         s->rect(s->ctx, x1 - x0 >= 4 ? x0 + 1 : x0, y, x1, a->bottom, col);
     }
 }
 
-void plot_steps(const plot_surface *s, const plot_axes *a, const double *edges,
-                const size_t *counts, int bins, double width, draw_rgb col)
+void locus_plot_steps(const plot_surface *s, const plot_axes *a, const double *edges,
+                      const size_t *counts, int bins, double width, draw_rgb col)
 {
     double prev = a->bottom;
     for (int i = 0; i < bins; i++) {
-        double x0 = plot_x(a, edges[i]), x1 = plot_x(a, edges[i + 1]);
-        double y = plot_y(a, (double)counts[i]);
+        double x0 = locus_plot_x(a, edges[i]), x1 = locus_plot_x(a, edges[i + 1]);
+        double y = locus_plot_y(a, (double)counts[i]);
         s->line(s->ctx, x0, prev, x0, y, width, col, 0);
         s->line(s->ctx, x0, y, x1, y, width, col, 0);
         prev = y;
     }
-    double xe = plot_x(a, edges[bins]);
+    double xe = locus_plot_x(a, edges[bins]);
     s->line(s->ctx, xe, prev, xe, a->bottom, width, col, 0);
 }
 
-void plot_polyline(const plot_surface *s, const plot_axes *a, const double *x, const double *y,
-                   size_t n, double width, draw_rgb col)
+void locus_plot_polyline(const plot_surface *s, const plot_axes *a, const double *x,
+                         const double *y, size_t n, double width, draw_rgb col)
 {
     for (size_t i = 0; i + 1 < n; i++)
         if (isfinite(x[i]) && isfinite(y[i]) && isfinite(x[i + 1]) && isfinite(y[i + 1]))
-            s->line(s->ctx, plot_x(a, x[i]), plot_y(a, y[i]), plot_x(a, x[i + 1]),
-                    plot_y(a, y[i + 1]), width, col, 0);
+            s->line(s->ctx, locus_plot_x(a, x[i]), locus_plot_y(a, y[i]), locus_plot_x(a, x[i + 1]),
+                    locus_plot_y(a, y[i + 1]), width, col, 0);
 }
 
-void plot_hline(const plot_surface *s, const plot_axes *a, double y, draw_rgb col)
+void locus_plot_hline(const plot_surface *s, const plot_axes *a, double y, draw_rgb col)
 {
-    double py = round(plot_y(a, y));
+    double py = round(locus_plot_y(a, y));
     if (py >= a->top && py <= a->bottom)
         s->line(s->ctx, a->left, py, a->right, py, 2, col, 1);
 }
 
-void plot_vline(const plot_surface *s, const plot_axes *a, double x, draw_rgb col)
+void locus_plot_vline(const plot_surface *s, const plot_axes *a, double x, draw_rgb col)
 {
-    double px = round(plot_x(a, x));
+    double px = round(locus_plot_x(a, x));
     if (px >= a->left && px <= a->right)
         s->line(s->ctx, px, a->top, px, a->bottom, 2, col, 1);
 }
 
-void plot_legend(const plot_surface *s, const plot_axes *a, int k, const char *label, draw_rgb col,
-                 int line)
+void locus_plot_legend(const plot_surface *s, const plot_axes *a, int k, const char *label,
+                       draw_rgb col, int line)
 {
     const int scale = PLOT_SCALE;
-    double th = plot_text_height(scale);
+    double th = locus_plot_text_height(scale);
     double xr = a->right - 12, y = a->top + 12 + k * (th + 12);
-    double xt = xr - plot_text_width(label, scale);
+    double xt = xr - locus_plot_text_width(label, scale);
     s->text(s->ctx, xt, y, label, scale, PLOT_LEFT, 0, line == PLOT_NO_LINE ? col : ink);
     if (line != PLOT_NO_LINE)
         s->line(s->ctx, xt - 40, round(y + th / 2), xt - 10, round(y + th / 2), 2, col,

@@ -33,11 +33,11 @@ typedef struct {
 } plot_surface;
 
 /* A surface drawing on a canvas. */
-plot_surface plot_raster(draw_canvas *c);
+plot_surface locus_plot_raster(draw_canvas *c);
 
 /* Pixel size of text at a scale (width along the reading direction). */
-double plot_text_width(const char *s, int scale);
-double plot_text_height(int scale);
+double locus_plot_text_width(const char *s, int scale);
+double locus_plot_text_height(int scale);
 
 /* ------------------------------------------------------------------ */
 /* Axes                                                                */
@@ -49,8 +49,8 @@ typedef struct {
     int xinteger, yinteger;          /* ticks only at whole numbers */
 } plot_axes;
 
-double plot_x(const plot_axes *a, double v);
-double plot_y(const plot_axes *a, double v);
+double locus_plot_x(const plot_axes *a, double v);
+double locus_plot_y(const plot_axes *a, double v);
 
 /*
  * Ticks at "nice" numbers (1, 2 or 5 times a power of ten; whole numbers
@@ -61,24 +61,24 @@ double plot_y(const plot_axes *a, double v);
  * empty range).
  */
 #define PLOT_MAX_TICKS 32
-int plot_ticks(double lo, double hi, int integer, double length_px, int scale, int horizontal,
-               double *ticks, double *step);
+int locus_plot_ticks(double lo, double hi, int integer, double length_px, int scale, int horizontal,
+                     double *ticks, double *step);
 
 /* A tick label: as many decimals as the step needs; 1.5e6 style when
  * large. */
-void plot_tick_label(double v, double step, char *buf, size_t n);
+void locus_plot_tick_label(double v, double step, char *buf, size_t n);
 
 /* The text scale of tick labels, axis labels, titles and legends. */
 #define PLOT_SCALE 2
 
 /* Light lines at the ticks, to draw before the data. An axis with an
  * empty range (lo == hi) has no ticks. */
-void plot_grid(const plot_surface *s, const plot_axes *a);
+void locus_plot_grid(const plot_surface *s, const plot_axes *a);
 
 /* Frame, ticks, tick labels, axis labels and a title above: after the
  * data, so that nothing covers them. */
-void plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title,
-                    const char *xlabel, const char *ylabel);
+void locus_plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title,
+                          const char *xlabel, const char *ylabel);
 
 /* ------------------------------------------------------------------ */
 /* Series                                                              */
@@ -92,30 +92,30 @@ void plot_axes_draw(const plot_surface *s, const plot_axes *a, const char *title
  * Values that are not finite or outside [lo, hi] are not counted;
  * returns the number counted.
  */
-size_t plot_histogram(const double *v, size_t n, double lo, double hi, int bins, double *edges,
-                      size_t *counts);
+size_t locus_plot_histogram(const double *v, size_t n, double lo, double hi, int bins,
+                            double *edges, size_t *counts);
 
 /* The finite minimum and maximum of v; 0 when there is none. */
-int plot_finite_range(const double *v, size_t n, double *lo, double *hi);
+int locus_plot_finite_range(const double *v, size_t n, double *lo, double *hi);
 
 /* Bars of a histogram, and the same as an outline (to overlay several). */
-void plot_bars(const plot_surface *s, const plot_axes *a, const double *edges, const size_t *counts,
-               int bins, draw_rgb col);
-void plot_steps(const plot_surface *s, const plot_axes *a, const double *edges,
-                const size_t *counts, int bins, double width, draw_rgb col);
+void locus_plot_bars(const plot_surface *s, const plot_axes *a, const double *edges,
+                     const size_t *counts, int bins, draw_rgb col);
+void locus_plot_steps(const plot_surface *s, const plot_axes *a, const double *edges,
+                      const size_t *counts, int bins, double width, draw_rgb col);
 
 /* A polyline through (x[i], y[i]), skipping non-finite points. */
-void plot_polyline(const plot_surface *s, const plot_axes *a, const double *x, const double *y,
-                   size_t n, double width, draw_rgb col);
+void locus_plot_polyline(const plot_surface *s, const plot_axes *a, const double *x,
+                         const double *y, size_t n, double width, draw_rgb col);
 
 /* A horizontal or vertical dashed reference line across the data area. */
-void plot_hline(const plot_surface *s, const plot_axes *a, double y, draw_rgb col);
-void plot_vline(const plot_surface *s, const plot_axes *a, double x, draw_rgb col);
+void locus_plot_hline(const plot_surface *s, const plot_axes *a, double y, draw_rgb col);
+void locus_plot_vline(const plot_surface *s, const plot_axes *a, double x, draw_rgb col);
 
 /* A legend entry at row k of the top-right: a label after a short line
  * sample (PLOT_SOLID, PLOT_DASHED) or none (PLOT_NO_LINE: a note). */
 enum { PLOT_NO_LINE, PLOT_SOLID, PLOT_DASHED };
-void plot_legend(const plot_surface *s, const plot_axes *a, int k, const char *label, draw_rgb col,
-                 int line);
+void locus_plot_legend(const plot_surface *s, const plot_axes *a, int k, const char *label,
+                       draw_rgb col, int line);
 
 #endif

@@ -109,7 +109,7 @@ static void svg_text(void *ctx, double x, double y, const char *s, int scale, pl
     if (!*s)
         return;
     /* the raster's box: left and top as raster_text places them */
-    double w = plot_text_width(s, scale), advance = (double)strlen(s) * FONT_ADVANCE * scale;
+    double w = locus_plot_text_width(s, scale), advance = (double)strlen(s) * FONT_ADVANCE * scale;
     double left = anchor == PLOT_CENTER ? x - w / 2 : anchor == PLOT_RIGHT ? x - w : x;
     double top = anchor == PLOT_UP ? y - w / 2 : y;
     left = (double)lround(left), top = (double)lround(top);
@@ -128,7 +128,7 @@ static void svg_text(void *ctx, double x, double y, const char *s, int scale, pl
     emit(ctx, "</text>\n");
 }
 
-void svg_begin(svg_doc *d, double width, double height)
+void locus_svg_begin(svg_doc *d, double width, double height)
 {
     char w[32], h[32];
     memset(d, 0, sizeof *d);
@@ -140,37 +140,37 @@ void svg_begin(svg_doc *d, double width, double height)
     emit(d, "<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n");
 }
 
-plot_surface svg_surface(svg_doc *d)
+plot_surface locus_svg_surface(svg_doc *d)
 {
     return (plot_surface){d, svg_rect, svg_line, svg_dot, svg_text};
 }
 
-int svg_save(svg_doc *d, const char *path, locus_error *err)
+int locus_svg_save(svg_doc *d, const char *path, locus_error *err)
 {
     emit(d, "</svg>\n");
     if (d->failed) {
-        svg_free(d);
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
+        locus_svg_free(d);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
     }
     FILE *f = fopen(path, "wb");
     if (!f) {
-        svg_free(d);
-        return error_set(err, LOCUS_E_IO, "%s: cannot create: %s", path, strerror(errno));
+        locus_svg_free(d);
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot create: %s", path, strerror(errno));
     }
     size_t n = d->out.len;
     int bad = fwrite(d->out.data, 1, n, f) != n;
     int saved = errno;
     bad |= fclose(f) != 0;
-    svg_free(d);
+    locus_svg_free(d);
     if (bad) {
         remove(path);
-        return error_set(err, LOCUS_E_IO, "%s: cannot write: %s", path,
-                         strerror(saved ? saved : errno));
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot write: %s", path,
+                               strerror(saved ? saved : errno));
     }
     return LOCUS_OK;
 }
 
-void svg_free(svg_doc *d)
+void locus_svg_free(svg_doc *d)
 {
     locus_buffer_free(&d->out);
 }

@@ -15,10 +15,10 @@ typedef struct {
 } svg_doc;
 
 /* Start a width x height document on a white background. */
-void svg_begin(svg_doc *d, double width, double height);
-plot_surface svg_surface(svg_doc *d);
+void locus_svg_begin(svg_doc *d, double width, double height);
+plot_surface locus_svg_surface(svg_doc *d);
 /* Finish the document and write it to path; frees d's buffer. */
-int svg_save(svg_doc *d, const char *path, locus_error *err);
-void svg_free(svg_doc *d);
+int locus_svg_save(svg_doc *d, const char *path, locus_error *err);
+void locus_svg_free(svg_doc *d);
 
 #endif

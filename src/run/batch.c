@@ -109,7 +109,7 @@ static void fail_locked(batch *b, int status, const locus_error *err)
         if (err)
             b->error = *err;
         else
-            error_set(&b->error, status, "%s", locus_strerror(status));
+            locus_error_set(&b->error, status, "%s", locus_strerror(status));
     }
     if (b->next_claim < b->limit)
         b->limit = b->next_claim;
@@ -181,7 +181,7 @@ static void name_error(const batch *b, size_t frame, locus_error *err)
     char label[LOCUS_ERROR_MAX], message[LOCUS_ERROR_MAX];
     b->frames->name(b->frames->user, frame, label, sizeof label);
     memcpy(message, err->message, sizeof message);
-    error_set(err, err->status, "%s: %s", label, message);
+    locus_error_set(err, err->status, "%s: %s", label, message);
 }
 
 static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
@@ -284,15 +284,16 @@ int locus_batch(const locus_params *p, const locus_batch_opts *opts, const locus
                 locus_sink sink, void *sink_user, locus_error *err)
 {
     locus_batch_opts defaults;
-    error_clear(err);
+    locus_error_clear(err);
     if (!opts) {
         locus_batch_opts_init(&defaults);
         opts = &defaults;
     }
     if (!p || !frames || !frames->get || !sink)
-        return error_set(err, LOCUS_E_PARAM, "locus_batch: NULL argument");
+        return locus_error_set(err, LOCUS_E_PARAM, "locus_batch: NULL argument");
     if (opts->workspaces && opts->threads <= 0)
-        return error_set(err, LOCUS_E_PARAM, "locus_batch: a workspace pool needs threads > 0");
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "locus_batch: a workspace pool needs threads > 0");
     int threads = opts->threads > 0 ? opts->threads : locus_cpu_count();
     if ((size_t)threads > frames->nframes)
         threads = frames->nframes ? (int)frames->nframes : 1;

@@ -20,13 +20,13 @@ struct checkpoint {
     unsigned char *done;
 };
 
-void chunk_result_clear(chunk_result *r)
+void locus_chunk_result_clear(chunk_result *r)
 {
     r->frames = r->features = r->blank = r->skipped = 0;
     r->rows.len = r->skips.len = 0;
 }
 
-void chunk_result_free(chunk_result *r)
+void locus_chunk_result_free(chunk_result *r)
 {
     locus_buffer_free(&r->rows);
     locus_buffer_free(&r->skips);
@@ -59,7 +59,8 @@ static int write_durably(const checkpoint *c, const char *name, const char *cons
     snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name, (long)getpid());
     int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return error_set(err, LOCUS_E_IO, "%s/%s: cannot write: %s", c->dir, tmp, strerror(errno));
+        return locus_error_set(err, LOCUS_E_IO, "%s/%s: cannot write: %s", c->dir, tmp,
+                               strerror(errno));
     int bad = 0;
     for (int i = 0; i < nparts && !bad; i++)
         bad = write_fully(fd, parts[i], lens[i]);
@@ -69,7 +70,8 @@ static int write_durably(const checkpoint *c, const char *name, const char *cons
     if (bad || renameat(c->dirfd, tmp, c->dirfd, name) || fsync(c->dirfd)) {
         saved = bad ? saved : errno;
         unlinkat(c->dirfd, tmp, 0);
-        return error_set(err, LOCUS_E_IO, "%s/%s: cannot write: %s", c->dir, name, strerror(saved));
+        return locus_error_set(err, LOCUS_E_IO, "%s/%s: cannot write: %s", c->dir, name,
+                               strerror(saved));
     }
     return LOCUS_OK;
 }
@@ -121,12 +123,12 @@ static int parse_header(const char *data, size_t len, size_t i, chunk_result *r,
     return 0;
 }
 
-int checkpoint_has(const checkpoint *c, size_t i)
+int locus_checkpoint_has(const checkpoint *c, size_t i)
 {
     return i < c->nchunks && c->done[i];
 }
 
-size_t checkpoint_count(const checkpoint *c)
+size_t locus_checkpoint_count(const checkpoint *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->nchunks; i++)
@@ -134,18 +136,18 @@ size_t checkpoint_count(const checkpoint *c)
     return n;
 }
 
-int checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err)
+int locus_checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err)
 {
     char name[64];
     size_t len, body;
     chunk_name(i, name, sizeof name);
     char *data = read_file(c->dirfd, name, &len);
-    chunk_result_clear(r);
+    locus_chunk_result_clear(r);
     r->index = i;
     if (!data || parse_header(data, len, i, r, &body)) {
         free(data);
-        return error_set(err, LOCUS_E_IO, "%s/%s: unreadable or damaged checkpoint chunk", c->dir,
-                         name);
+        return locus_error_set(err, LOCUS_E_IO, "%s/%s: unreadable or damaged checkpoint chunk",
+                               c->dir, name);
     }
     /* skipped-frame lines ("# skipped ...") come first, then the rows */
     const char *p = data + body;
@@ -153,7 +155,8 @@ int checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error 
         const char *nl = strchr(p, '\n');
         if (strncmp(p, "# skipped ", 10) || !nl) {
             free(data);
-            return error_set(err, LOCUS_E_IO, "%s/%s: damaged checkpoint chunk", c->dir, name);
+            return locus_error_set(err, LOCUS_E_IO, "%s/%s: damaged checkpoint chunk", c->dir,
+                                   name);
         }
         if (locus_buffer_append(&r->skips, p + 10, (size_t)(nl + 1 - (p + 10))))
             goto nomem;
@@ -165,10 +168,10 @@ int checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error 
     return LOCUS_OK;
 nomem:
     free(data);
-    return error_set(err, LOCUS_E_NOMEM, "out of memory");
+    return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
 }
 
-int checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err)
+int locus_checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err)
 {
     char name[64], head[200];
     locus_buffer skips = {0};
@@ -179,7 +182,7 @@ int checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err)
             if (locus_buffer_append(&skips, "# skipped ", 10) ||
                 locus_buffer_append(&skips, r->skips.data + start, k + 1 - start)) {
                 locus_buffer_free(&skips);
-                return error_set(err, LOCUS_E_NOMEM, "out of memory");
+                return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
             }
             start = k + 1;
         }
@@ -246,25 +249,25 @@ static void scan_chunks(checkpoint *c)
     closedir(d);
 }
 
-int checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
-                    locus_error *err)
+int locus_checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
+                          locus_error *err)
 {
     *out = NULL;
     if (mkdir(dir, 0755) && errno != EEXIST)
-        return error_set(err, LOCUS_E_IO, "%s: cannot create checkpoint directory: %s", dir,
-                         strerror(errno));
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot create checkpoint directory: %s", dir,
+                               strerror(errno));
     checkpoint *c = calloc(1, sizeof *c);
     if (!c || !(c->dir = strdup(dir)) || !(c->done = calloc(nchunks + 1, 1))) {
-        checkpoint_close(c);
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        locus_checkpoint_close(c);
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     c->nchunks = nchunks;
     c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->dirfd < 0) {
         int e = errno;
-        checkpoint_close(c);
-        return error_set(err, LOCUS_E_IO, "%s: cannot open checkpoint directory: %s", dir,
-                         strerror(e));
+        locus_checkpoint_close(c);
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot open checkpoint directory: %s", dir,
+                               strerror(e));
     }
     size_t len;
     char *old = read_file(c->dirfd, "manifest", &len);
@@ -272,10 +275,10 @@ int checkpoint_open(checkpoint **out, const char *dir, const char *manifest, siz
     if (old && strcmp(old, manifest)) {
         char why[300];
         first_difference(old, manifest, why, sizeof why);
-        rc = error_set(err, LOCUS_E_PARAM,
-                       "%s: checkpoint made with other inputs or parameters (it has %s); use "
-                       "another directory, or delete this one to start afresh",
-                       dir, why);
+        rc = locus_error_set(err, LOCUS_E_PARAM,
+                             "%s: checkpoint made with other inputs or parameters (it has %s); use "
+                             "another directory, or delete this one to start afresh",
+                             dir, why);
     } else if (!old) {
         const char *parts[1] = {manifest};
         size_t lens[1] = {strlen(manifest)};
@@ -283,7 +286,7 @@ int checkpoint_open(checkpoint **out, const char *dir, const char *manifest, siz
     }
     free(old);
     if (rc != LOCUS_OK) {
-        checkpoint_close(c);
+        locus_checkpoint_close(c);
         return rc;
     }
     scan_chunks(c);
@@ -291,7 +294,7 @@ int checkpoint_open(checkpoint **out, const char *dir, const char *manifest, siz
     return LOCUS_OK;
 }
 
-void checkpoint_close(checkpoint *c)
+void locus_checkpoint_close(checkpoint *c)
 {
     if (!c)
         return;
@@ -363,8 +366,9 @@ static int append_files(locus_buffer *b, const locus_source *src)
     return 0;
 }
 
-int checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
-                        const locus_source *src, size_t chunk, locus_buffer *out, locus_error *err)
+int locus_checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
+                              const locus_source *src, size_t chunk, locus_buffer *out,
+                              locus_error *err)
 {
     out->len = 0;
     int bad = append_line(out, "locus checkpoint 1\nlocus %s\n", locus_version()) ||
@@ -382,5 +386,5 @@ int checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
               append_line(out, "preprocess %d\nmax_iterations %d\ncharacterize %d\n", p->preprocess,
                           p->max_iterations, p->characterize) ||
               append_files(out, src);
-    return bad ? error_set(err, LOCUS_E_NOMEM, "out of memory") : LOCUS_OK;
+    return bad ? locus_error_set(err, LOCUS_E_NOMEM, "out of memory") : LOCUS_OK;
 }

@@ -26,8 +26,8 @@ typedef struct {
     locus_buffer skips;             /* one "skipped frame N: message" line per skip */
 } chunk_result;
 
-void chunk_result_clear(chunk_result *r); /* empty it, keeping its buffers */
-void chunk_result_free(chunk_result *r);
+void locus_chunk_result_clear(chunk_result *r); /* empty it, keeping its buffers */
+void locus_chunk_result_free(chunk_result *r);
 
 typedef struct checkpoint checkpoint;
 
@@ -36,23 +36,24 @@ typedef struct checkpoint checkpoint;
  * directory gets the manifest; one with a manifest must hold this very
  * one, else LOCUS_E_PARAM with the first line that differs.
  */
-int checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
-                    locus_error *err);
-void checkpoint_close(checkpoint *c);
+int locus_checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
+                          locus_error *err);
+void locus_checkpoint_close(checkpoint *c);
 
 /* Whether chunk i is in the directory (whole: its header checks out). */
-int checkpoint_has(const checkpoint *c, size_t i);
-size_t checkpoint_count(const checkpoint *c);
+int locus_checkpoint_has(const checkpoint *c, size_t i);
+size_t locus_checkpoint_count(const checkpoint *c);
 /* Read chunk i back into r. */
-int checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err);
+int locus_checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err);
 /* Make chunk r->index durable. */
-int checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err);
+int locus_checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err);
 
 /*
  * The manifest of a run: the parameters, the chunk size and every input
  * file with its size and modification time, one fact per line.
  */
-int checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
-                        const locus_source *src, size_t chunk, locus_buffer *out, locus_error *err);
+int locus_checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
+                              const locus_source *src, size_t chunk, locus_buffer *out,
+                              locus_error *err);
 
 #endif

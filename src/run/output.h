@@ -26,23 +26,23 @@ typedef struct {
     chunk_result scratch;                    /* for chunks read back */
 } run_output;
 
-void run_output_init(run_output *o, FILE *out, const char *out_name, checkpoint *ckpt, size_t chunk,
-                     size_t nframes);
-void run_output_free(run_output *o);
+void locus_run_output_init(run_output *o, FILE *out, const char *out_name, checkpoint *ckpt,
+                           size_t chunk, size_t nframes);
+void locus_run_output_free(run_output *o);
 
 /* The chunk frame f belongs to, and whether f is its last frame. */
-size_t run_output_chunk_of(const run_output *o, size_t frame);
-int run_output_last_in_chunk(const run_output *o, size_t frame);
+size_t locus_run_output_chunk_of(const run_output *o, size_t frame);
+int locus_run_output_last_in_chunk(const run_output *o, size_t frame);
 
 /*
  * Write chunk r (r->index == o->next). complete: the chunk is whole (it
  * is saved to the checkpoint first, and o->next advances); otherwise
  * these are the frames of a chunk cut short, written but not saved.
  */
-int run_output_write(run_output *o, const chunk_result *r, int complete, locus_error *err);
+int locus_run_output_write(run_output *o, const chunk_result *r, int complete, locus_error *err);
 
 /* Copy the checkpointed chunks from o->next up to (not including) chunk
  * `upto`, stopping at the first one the checkpoint lacks. */
-int run_output_resume(run_output *o, size_t upto, locus_error *err);
+int locus_run_output_resume(run_output *o, size_t upto, locus_error *err);
 
 #endif

@@ -401,13 +401,13 @@ static double poisson(rng *r, const synth_tables *t, double mu)
 /* Testing hooks (not public API; declared again in tests/synth/test_synth.c) */
 /* ------------------------------------------------------------------ */
 
-void synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
-void synth_normal_fill(uint64_t seed, size_t n, double *out);
-double synth_math(int fn, double x);
-void synth_set_threads(locus_synth *s, int threads);
+void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
+void locus_synth_normal_fill(uint64_t seed, size_t n, double *out);
+double locus_synth_math(int fn, double x);
+void locus_synth_set_threads(locus_synth *s, int threads);
 
 /* n Poisson deviates of `mean` drawn as the generator draws them. */
-void synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out)
+void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out)
 {
     rng r;
     synth_tables t;
@@ -422,7 +422,7 @@ void synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out)
 }
 
 /* n standard normal deviates. */
-void synth_normal_fill(uint64_t seed, size_t n, double *out)
+void locus_synth_normal_fill(uint64_t seed, size_t n, double *out)
 {
     rng r;
     synth_tables t;
@@ -433,7 +433,7 @@ void synth_normal_fill(uint64_t seed, size_t n, double *out)
 }
 
 /* The generator's own log (fn 0), exp (1), erf (2) and log(x!) (3). */
-double synth_math(int fn, double x)
+double locus_synth_math(int fn, double x)
 {
     synth_tables t;
     switch (fn) {
@@ -518,29 +518,29 @@ void locus_synth_free(locus_synth *s)
 static int check_params(const locus_synth_params *p, locus_error *err)
 {
     if (p->ndim != 2 && p->ndim != 3)
-        return error_set(err, LOCUS_E_PARAM, "synth: ndim must be 2 or 3 (got %d)", p->ndim);
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: ndim must be 2 or 3 (got %d)", p->ndim);
     for (int a = 0; a < p->ndim; a++)
         if (p->shape[a] < SYNTH_MIN_DIM || p->shape[a] > SYNTH_MAX_DIM)
-            return error_set(err, LOCUS_E_PARAM,
-                             "synth: shape[%d] must be between %d and %d pixels (got %zu)", a,
-                             SYNTH_MIN_DIM, SYNTH_MAX_DIM, p->shape[a]);
+            return locus_error_set(err, LOCUS_E_PARAM,
+                                   "synth: shape[%d] must be between %d and %d pixels (got %zu)", a,
+                                   SYNTH_MIN_DIM, SYNTH_MAX_DIM, p->shape[a]);
     if (p->frames < 1)
-        return error_set(err, LOCUS_E_PARAM, "synth: frames must be at least 1 (got 0)");
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: frames must be at least 1 (got 0)");
     if (!(p->sigma > 0) || isinf(p->sigma))
-        return error_set(err, LOCUS_E_PARAM, "synth: sigma must be positive and finite (got %g)",
-                         p->sigma);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "synth: sigma must be positive and finite (got %g)", p->sigma);
     if (!(p->snr > 0))
-        return error_set(err, LOCUS_E_PARAM, "synth: snr must be positive (got %g)", p->snr);
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: snr must be positive (got %g)", p->snr);
     if (p->bit_depth != 8 && p->bit_depth != 16)
-        return error_set(err, LOCUS_E_PARAM, "synth: bit_depth must be 8 or 16 (got %d)",
-                         p->bit_depth);
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: bit_depth must be 8 or 16 (got %d)",
+                               p->bit_depth);
     if (!isnan(p->min_separation) && (!(p->min_separation >= 0) || isinf(p->min_separation)))
-        return error_set(err, LOCUS_E_PARAM,
-                         "synth: min_separation must be a finite number >= 0 (got %g)",
-                         p->min_separation);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "synth: min_separation must be a finite number >= 0 (got %g)",
+                               p->min_separation);
     if (!(p->step >= 0) || isinf(p->step))
-        return error_set(err, LOCUS_E_PARAM, "synth: step must be a finite number >= 0 (got %g)",
-                         p->step);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "synth: step must be a finite number >= 0 (got %g)", p->step);
     return LOCUS_OK;
 }
 
@@ -556,9 +556,9 @@ static int place_error(const locus_synth *s, double sep, locus_error *err)
 {
     char shp[80];
     shape_text(s, shp, sizeof shp);
-    return error_set(err, LOCUS_E_PARAM,
-                     "synth: cannot place %zu particles with min_separation %g in a %s image",
-                     s->p.particles, sep, shp);
+    return locus_error_set(err, LOCUS_E_PARAM,
+                           "synth: cannot place %zu particles with min_separation %g in a %s image",
+                           s->p.particles, sep, shp);
 }
 
 /*
@@ -596,7 +596,7 @@ static int place_particles(locus_synth *s, double sep, locus_error *err)
     if (ncell == SIZE_MAX || !(head = malloc(ncell * sizeof *head)) ||
         !(next = malloc(np * sizeof *next))) {
         free(head);
-        return error_set(err, LOCUS_E_NOMEM, "synth: out of memory placing particles");
+        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory placing particles");
     }
     for (size_t c = 0; c < ncell; c++)
         head[c] = SIZE_MAX;
@@ -658,7 +658,7 @@ done:
 int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_error *err)
 {
     if (!out || !p)
-        return error_set(err, LOCUS_E_PARAM, "synth: no output or parameters given");
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: no output or parameters given");
     *out = NULL;
     int rc = check_params(p, err);
     if (rc)
@@ -666,7 +666,7 @@ int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_err
 
     locus_synth *s = calloc(1, sizeof *s);
     if (!s)
-        return error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
     s->p = *p;
     s->ndim = p->ndim;
     int nd = p->ndim, off = 3 - nd; /* internal axis of public axis a: a + off */
@@ -713,7 +713,7 @@ int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_err
     }
     if (fail) {
         locus_synth_free(s);
-        return error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
     }
 
     /* background increments: B * 0.3 * i / ((n - 1) * ndim) per real axis */
@@ -893,7 +893,7 @@ static void add_noise(const locus_synth *s)
 }
 
 /* Use this many threads for the noise (clamped to 1..SYNTH_MAX_THREADS). */
-void synth_set_threads(locus_synth *s, int threads)
+void locus_synth_set_threads(locus_synth *s, int threads)
 {
     if (s)
         s->threads = threads < 1 ? 1 : threads > SYNTH_MAX_THREADS ? SYNTH_MAX_THREADS : threads;
@@ -903,9 +903,10 @@ int locus_synth_next(locus_synth *s, locus_image *img, const double **truth, siz
                      locus_error *err)
 {
     if (!s || !img)
-        return error_set(err, LOCUS_E_PARAM, "synth: no generator or image given");
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: no generator or image given");
     if (s->frame >= s->p.frames)
-        return error_set(err, LOCUS_E_PARAM, "synth: all %zu frames already produced", s->p.frames);
+        return locus_error_set(err, LOCUS_E_PARAM, "synth: all %zu frames already produced",
+                               s->p.frames);
     if (s->frame > 0)
         move_particles(s);
     render_spots(s);

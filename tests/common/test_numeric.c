@@ -20,8 +20,8 @@ static void test_pairwise(void)
         seq += x[i];
     }
     /* np.sum: 49952.997; a plain loop: 49952.99699999996 */
-    CHECK(numpy_sum(x, 1000) == 49952.997, "np.sum of 1000 values (pairwise), got %.17g",
-          numpy_sum(x, 1000));
+    CHECK(locus_numpy_sum(x, 1000) == 49952.997, "np.sum of 1000 values (pairwise), got %.17g",
+          locus_numpy_sum(x, 1000));
     CHECK(seq == 49952.99699999996, "and a plain loop differs from it (%.17g)", seq);
     double cancel[12];
     for (int i = 0; i < 12; i += 4) {
@@ -31,8 +31,9 @@ static void test_pairwise(void)
         cancel[i + 3] = 1.0;
     }
     /* np.sum([1e16, 1, -1e16, 1] * 3) == 1.0 */
-    CHECK(numpy_sum(cancel, 12) == 1.0, "np.sum's grouping of cancelling terms");
-    CHECK(pairwise_sum(x, 0) == 0 && pairwise_sum(x, 1) == x[0], "empty and single sums");
+    CHECK(locus_numpy_sum(cancel, 12) == 1.0, "np.sum's grouping of cancelling terms");
+    CHECK(locus_pairwise_sum(x, 0) == 0 && locus_pairwise_sum(x, 1) == x[0],
+          "empty and single sums");
 }
 
 static void test_float32_sum(void)
@@ -46,8 +47,8 @@ static void test_float32_sum(void)
     }
     /* (np.arange(20000) * 0.37 % 1.3 + 1000).astype(np.float32).sum() ==
      * 20013046.0, summed in float32; one float32 accumulator: 20012072 */
-    CHECK(numpy_sum_f32(y, N) == 20013046.0f, "float32 np.sum in float32, got %.9g",
-          numpy_sum_f32(y, N));
+    CHECK(locus_numpy_sum_f32(y, N) == 20013046.0f, "float32 np.sum in float32, got %.9g",
+          locus_numpy_sum_f32(y, N));
     CHECK(seq == 20012072.0f, "and one float32 accumulator differs (%.9g)", seq);
 }
 
@@ -65,14 +66,14 @@ static void test_argsort(void)
         a[i] = (double)((i % 3 == 0) ? 3 : i % 3);
     static const size_t want_a[20] = {19, 1,  4,  16, 7, 10, 13, 2, 17, 5,
                                       8,  11, 14, 15, 0, 18, 6,  3, 12, 9};
-    numpy_argsort(a, idx, 20);
+    locus_numpy_argsort(a, idx, 20);
     CHECK(same_order(idx, want_a, 20), "np.argsort order among ties, 20 values");
     /* 17 equal values: one partition step, then insertion sorts */
     double b[17];
     for (int i = 0; i < 17; i++)
         b[i] = 5.0;
     static const size_t want_b[17] = {0, 14, 13, 12, 11, 10, 9, 15, 8, 6, 5, 4, 3, 2, 1, 7, 16};
-    numpy_argsort(b, idx, 17);
+    locus_numpy_argsort(b, idx, 17);
     CHECK(same_order(idx, want_b, 17), "np.argsort of 17 equal values");
     double c[40];
     for (int i = 0; i < 40; i++)
@@ -80,13 +81,13 @@ static void test_argsort(void)
     static const size_t want_c[40] = {0,  20, 15, 30, 10, 25, 35, 5,  23, 8,  33, 28, 13, 3,
                                       38, 18, 6,  21, 1,  36, 16, 26, 11, 31, 34, 29, 19, 14,
                                       9,  4,  24, 39, 27, 22, 17, 12, 32, 7,  2,  37};
-    numpy_argsort(c, idx, 40);
+    locus_numpy_argsort(c, idx, 40);
     CHECK(same_order(idx, want_c, 40), "np.argsort of 40 values with 5 distinct");
     /* up to 16 values NumPy insertion-sorts: stable */
     double d[16];
     for (int i = 0; i < 16; i++)
         d[i] = (double)(i % 2);
-    numpy_argsort(d, idx, 16);
+    locus_numpy_argsort(d, idx, 16);
     int stable = 1;
     for (int i = 0; i < 8; i++)
         stable &= idx[i] == (size_t)(2 * i) && idx[8 + i] == (size_t)(2 * i + 1);
@@ -97,7 +98,7 @@ static void test_argsort(void)
     size_t *ix = malloc(M * sizeof *ix);
     for (int i = 0; i < M; i++)
         e[i] = (double)((M - i) / 3);
-    numpy_argsort(e, ix, M);
+    locus_numpy_argsort(e, ix, M);
     int sorted = 1;
     for (int i = 1; i < M; i++)
         sorted &= e[ix[i - 1]] <= e[ix[i]];

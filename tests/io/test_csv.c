@@ -36,7 +36,7 @@ static void test_header(void)
 static locus_table *table_of(const char *const *names, int ncols, size_t rows, const double *v)
 {
     locus_table *t = locus_table_create();
-    table_reset(t, names, ncols, rows);
+    locus_table_reset(t, names, ncols, rows);
     for (size_t r = 0; r < rows; r++)
         for (int c = 0; c < ncols; c++)
             t->col[c][r] = v[r * (size_t)ncols + (size_t)c];

@@ -424,8 +424,9 @@ static void test_png_writer(void)
         void *pix = random_samples(types[i], h * w);
         locus_image in = make_image(pix, types[i], 2, h, w, 0);
         const char *path = tpath(i ? "w16.png" : "w8.png");
-        int st = pngio_write(path, &in, &err);
-        CHECK(st == 0, "pngio_write %s: %s", locus_dtype_name(types[i]), st ? err.message : "");
+        int st = locus_pngio_write(path, &in, &err);
+        CHECK(st == 0, "locus_pngio_write %s: %s", locus_dtype_name(types[i]),
+              st ? err.message : "");
         st = read_frame(path, -1, 0, 0, rd, &img, &err);
         CHECK(st == 0 && same_image(&img, pix, types[i], 2, h, w, 0), "PNG %s round trip is exact",
               locus_dtype_name(types[i]));
@@ -440,7 +441,7 @@ static void test_png_writer(void)
             for (size_t x = 0; x < w / 2; x++)
                 memcpy(want + (y * (w / 2) + x) * size,
                        (unsigned char *)pix + ((h - 1 - y) * w + 2 * x) * size, size);
-        st = pngio_write(path, &view, &err);
+        st = locus_pngio_write(path, &view, &err);
         st = st ? st : read_frame(path, -1, 0, 0, rd, &img, &err);
         CHECK(st == 0 && same_image(&img, want, types[i], 2, h, w / 2, 0),
               "PNG %s from a strided, flipped view", locus_dtype_name(types[i]));
@@ -448,12 +449,12 @@ static void test_png_writer(void)
         free(pix);
     }
     locus_image bad = make_image("", LOCUS_F32, 2, 1, 1, 0);
-    int st = pngio_write(tpath("f.png"), &bad, &err);
-    expect_error(st, &err, LOCUS_E_PARAM, tpath("f.png"), NULL, "pngio_write float32");
+    int st = locus_pngio_write(tpath("f.png"), &bad, &err);
+    expect_error(st, &err, LOCUS_E_PARAM, tpath("f.png"), NULL, "locus_pngio_write float32");
     locus_image tiny = make_image("", LOCUS_U8, 2, 1, 1, 0);
-    st = pngio_write("/nonexistent-dir/x.png", &tiny, &err);
+    st = locus_pngio_write("/nonexistent-dir/x.png", &tiny, &err);
     expect_error(st, &err, LOCUS_E_IO, "/nonexistent-dir/x.png", "cannot create",
-                 "pngio_write to a missing directory");
+                 "locus_pngio_write to a missing directory");
     locus_reader_free(rd);
 }
 
@@ -465,7 +466,7 @@ static void test_png_rgb(void)
     size_t h = 21, w = 34;
     uint8_t *rgb = random_samples(LOCUS_U8, h * w * 3);
     const char *path = tpath("rgb.png");
-    CHECK(pngio_write_rgb8(path, rgb, h, w, &err) == 0, "pngio_write_rgb8");
+    CHECK(locus_pngio_write_rgb8(path, rgb, h, w, &err) == 0, "locus_pngio_write_rgb8");
     for (int c = 0; c < 3; c++) {
         void *want = channel_of(rgb, h * w, 3, c, 1);
         int st = read_frame(path, c, 0, 0, rd, &img, &err);
@@ -560,7 +561,7 @@ static void test_png_chunks(void)
     size_t h = 40, w = 50, n, m;
     uint8_t *pix = random_samples(LOCUS_U8, h * w);
     locus_image in = make_image(pix, LOCUS_U8, 2, h, w, 0);
-    pngio_write(tpath("chunks.png"), &in, &err);
+    locus_pngio_write(tpath("chunks.png"), &in, &err);
     unsigned char *png = slurp(tpath("chunks.png"), &n);
     unsigned char *b = with_chunk(png, n, "tEXt", "Comment", 0, &m);
     write_bytes(tpath("badtext.png"), b, m);
@@ -608,7 +609,7 @@ static void test_tiff_writer(void)
         for (int t = 0; t < 4; t++)
             for (int layout = 0; layout < 3; layout++) {
                 tiffio_options o;
-                tiffio_options_init(&o);
+                locus_tiffio_options_init(&o);
                 o.compression = comps[c];
                 o.tile = layout == 1 ? 16 : 0;
                 o.rows_per_strip = layout == 2 ? 5 : 0;
@@ -622,9 +623,9 @@ static void test_tiff_writer(void)
                 locus_image in = make_image(pix, types[t], 3, z, h, w);
                 const char *path = tpath("wt.tif");
                 tiffio_writer *tw = NULL;
-                int st = tiffio_writer_open_opts(&tw, path, &o, &err);
-                st = st ? st : tiffio_writer_add(tw, &in, &err);
-                int st2 = tiffio_writer_close(tw, &err);
+                int st = locus_tiffio_writer_open_opts(&tw, path, &o, &err);
+                st = st ? st : locus_tiffio_writer_add(tw, &in, &err);
+                int st2 = locus_tiffio_writer_close(tw, &err);
                 CHECK(st == 0 && st2 == 0, "write %s %s layout %d: %s", comp_names[c],
                       locus_dtype_name(types[t]), layout, err.message);
                 int ok = 1;
@@ -643,18 +644,18 @@ static void test_tiff_writer(void)
                 free(pix);
             }
     tiffio_options bad;
-    tiffio_options_init(&bad);
+    locus_tiffio_options_init(&bad);
     bad.predictor = 3;
     bad.big_endian = 1;
     tiffio_writer *tw = NULL;
-    int st = tiffio_writer_open_opts(&tw, tpath("bad.tif"), &bad, &err);
+    int st = locus_tiffio_writer_open_opts(&tw, tpath("bad.tif"), &bad, &err);
     if (little_endian())
         expect_error(st, &err, LOCUS_E_PARAM, tpath("bad.tif"), "floating-point predictor",
                      "float predictor in big-endian order is refused (libtiff 4.5 bug)");
-    tiffio_writer_close(tw, NULL);
+    locus_tiffio_writer_close(tw, NULL);
     bad.predictor = 0;
     bad.tile = 20;
-    st = tiffio_writer_open_opts(&tw, tpath("bad.tif"), &bad, &err);
+    st = locus_tiffio_writer_open_opts(&tw, tpath("bad.tif"), &bad, &err);
     expect_error(st, &err, LOCUS_E_PARAM, tpath("bad.tif"), NULL, "tiles of 20 are refused");
     CHECK(tw == NULL, "no writer after a refusal");
     locus_reader_free(rd);
@@ -669,17 +670,17 @@ static void test_tiff_bigtiff(void)
     uint16_t *pix = random_samples(LOCUS_U16, z * h * w);
     const char *path = tpath("big.tif");
     tiffio_options o;
-    tiffio_options_init(&o);
+    locus_tiffio_options_init(&o);
     o.classic_limit = 30000; /* about three pages */
     o.compression = TIFFIO_LZW;
     tiffio_writer *tw = NULL;
-    int st = tiffio_writer_open_opts(&tw, path, &o, &err);
+    int st = locus_tiffio_writer_open_opts(&tw, path, &o, &err);
     for (size_t k = 0; !st && k < z; k++) {
         locus_image page = make_image(pix + k * h * w, LOCUS_U16, 2, h, w, 0);
-        st = tiffio_writer_add(tw, &page, &err);
+        st = locus_tiffio_writer_add(tw, &page, &err);
     }
-    int big = tiffio_writer_is_bigtiff(tw);
-    st = st ? st : tiffio_writer_close(tw, &err);
+    int big = locus_tiffio_writer_is_bigtiff(tw);
+    st = st ? st : locus_tiffio_writer_close(tw, &err);
     CHECK(st == 0 && big, "the writer switches to BigTIFF past its size limit: %s",
           st ? err.message : "");
     size_t n;
@@ -693,10 +694,10 @@ static void test_tiff_bigtiff(void)
     o.bigtiff = 1;
     o.big_endian = 1;
     o.compression = TIFFIO_NONE;
-    st = tiffio_writer_open_opts(&tw, path, &o, &err);
+    st = locus_tiffio_writer_open_opts(&tw, path, &o, &err);
     locus_image vol = make_image(pix, LOCUS_U16, 3, z, h, w);
-    st = st ? st : tiffio_writer_add(tw, &vol, &err);
-    st = st ? st : tiffio_writer_close(tw, &err);
+    st = st ? st : locus_tiffio_writer_add(tw, &vol, &err);
+    st = st ? st : locus_tiffio_writer_close(tw, &err);
     st = st ? st : read_frame(path, -1, 1, 0, rd, &img, &err);
     CHECK(st == 0 && same_image(&img, pix, LOCUS_U16, 3, z, h, w), "big-endian BigTIFF volume");
     free(pix);
@@ -781,14 +782,14 @@ static void test_frames(void)
             px[k][i] = (uint8_t)(k + 1 + i);
     }
     locus_image one = make_image(px[0], LOCUS_U8, 2, 10, 12, 0);
-    pngio_write(tpath("fa.png"), &one, &err);
+    locus_pngio_write(tpath("fa.png"), &one, &err);
     tiffio_writer *tw;
-    tiffio_writer_open(&tw, tpath("fb.tif"), &err);
+    locus_tiffio_writer_open(&tw, tpath("fb.tif"), &err);
     locus_image three = make_image(px[1], LOCUS_U8, 3, 3, 10, 12);
-    tiffio_writer_add(tw, &three, &err);
-    tiffio_writer_close(tw, &err);
+    locus_tiffio_writer_add(tw, &three, &err);
+    locus_tiffio_writer_close(tw, &err);
     one.data = px[4];
-    pngio_write(tpath("fc.png"), &one, &err);
+    locus_pngio_write(tpath("fc.png"), &one, &err);
     const char *in[3] = {tpath("fa.png"), tpath("fb.tif"), tpath("fc.png")};
     locus_source *src;
     int st = locus_source_open(&src, in, 3, NULL, &err);
@@ -857,11 +858,11 @@ static void test_directories_and_patterns(void)
         locus_image one = make_image(px[k], LOCUS_U8, 2, 4, 4, 0);
         tiffio_writer *tw;
         if (strstr(names[k], ".png") || strstr(names[k], ".PNG")) {
-            pngio_write(tpath(names[k]), &one, &err);
+            locus_pngio_write(tpath(names[k]), &one, &err);
         } else {
-            tiffio_writer_open(&tw, tpath(names[k]), &err);
-            tiffio_writer_add(tw, &one, &err);
-            tiffio_writer_close(tw, &err);
+            locus_tiffio_writer_open(&tw, tpath(names[k]), &err);
+            locus_tiffio_writer_add(tw, &one, &err);
+            locus_tiffio_writer_close(tw, &err);
         }
     }
     write_bytes(tpath("d/notes.txt"), "hello", 5);
@@ -883,7 +884,7 @@ static void test_directories_and_patterns(void)
     for (int k = 0; k < 3; k++) {
         static const char *const g[3] = {"g_2.png", "g_10.png", "g_1.png"};
         locus_image one = make_image(px[k], LOCUS_U8, 2, 4, 4, 0);
-        pngio_write(tpath(g[k]), &one, &err);
+        locus_pngio_write(tpath(g[k]), &one, &err);
     }
     const char *pin[2] = {tpath("g_*.png"), tpath("[d]")};
     st = locus_source_open(&src, pin, 2, NULL, &err);
@@ -965,7 +966,7 @@ static void test_png_errors(void)
     locus_error err;
     uint16_t *pix = random_samples(LOCUS_U16, 120 * 90);
     locus_image img = make_image(pix, LOCUS_U16, 2, 90, 120, 0);
-    pngio_write(tpath("good.png"), &img, &err);
+    locus_pngio_write(tpath("good.png"), &img, &err);
     free(pix);
     size_t n;
     unsigned char *bytes = slurp(tpath("good.png"), &n);
@@ -1119,21 +1120,21 @@ static void test_tiff_errors(void)
     /* a volume whose pages disagree */
     tiffio_writer *tw;
     uint8_t a[20 * 16] = {0};
-    tiffio_writer_open(&tw, tpath("mixed.tif"), &err);
+    locus_tiffio_writer_open(&tw, tpath("mixed.tif"), &err);
     locus_image p0 = make_image(a, LOCUS_U8, 2, 16, 16, 0),
                 p1 = make_image(a, LOCUS_U8, 2, 20, 16, 0);
-    tiffio_writer_add(tw, &p0, &err);
-    tiffio_writer_add(tw, &p0, &err);
-    tiffio_writer_add(tw, &p1, &err);
-    tiffio_writer_close(tw, &err);
+    locus_tiffio_writer_add(tw, &p0, &err);
+    locus_tiffio_writer_add(tw, &p0, &err);
+    locus_tiffio_writer_add(tw, &p1, &err);
+    locus_tiffio_writer_close(tw, &err);
     expect_bad(AT_OPEN, tpath("mixed.tif"), -1, 1, LOCUS_E_SHAPE,
                "page 2 is 16 x 20 uint8, page 0 is 16 x 16 uint8 (width x height)",
                "volume with pages of two sizes");
     locus_image q0 = make_image(a, LOCUS_U16, 2, 8, 8, 0), q1 = make_image(a, LOCUS_U8, 2, 8, 8, 0);
-    tiffio_writer_open(&tw, tpath("mixed2.tif"), &err);
-    tiffio_writer_add(tw, &q0, &err);
-    tiffio_writer_add(tw, &q1, &err);
-    tiffio_writer_close(tw, &err);
+    locus_tiffio_writer_open(&tw, tpath("mixed2.tif"), &err);
+    locus_tiffio_writer_add(tw, &q0, &err);
+    locus_tiffio_writer_add(tw, &q1, &err);
+    locus_tiffio_writer_close(tw, &err);
     expect_bad(AT_OPEN, tpath("mixed2.tif"), -1, 1, LOCUS_E_SHAPE, "page 1",
                "volume with pages of two sample formats");
     const char *in[1] = {tpath("mixed.tif")};
@@ -1152,10 +1153,10 @@ static void test_tiff_cut_pages(void)
     size_t z = 3, h = 30, w = 40;
     uint8_t *pix = random_samples(LOCUS_U8, z * h * w);
     tiffio_writer *tw;
-    tiffio_writer_open(&tw, tpath("pages.tif"), &err);
+    locus_tiffio_writer_open(&tw, tpath("pages.tif"), &err);
     locus_image vol = make_image(pix, LOCUS_U8, 3, z, h, w);
-    tiffio_writer_add(tw, &vol, &err);
-    tiffio_writer_close(tw, &err);
+    locus_tiffio_writer_add(tw, &vol, &err);
+    locus_tiffio_writer_close(tw, &err);
     size_t n;
     unsigned char *bytes = slurp(tpath("pages.tif"), &n);
     write_bytes(tpath("pages_cut.tif"), bytes, n - 100); /* into the last directory */
@@ -1240,18 +1241,18 @@ static void test_threads(void)
     enum { NF = 8 };
     uint16_t *pix = random_samples(LOCUS_U16, (size_t)NF * 50 * 60);
     tiffio_options o;
-    tiffio_options_init(&o);
+    locus_tiffio_options_init(&o);
     o.compression = TIFFIO_LZW;
     tiffio_writer *tw;
-    tiffio_writer_open_opts(&tw, tpath("thr.tif"), &o, &err);
+    locus_tiffio_writer_open_opts(&tw, tpath("thr.tif"), &o, &err);
     locus_image vol = make_image(pix, LOCUS_U16, 3, 5, 50, 60);
-    tiffio_writer_add(tw, &vol, &err);
-    tiffio_writer_close(tw, &err);
+    locus_tiffio_writer_add(tw, &vol, &err);
+    locus_tiffio_writer_close(tw, &err);
     for (int k = 5; k < NF; k++) {
         char name[32];
         snprintf(name, sizeof name, "thr%d.png", k);
         locus_image one = make_image(pix + (size_t)k * 3000, LOCUS_U16, 2, 50, 60, 0);
-        pngio_write(tpath(name), &one, &err);
+        locus_pngio_write(tpath(name), &one, &err);
     }
     const char *in[2] = {tpath("thr.tif"), tpath("thr*.png")};
     locus_source *src;
@@ -1490,8 +1491,8 @@ static int read_filled(const char *path, const void *bytes, size_t n, unsigned c
 {
     write_bytes(path, bytes, n);
     rd->png_no_fast = no_fast;
-    buffer_reserve(&rd->pixels, &rd->pixels_cap, 1 << 16);
-    buffer_reserve(&rd->scratch, &rd->scratch_cap, 1 << 16);
+    locus_mem_reserve(&rd->pixels, &rd->pixels_cap, 1 << 16);
+    locus_mem_reserve(&rd->scratch, &rd->scratch_cap, 1 << 16);
     memset(rd->pixels, fill, rd->pixels_cap);
     memset(rd->scratch, fill, rd->scratch_cap);
     return read_frame(path, -1, 0, 0, rd, img, err);

@@ -40,8 +40,8 @@ static inline locus_workspace *planned(const locus_params *p, const locus_image 
     locus_workspace *ws = locus_workspace_create();
     locus_error err;
     memset(&err, 0, sizeof err);
-    if (plan_build(&ws->pl, p, img, &err)) {
-        CHECK(0, "plan_build failed: %s", err.message);
+    if (locus_plan_build(&ws->pl, p, img, &err)) {
+        CHECK(0, "locus_plan_build failed: %s", err.message);
         locus_workspace_free(ws);
         return NULL;
     }

@@ -36,8 +36,8 @@ static locus_workspace *planned(int nd, int nsep, const double *sep)
         p.separation.v[a] = sep[a];
     locus_workspace *ws = locus_workspace_create();
     locus_error err;
-    if (plan_build(&ws->pl, &p, &img, &err)) {
-        CHECK(0, "plan_build failed: %s", err.message);
+    if (locus_plan_build(&ws->pl, &p, &img, &err)) {
+        CHECK(0, "locus_plan_build failed: %s", err.message);
         locus_workspace_free(ws);
         return NULL;
     }
@@ -49,7 +49,7 @@ static locus_workspace *planned(int nd, int nsep, const double *sep)
  * original index. */
 static void set_features(locus_workspace *ws, const double (*f)[4], size_t n, int nd)
 {
-    buffer_reserve((void **)&ws->feat, &ws->feat_cap, (n ? n : 1) * sizeof(feature));
+    locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, (n ? n : 1) * sizeof(feature));
     for (size_t i = 0; i < n; i++) {
         feature *g = &ws->feat[i];
         memset(g, 0, sizeof *g);
@@ -71,7 +71,7 @@ static void set_features(locus_workspace *ws, const double (*f)[4], size_t n, in
 /* Run and compare the survivors' tags with `want` (in order). */
 static void expect_kept(locus_workspace *ws, const size_t *want, size_t nwant, const char *what)
 {
-    CHECK(duplicates_remove(ws) == LOCUS_OK, "%s: runs", what);
+    CHECK(locus_duplicates_remove(ws) == LOCUS_OK, "%s: runs", what);
     int same = ws->nfeat == nwant;
     for (size_t i = 0; same && i < nwant; i++)
         same = ws->feat[i].centre == want[i];
@@ -262,7 +262,7 @@ static void random_case(int nd, const double *sep, size_t n, int grid, const cha
     locus_workspace *ws = planned(nd, nd, sep);
     /* about one neighbour within the separation per feature */
     double span = nd == 2 ? 400 : 120;
-    buffer_reserve((void **)&ws->feat, &ws->feat_cap, n * sizeof(feature));
+    locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, n * sizeof(feature));
     feature *copy = malloc(n * sizeof *copy);
     unsigned char *drop = malloc(n);
     for (size_t i = 0; i < n; i++) {
@@ -281,7 +281,7 @@ static void random_case(int nd, const double *sep, size_t n, int grid, const cha
     size_t ndrop = 0;
     for (size_t i = 0; i < n; i++)
         ndrop += drop[i];
-    duplicates_remove(ws);
+    locus_duplicates_remove(ws);
     int same = 1;
     size_t k = 0;
     for (size_t i = 0; i < n && same; i++)

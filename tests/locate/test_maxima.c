@@ -36,19 +36,19 @@ static void test_percentile(void)
     /* {1,2,3,4}, p = 64: virtual index 3 * 0.64 = 1.92, between v[1] = 2
      * and v[2] = 3, fraction 0.92 >= 0.5, so NumPy's _lerp computes from
      * the upper end: 3 - (3 - 2) * (1 - 0.92) = 2.92. */
-    double t = maxima_percentile(h, 256, 64, &nz);
+    double t = locus_maxima_percentile(h, 256, 64, &nz);
     CHECK(nz == 4, "{1,2,3,4}: 4 non-zero values (got %zu)", nz);
     CHECK_NEAR(t, 2.92, 1e-12, "p64 of {1,2,3,4}");
     double vi = 3 * (64 / 100.0), fr = vi - floor(vi);
     CHECK(t == 3.0 - (3.0 - 2.0) * (1 - fr), "p64: the upper-end formula, bit for bit");
 
     /* p = 50: index 1.5, fraction 0.5 -> upper end: 3 - 1 * 0.5 = 2.5 */
-    CHECK_NEAR(maxima_percentile(h, 256, 50, &nz), 2.5, 0, "p50 of {1,2,3,4}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 50, &nz), 2.5, 0, "p50 of {1,2,3,4}");
     /* p = 25: index 0.75 -> 2 - 1 * 0.25 = 1.75 */
-    CHECK_NEAR(maxima_percentile(h, 256, 25, &nz), 1.75, 0, "p25 of {1,2,3,4}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 25, &nz), 1.75, 0, "p25 of {1,2,3,4}");
     /* p = 10: index 3 * 0.1 = 0.3 (0.30000000000000004), fraction < 0.5
      * -> lower end: 1 + 1 * 0.3 */
-    t = maxima_percentile(h, 256, 10, &nz);
+    t = locus_maxima_percentile(h, 256, 10, &nz);
     CHECK_NEAR(t, 1.3, 1e-12, "p10 of {1,2,3,4}");
     vi = 3 * (10 / 100.0);
     CHECK(t == 1.0 + (2.0 - 1.0) * (vi - floor(vi)), "p10: the lower-end formula, bit for bit");
@@ -61,56 +61,56 @@ static void test_percentile(void)
         h2[1] = h2[8] = 1;
         double up = 8.0 - 7.0 * (1 - 0.6), dn = 1.0 + 7.0 * 0.6;
         CHECK(up != dn, "{1,8} p60: the two interpolation forms differ (test is discriminating)");
-        CHECK(maxima_percentile(h2, 256, 60, &nz) == up,
+        CHECK(locus_maxima_percentile(h2, 256, 60, &nz) == up,
               "p60 of {1,8}: upper-end form, 5.1999..93");
         /* p = 40: index 0.4 < 0.5: lower end, 1 + 7 * 0.4 */
-        CHECK(maxima_percentile(h2, 256, 40, &nz) == 1.0 + 7.0 * 0.4,
+        CHECK(locus_maxima_percentile(h2, 256, 40, &nz) == 1.0 + 7.0 * 0.4,
               "p40 of {1,8}: lower-end form 1 + 7 * 0.4");
     }
     /* p = 0 -> the smallest, p = 100 -> the largest */
-    CHECK_NEAR(maxima_percentile(h, 256, 0, &nz), 1, 0, "p0 of {1,2,3,4}");
-    CHECK_NEAR(maxima_percentile(h, 256, 100, &nz), 4, 0, "p100 of {1,2,3,4}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 0, &nz), 1, 0, "p0 of {1,2,3,4}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 100, &nz), 4, 0, "p100 of {1,2,3,4}");
 
     /* repeated values: sorted 1,1,5,5; p50: index 1.5 between v[1] = 1
      * and v[2] = 5 -> 5 - 4 * 0.5 = 3 */
     memset(h, 0, sizeof h);
     h[1] = 2;
     h[5] = 2;
-    CHECK_NEAR(maxima_percentile(h, 256, 50, &nz), 3, 0, "p50 of {1,1,5,5}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 50, &nz), 3, 0, "p50 of {1,1,5,5}");
     /* p64: index 3 * 0.64 = 1.92 -> 5 - 4 * 0.08 = 4.68 */
-    CHECK_NEAR(maxima_percentile(h, 256, 64, &nz), 4.68, 1e-12, "p64 of {1,1,5,5}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 64, &nz), 4.68, 1e-12, "p64 of {1,1,5,5}");
     /* p30: index 0.9, both ranks hold 1 -> 1 */
-    CHECK_NEAR(maxima_percentile(h, 256, 30, &nz), 1, 0, "p30 of {1,1,5,5}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 30, &nz), 1, 0, "p30 of {1,1,5,5}");
 
     /* many equal values then one large: 9 x {2}, 1 x {200}; p64: index
      * 9 * 0.64 = 5.76 -> ranks 5 and 6 both 2 -> 2 */
     memset(h, 0, sizeof h);
     h[2] = 9;
     h[200] = 1;
-    CHECK_NEAR(maxima_percentile(h, 256, 64, &nz), 2, 0, "p64 of {2 x9, 200}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 64, &nz), 2, 0, "p64 of {2 x9, 200}");
     /* p95: index 8.55 -> ranks 8 (2) and 9 (200): 200 - 198 * 0.45 = 110.9 */
-    CHECK_NEAR(maxima_percentile(h, 256, 95, &nz), 110.9, 1e-9, "p95 of {2 x9, 200}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 95, &nz), 110.9, 1e-9, "p95 of {2 x9, 200}");
 
     /* a single value */
     memset(h, 0, sizeof h);
     h[7] = 1;
-    CHECK_NEAR(maxima_percentile(h, 256, 64, &nz), 7, 0, "p64 of {7}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 64, &nz), 7, 0, "p64 of {7}");
     CHECK(nz == 1, "{7}: 1 non-zero value");
-    CHECK_NEAR(maxima_percentile(h, 256, 100, &nz), 7, 0, "p100 of {7}");
-    CHECK_NEAR(maxima_percentile(h, 256, 0, &nz), 7, 0, "p0 of {7}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 100, &nz), 7, 0, "p100 of {7}");
+    CHECK_NEAR(locus_maxima_percentile(h, 256, 0, &nz), 7, 0, "p0 of {7}");
 
     /* all zero */
     memset(h, 0, sizeof h);
     h[0] = 50;
     nz = 99;
-    maxima_percentile(h, 256, 64, &nz);
+    locus_maxima_percentile(h, 256, 64, &nz);
     CHECK(nz == 0, "all zero: 0 non-zero values");
 
     /* uint16 range: {1000, 65535}, p64: index 0.64 -> 65535 - 64535 * 0.36 */
     static uint32_t h16[65536];
     h16[1000] = 1;
     h16[65535] = 1;
-    CHECK_NEAR(maxima_percentile(h16, 65536, 64, &nz), 65535 - 64535 * (1 - 0.64), 1e-9,
+    CHECK_NEAR(locus_maxima_percentile(h16, 65536, 64, &nz), 65535 - 64535 * (1 - 0.64), 1e-9,
                "p64 of {1000, 65535}");
     CHECK(nz == 2, "uint16 histogram: 2 non-zero values");
 }
@@ -178,7 +178,7 @@ static void box_vs_brute(locus_dtype t, int nd, const size_t shape[3], const dou
     CHECK(boxes_ok, "%s: box sizes %d %d %d from the separation", what, k[0], k[1], k[2]);
     brute_box_max(in, want, sh, k);
     const void *D = NULL;
-    CHECK(maxima_box_max(ws, buf, &D) == LOCUS_OK, "%s: box max runs", what);
+    CHECK(locus_maxima_box_max(ws, buf, &D) == LOCUS_OK, "%s: box max runs", what);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++)
         bad += pixel_get(D, t, i) != want[i];
@@ -245,7 +245,7 @@ static void test_even_box_by_hand(void)
     p.separation.v[1] = 3;   /* k = int(4.24) = 4 along x */
     locus_workspace *ws = planned(&p, &img);
     const void *D;
-    maxima_box_max(ws, im, &D);
+    locus_maxima_box_max(ws, im, &D);
     const uint8_t *d = D;
     static const uint8_t want[8] = {0, 9, 9, 9, 9, 0, 0, 0};
     CHECK(memcmp(d + 8, want, 8) == 0, "k = 4: 9 at x = 3 reaches x = 1..4 (%d%d%d%d%d%d%d%d)",
@@ -261,7 +261,7 @@ static void test_even_box_by_hand(void)
 static void run_find(locus_workspace *ws, const void *I, int *blank)
 {
     *blank = -1;
-    CHECK(maxima_find(ws, I, blank) == LOCUS_OK, "maxima_find runs");
+    CHECK(locus_maxima_find(ws, I, blank) == LOCUS_OK, "locus_maxima_find runs");
 }
 
 static int cand_equal(const locus_workspace *ws, const size_t *want, size_t n)
@@ -492,7 +492,7 @@ static void test_candidates_random(void)
 }
 
 /*
- * maxima_percentile_u16 (two small histograms) against maxima_percentile
+ * locus_maxima_percentile_u16 (two small histograms) against locus_maxima_percentile
  * on the full 65536-bin histogram of the same values: equal, bit for
  * bit, for images with many zeros, values on both sides of high-byte bin
  * boundaries, a single value, and percentiles 0, 100 and in between.
@@ -520,8 +520,8 @@ static void test_percentile_u16(void)
                 hist[v]++;
             }
             size_t nz_full, nz_fast;
-            double full = maxima_percentile(hist, 65536, pcts[pi], &nz_full);
-            double fast = maxima_percentile_u16(img, NPIX, pcts[pi], &nz_fast);
+            double full = locus_maxima_percentile(hist, 65536, pcts[pi], &nz_full);
+            double fast = locus_maxima_percentile_u16(img, NPIX, pcts[pi], &nz_fast);
             cases++;
             if (full != fast || nz_full != nz_fast) {
                 failures++;
@@ -533,7 +533,7 @@ static void test_percentile_u16(void)
           "uint16 percentile from two small histograms equals the full one (%d cases)", cases);
     memset(img, 0, sizeof img);
     size_t nz;
-    CHECK(maxima_percentile_u16(img, NPIX, 64, &nz) == 0 && nz == 0,
+    CHECK(locus_maxima_percentile_u16(img, NPIX, 64, &nz) == 0 && nz == 0,
           "uint16 percentile of an all-zero image: no non-zero values");
 }
 

@@ -1,5 +1,5 @@
 /*
- * Static error (LOCATE.md §9) through noise_static_error: the background
+ * Static error (LOCATE.md §9) through locus_noise_static_error: the background
  * is every pixel not within the mask of a non-zero pixel of I; black is
  * its mean, noise its population std; ep = noise / (raw_mass - N black)
  * * noise_size * sqrt(Σ o²). Small images worked out by hand, then a
@@ -29,11 +29,11 @@ static locus_params params_axes(int n, double d0, double d1, int nn, double s0, 
     return p;
 }
 
-/* Features with the given raw masses (ep is all noise_static_error reads
+/* Features with the given raw masses (ep is all locus_noise_static_error reads
  * besides raw_mass). */
 static void set_features(locus_workspace *ws, const double *raw_mass, size_t n)
 {
-    buffer_reserve((void **)&ws->feat, &ws->feat_cap, (n ? n : 1) * sizeof(feature));
+    locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, (n ? n : 1) * sizeof(feature));
     for (size_t i = 0; i < n; i++) {
         memset(&ws->feat[i], 0, sizeof(feature));
         ws->feat[i].raw_mass = raw_mass[i];
@@ -69,7 +69,7 @@ static void test_by_hand(void)
     CHECK(ws->pl.nmask == 5, "diameter 3: N = 5");
     double rm[3] = {170, 10, 54};
     set_features(ws, rm, 3);
-    CHECK(noise_static_error(ws, I, raw) == LOCUS_OK, "noise_static_error runs");
+    CHECK(locus_noise_static_error(ws, I, raw) == LOCUS_OK, "locus_noise_static_error runs");
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * sqrt(2.0), 1e-14, "ep = 1.6 / 116 * sqrt 2");
     near_rel(ws->feat[0].ep[0], 0.0195062, 1e-5, "ep ~ 0.0195062");
     /* raw_mass 10: mass_bg = 10 - 54 = -44, ep negative, not clipped */
@@ -82,7 +82,7 @@ static void test_by_hand(void)
     p = params_axes(1, 3, 0, 1, 2, 0);
     ws = planned(&p, &img);
     set_features(ws, rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * 2 * sqrt(2.0), 1e-14, "noise_size 2: ep doubles");
     locus_workspace_free(ws);
 
@@ -90,7 +90,7 @@ static void test_by_hand(void)
     p = params_axes(1, 3, 0, 2, 1, 2);
     ws = planned(&p, &img);
     set_features(ws, rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * 1 * sqrt(2.0), 1e-14, "noise_size (1,2): ep_y");
     near_rel(ws->feat[0].ep[1], 1.6 / 116 * 2 * sqrt(2.0), 1e-14, "noise_size (1,2): ep_x");
     locus_workspace_free(ws);
@@ -110,7 +110,7 @@ static void test_by_hand(void)
     CHECK(ws->pl.nmask == 7, "diameter (3,5): N = 7");
     double rm2 = 200;
     set_features(ws, &rm2, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     double noise = sqrt(224.0) / 9, mbg = 1114.0 / 9;
     near_rel(ws->feat[0].ep[0], noise / mbg * sqrt(2.0), 1e-14, "diameter (3,5): ep_y");
     near_rel(ws->feat[0].ep[1], noise / mbg * sqrt(10.0), 1e-14, "diameter (3,5): ep_x");
@@ -136,7 +136,7 @@ static void test_edges_and_nan(void)
     locus_workspace *ws = planned(&p, &img);
     double rm = 100;
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     near_rel(ws->feat[0].ep[0], sqrt(20.0) / 80 * sqrt(2.0), 1e-14,
              "edge pixel: dilation does not wrap (ep = sqrt 20 / 80 * sqrt 2)");
 
@@ -145,7 +145,7 @@ static void test_edges_and_nan(void)
         for (int x = 0; x < 5; x++)
             I[y][x] = 1;
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     CHECK(isnan(ws->feat[0].ep[0]), "no background pixel: ep NaN");
 
     /* exactly one background pixel, (0,0): I zero at (0,0), (0,1), (1,0)
@@ -153,14 +153,14 @@ static void test_edges_and_nan(void)
      * noise NaN -> ep NaN */
     I[0][0] = I[0][1] = I[1][0] = 0;
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     CHECK(isnan(ws->feat[0].ep[0]), "one background pixel: ep NaN");
     /* two background pixels, (0,0) and (4,4) (raw 3 and 7): black 5,
      * noise 2; mass_bg = 100 - 25 = 75 -> ep = 2 / 75 * sqrt 2 */
     I[4][4] = I[4][3] = I[3][4] = 0;
     raw[4][4] = 7;
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     near_rel(ws->feat[0].ep[0], 2.0 / 75 * sqrt(2.0), 1e-14, "two background pixels: ep");
     locus_workspace_free(ws);
 }
@@ -192,13 +192,13 @@ static void test_float_raw(void)
     locus_image img = make_image(r32, LOCUS_F32, 2, 5, 5, 0);
     locus_workspace *ws = planned(&p, &img);
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, r32);
+    locus_noise_static_error(ws, I, r32);
     near_rel(ws->feat[0].ep[0], want, 1e-6, "float32 raw: ep = 0.1 / 7.25 * sqrt 2");
     locus_workspace_free(ws);
     img = make_image(r64, LOCUS_F64, 2, 5, 5, 0);
     ws = planned(&p, &img);
     set_features(ws, &rm, 1);
-    noise_static_error(ws, I, r64);
+    locus_noise_static_error(ws, I, r64);
     near_rel(ws->feat[0].ep[0], want, 1e-14, "float64 raw: ep = 0.1 / 7.25 * sqrt 2");
     locus_workspace_free(ws);
 }
@@ -319,7 +319,7 @@ static void random_case(locus_dtype t, int nd, const size_t shape[3], const doub
     CHECK(count > n / 10 && count < n - n / 10, "%s: %zu of %zu pixels are background", what, count,
           n);
     CHECK(ws->pl.nmask == (size_t)nm, "%s: mask of %d pixels", what, nm);
-    noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, raw);
     int aniso = ws->pl.rp.aniso_ep;
     double worst = 0;
     for (int f = 0; f < 3; f++) {

@@ -1,7 +1,7 @@
 /*
  * Parameters (LOCATE.md §1, §5 margins and box sizes, §10 columns):
  * trackpy's defaults, the errors locus_params_check reports, the per-axis
- * values params_resolve derives, and locus_columns. Expected values are
+ * values locus_params_resolve derives, and locus_columns. Expected values are
  * worked out by hand next to each check.
  */
 #include "check.h"
@@ -62,7 +62,7 @@ static void test_defaults(void)
      * noise_size 1, smoothing_size 5. */
     resolved_params rp;
     set_axes(&p.diameter, 1, 5, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "diameter 5 resolves");
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "diameter 5 resolves");
     CHECK(rp.separation[0] == 6 && rp.separation[1] == 6, "default separation 6 = 5 + 1");
     CHECK(rp.noise_size[0] == 1 && rp.noise_size[1] == 1, "default noise_size 1");
     CHECK(rp.smoothing[0] == 5 && rp.smoothing[1] == 5, "default smoothing_size 5 = diameter");
@@ -74,17 +74,17 @@ static void test_defaults(void)
 
     /* max_iterations < 1 acts as 1 */
     p.max_iterations = 0;
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.max_iterations == 1,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.max_iterations == 1,
           "max_iterations 0 acts as 1");
     p.max_iterations = -5;
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.max_iterations == 1,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.max_iterations == 1,
           "max_iterations -5 acts as 1");
 
     /* separation 0 on an axis: no duplicate removal */
     locus_params_init(&p);
     set_axes(&p.diameter, 1, 5, 0, 0);
     set_axes(&p.separation, 2, 0, 6, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && !rp.dedupe,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && !rp.dedupe,
           "separation 0 on one axis turns duplicate removal off");
 }
 
@@ -195,7 +195,7 @@ static void test_resolve(void)
      * margin = max(r 6, floor(14 / 2) - 1 = 6, 13 // 2 = 6) = 6. */
     locus_params_init(&p);
     set_axes(&p.diameter, 1, 13, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "diameter 13 resolves");
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "diameter 13 resolves");
     for (int a = 0; a < 2; a++) {
         CHECK(rp.radius[a] == 6, "d13 radius[%d] %d == 6", a, rp.radius[a]);
         CHECK(rp.box[a] == 19, "d13 box[%d] %d == 19", a, rp.box[a]);
@@ -208,7 +208,7 @@ static void test_resolve(void)
      * int(13.435) = 13. */
     set_axes(&p.diameter, 1, 5, 0, 0);
     set_axes(&p.separation, 1, 9.5, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "separation 9.5 resolves");
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK, "separation 9.5 resolves");
     CHECK(rp.margin[0] == 3 && rp.margin[1] == 3, "separation 9.5: margin %d %d == 3", rp.margin[0],
           rp.margin[1]);
     CHECK(rp.box[0] == 13 && rp.box[1] == 13, "separation 9.5: box %d %d == 13", rp.box[0],
@@ -216,7 +216,8 @@ static void test_resolve(void)
 
     /* Separation 20 with diameter 5: margin = max(2, 10 - 1 = 9, 2) = 9. */
     set_axes(&p.separation, 1, 20, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.margin[0] == 9 && rp.margin[1] == 9,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.margin[0] == 9 &&
+              rp.margin[1] == 9,
           "separation 20: margin %d == 9", rp.margin[0]);
     /* box = int(40 / 1.41421) = int(28.28) = 28 (even) */
     CHECK(rp.box[0] == 28, "separation 20: box %d == 28", rp.box[0]);
@@ -226,12 +227,13 @@ static void test_resolve(void)
     locus_params_init(&p);
     set_axes(&p.diameter, 1, 3, 0, 0);
     set_axes(&p.smoothing_size, 1, 9, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.margin[0] == 4 && rp.margin[1] == 4,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.margin[0] == 4 &&
+              rp.margin[1] == 4,
           "smoothing 9: margin %d == 4", rp.margin[0]);
 
     /* Separation 0.5: box = int(1 / 1.41421) = 0, treated as 1 pixel. */
     set_axes(&p.separation, 1, 0.5, 0, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.box[0] == 1,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.box[0] == 1,
           "separation 0.5: box %d == 1", rp.box[0]);
 
     /* 3-D, diameter (5, 7, 7): separation (6, 8, 8);
@@ -239,7 +241,7 @@ static void test_resolve(void)
      * int(9.24) = 9; margin = max(2, 3 - 1, 2) = 2, max(3, 4 - 1, 3) = 3. */
     locus_params_init(&p);
     set_axes(&p.diameter, 3, 5, 7, 7);
-    CHECK(params_resolve(&p, 3, &rp, NULL) == LOCUS_OK, "3-D (5, 7, 7) resolves");
+    CHECK(locus_params_resolve(&p, 3, &rp, NULL) == LOCUS_OK, "3-D (5, 7, 7) resolves");
     CHECK(rp.box[0] == 6 && rp.box[1] == 9 && rp.box[2] == 9, "3-D box %d %d %d == 6 9 9",
           rp.box[0], rp.box[1], rp.box[2]);
     CHECK(rp.margin[0] == 2 && rp.margin[1] == 3 && rp.margin[2] == 3,
@@ -251,14 +253,14 @@ static void test_resolve(void)
     locus_params_init(&p);
     set_axes(&p.diameter, 1, 7, 0, 0);
     set_axes(&p.noise_size, 2, 1, 1.5, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.isotropic && !rp.isotropic_noise &&
-              !rp.aniso_size && rp.aniso_ep,
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.isotropic &&
+              !rp.isotropic_noise && !rp.aniso_size && rp.aniso_ep,
           "noise_size (1, 1.5): isotropic size, anisotropic ep");
     CHECK(rp.noise_size[0] == 1 && rp.noise_size[1] == 1.5, "noise_size per axis kept");
 
     /* Per-axis separation given as 2 values */
     set_axes(&p.separation, 2, 4, 10, 0);
-    CHECK(params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.separation[0] == 4 &&
+    CHECK(locus_params_resolve(&p, 2, &rp, NULL) == LOCUS_OK && rp.separation[0] == 4 &&
               rp.separation[1] == 10,
           "separation (4, 10) kept per axis");
     /* box = int(8 / 1.41421) = 5, int(20 / 1.41421) = 14;

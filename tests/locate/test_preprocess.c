@@ -113,7 +113,7 @@ static void test_boxcar_truncation(void)
     locus_params p = params_d(3);
     locus_workspace *ws = planned(&p, &img);
     const void *bg = NULL;
-    CHECK(preprocess_boxcar(ws, im, &bg) == LOCUS_OK, "boxcar runs");
+    CHECK(locus_preprocess_boxcar(ws, im, &bg) == LOCUS_OK, "boxcar runs");
     const uint8_t *b = bg;
     CHECK(b[1 * 5 + 2] == 1, "per-pass truncation: B(1,2) = %d, want 1 (not 2)", b[1 * 5 + 2]);
     int same = 1;
@@ -136,7 +136,7 @@ static void test_boxcar_edges(void)
     locus_params p = params_d(3);
     locus_workspace *ws = planned(&p, &img);
     const void *bg;
-    preprocess_boxcar(ws, ramp, &bg);
+    locus_preprocess_boxcar(ws, ramp, &bg);
     const uint8_t *b = bg;
     int same = 1;
     for (int y = 0; y < 3; y++)
@@ -152,7 +152,7 @@ static void test_boxcar_edges(void)
     img = make_image(cols, LOCUS_U16, 2, 3, 3, 0);
     p = params_d(5);
     ws = planned(&p, &img);
-    preprocess_boxcar(ws, cols, &bg);
+    locus_preprocess_boxcar(ws, cols, &bg);
     const uint16_t *b16 = bg;
     CHECK(b16[0] == 28 && b16[1] == 40 && b16[2] == 52 && b16[3] == 28 && b16[8] == 52,
           "width 5 on 3 pixels: %d %d %d, want 28 40 52", b16[0], b16[1], b16[2]);
@@ -164,7 +164,7 @@ static void test_boxcar_edges(void)
     img = make_image(flat, LOCUS_U8, 2, 5, 7, 0);
     p = params_d(5);
     ws = planned(&p, &img);
-    preprocess_boxcar(ws, flat, &bg);
+    locus_preprocess_boxcar(ws, flat, &bg);
     const uint8_t *bf = bg;
     same = 1;
     for (int i = 0; i < 35; i++)
@@ -224,7 +224,7 @@ static void boxcar_vs_oracle(locus_dtype t, int nd, const size_t shape[3], const
             oracle_box_pass(ref64, sh, a, ws->pl.smoothing[a], LOCUS_F64);
         }
     const void *bg;
-    CHECK(preprocess_boxcar(ws, buf, &bg) == LOCUS_OK, "%s: boxcar runs", what);
+    CHECK(locus_preprocess_boxcar(ws, buf, &bg) == LOCUS_OK, "%s: boxcar runs", what);
     double worst = 0;
     size_t differs = 0;
     for (size_t i = 0; i < n; i++) {
@@ -271,7 +271,7 @@ static void test_boxcar_float32_type(void)
     locus_params p = params_d(3);
     locus_workspace *ws = planned(&p, &img);
     const void *bg;
-    preprocess_boxcar(ws, row, &bg);
+    locus_preprocess_boxcar(ws, row, &bg);
     const float *b = bg;
     /* x0: (1,1,0) = 2/3; x1: 1/3; x2: (0,0,0) = 0; each as float32 */
     CHECK(b[1] == (float)(1.0 / 3) && b[0] == (float)(2.0 / 3) && b[2] == 0.0f,
@@ -340,7 +340,7 @@ static void test_taps(void)
     locus_workspace_free(ws);
 }
 
-/* Low pass of an impulse through preprocess_bandpass with a zero
+/* Low pass of an impulse through locus_preprocess_bandpass with a zero
  * background and threshold 0 (keeps every value >= 0). */
 static void test_impulse(void)
 {
@@ -356,7 +356,7 @@ static void test_impulse(void)
 
     /* impulse at (5, 6): L = g[|dy|] g[|dx|] (one product each: exact) */
     im[5][6] = 1;
-    CHECK(preprocess_bandpass(ws, im, zero, &mx) == LOCUS_OK, "band pass runs");
+    CHECK(locus_preprocess_bandpass(ws, im, zero, &mx) == LOCUS_OK, "band pass runs");
     int exact = 1;
     for (int y = 0; y < NY; y++)
         for (int x = 0; x < NX; x++) {
@@ -370,7 +370,7 @@ static void test_impulse(void)
     /* impulse at the corner: zero padding, so L(0,0) = g0 g0 exactly */
     im[5][6] = 0;
     im[0][0] = 1;
-    preprocess_bandpass(ws, im, zero, &mx);
+    locus_preprocess_bandpass(ws, im, zero, &mx);
     CHECK(ws->lp[0] == g[0] * g[0], "corner impulse: L(0,0) = g0*g0 = %.17g (got %.17g)",
           g[0] * g[0], ws->lp[0]);
     CHECK(ws->lp[1] == g[0] * g[1] && ws->lp[2 * NX + 3] == g[2] * g[3] &&
@@ -380,7 +380,7 @@ static void test_impulse(void)
     /* threshold: values < threshold become 0, == threshold stays.
      * L(2,0) = g2 g0, L(2,1) = g2 g1 < g2 g0, L(1,1) = g1 g1 > g2 g0 */
     ws->pl.threshold = g[2] * g[0];
-    preprocess_bandpass(ws, im, zero, &mx);
+    locus_preprocess_bandpass(ws, im, zero, &mx);
     CHECK(ws->lp[2 * NX] == g[2] * g[0], "value equal to the threshold is kept");
     CHECK(ws->lp[2 * NX + 1] == 0, "value below the threshold becomes 0");
     CHECK(ws->lp[NX + 1] == g[1] * g[1], "value above the threshold is kept");
@@ -392,7 +392,7 @@ static void test_impulse(void)
     thin[1][10] = 1;
     img = make_image(thin, LOCUS_F64, 2, 3, 20, 0);
     ws = planned(&p, &img);
-    preprocess_bandpass(ws, thin, zthin, &mx);
+    locus_preprocess_bandpass(ws, thin, zthin, &mx);
     g = ws->pl.gauss[2];
     CHECK(ws->lp[10] == g[1] * g[0] && ws->lp[2 * 20 + 12] == g[1] * g[2] &&
               ws->lp[20 + 14] == g[0] * g[4] && ws->lp[20 + 15] == 0,
@@ -405,7 +405,7 @@ static void test_impulse(void)
     vol[0][8][0] = 1; /* a corner: its taps reach (3, 5, 3) but not the centre's */
     img = make_image(vol, LOCUS_F64, 3, 9, 9, 9);
     ws = planned(&p, &img);
-    preprocess_bandpass(ws, vol, zvol, &mx);
+    locus_preprocess_bandpass(ws, vol, zvol, &mx);
     g = ws->pl.gauss[2];
     exact = 1;
     for (int z = 0; z < 9; z++)
@@ -461,12 +461,12 @@ static void test_bandpass_by_hand(void)
     double mx, g[16];
     int w;
     naive_taps(1.0, g, &w);
-    preprocess_boxcar(ws, im, &bg);
+    locus_preprocess_boxcar(ws, im, &bg);
     const uint8_t *b = bg;
     CHECK(b[5 * 11 + 5] == 11 && b[4 * 11 + 4] == 11 && b[6 * 11 + 6] == 11 && b[5 * 11 + 7] == 0 &&
               b[3 * 11 + 5] == 0,
           "impulse background: 11 on the 3x3 block, 0 outside");
-    preprocess_bandpass(ws, im, bg, &mx);
+    locus_preprocess_bandpass(ws, im, bg, &mx);
     const double *bp = ws->lp;
     CHECK_NEAR(bp[5 * 11 + 5], 100 * g[0] * g[0] - 11, 1e-12, "bp(5,5) = 100 g0^2 - 11");
     CHECK_NEAR(bp[5 * 11 + 5], 4.9155, 1e-4, "bp(5,5) ~ 4.9155");
@@ -540,8 +540,8 @@ static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], con
     }
     const void *bg;
     double mx;
-    preprocess_boxcar(ws, buf, &bg);
-    preprocess_bandpass(ws, buf, bg, &mx);
+    locus_preprocess_boxcar(ws, buf, &bg);
+    locus_preprocess_bandpass(ws, buf, bg, &mx);
     size_t bad = 0, nonzero = 0;
     for (size_t i = 0; i < n; i++) {
         bad += ws->lp[i] != lp[i];
@@ -586,7 +586,7 @@ static void test_invert(void)
     static const uint8_t u8[2][2] = {{0, 1}, {100, 255}};
     locus_image img = make_image(u8, LOCUS_U8, 2, 2, 2, 0);
     locus_workspace *ws = planned(&p, &img);
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "invert uint8 runs");
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "invert uint8 runs");
     const uint8_t *r8 = raw;
     /* 255 - v: 255, 254, 155, 0 */
     CHECK(r8[0] == 255 && r8[1] == 254 && r8[2] == 155 && r8[3] == 0,
@@ -597,7 +597,7 @@ static void test_invert(void)
     static const uint16_t u16[2][2] = {{0, 1}, {1000, 65535}};
     img = make_image(u16, LOCUS_U16, 2, 2, 2, 0);
     ws = planned(&p, &img);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     const uint16_t *r16 = raw;
     /* 65535 - v: 65535, 65534, 64535, 0 */
     CHECK(r16[0] == 65535 && r16[1] == 65534 && r16[2] == 64535 && r16[3] == 0,
@@ -607,7 +607,7 @@ static void test_invert(void)
     static const float f32[2][2] = {{0, 0.25f}, {1, 1.5f}};
     img = make_image(f32, LOCUS_F32, 2, 2, 2, 0);
     ws = planned(&p, &img);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     const float *rf = raw;
     /* 1 - v: 1, 0.75, 0, -0.5 */
     CHECK(rf[0] == 1 && rf[1] == 0.75f && rf[2] == 0 && rf[3] == -0.5f,
@@ -617,7 +617,7 @@ static void test_invert(void)
     static const double f64[2][2] = {{0, 0.1}, {1, -2}};
     img = make_image(f64, LOCUS_F64, 2, 2, 2, 0);
     ws = planned(&p, &img);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     const double *rd = raw;
     CHECK(rd[0] == 1 && rd[1] == 1 - 0.1 && rd[2] == 0 && rd[3] == 3,
           "invert float64: 1 - v (%g %g %g %g)", rd[0], rd[1], rd[2], rd[3]);
@@ -627,7 +627,7 @@ static void test_invert(void)
     p.invert = 0;
     img = make_image(u16, LOCUS_U16, 2, 2, 2, 0);
     ws = planned(&p, &img);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(raw == (const void *)u16, "no invert, contiguous: the caller's pixels are used");
     locus_workspace_free(ws);
 }
@@ -654,7 +654,7 @@ static void test_strided(void)
     img.strides[0] = (ptrdiff_t)sizeof wide[0];
     img.strides[1] = 2 * (ptrdiff_t)sizeof(uint16_t);
     locus_workspace *ws = planned(&p, &img);
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "strided image copies");
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "strided image copies");
     CHECK(memcmp(raw, want, sizeof want) == 0, "every other column: same as contiguous");
 
     /* rows in reverse order: negative row stride */
@@ -663,7 +663,7 @@ static void test_strided(void)
         memcpy(flipped[NY - 1 - y], want[y], sizeof want[y]);
     img = make_image(flipped[NY - 1], LOCUS_U16, 2, NY, NX, 0);
     img.strides[0] = -(ptrdiff_t)sizeof flipped[0];
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(memcmp(raw, want, sizeof want) == 0, "negative row stride: same as contiguous");
 
     /* columns reversed: negative column stride */
@@ -673,7 +673,7 @@ static void test_strided(void)
             mirror[y][NX - 1 - x] = want[y][x];
     img = make_image(&mirror[0][NX - 1], LOCUS_U16, 2, NY, NX, 0);
     img.strides[1] = -(ptrdiff_t)sizeof(uint16_t);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(memcmp(raw, want, sizeof want) == 0, "negative column stride: same as contiguous");
 
     /* a transposed view: image(y, x) = t[x][y] */
@@ -684,7 +684,7 @@ static void test_strided(void)
     img = make_image(tr, LOCUS_U16, 2, NY, NX, 0);
     img.strides[0] = (ptrdiff_t)sizeof(uint16_t);
     img.strides[1] = (ptrdiff_t)sizeof tr[0];
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(memcmp(raw, want, sizeof want) == 0, "transposed view: same as contiguous");
     locus_workspace_free(ws);
 
@@ -701,7 +701,7 @@ static void test_strided(void)
     img.strides[1] = 2;
     p.invert = 1;
     ws = planned(&p, &img);
-    preprocess_raw(ws, &img, &raw, &err);
+    locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(memcmp(raw, want8, sizeof want8) == 0, "strided and inverted uint8");
     locus_workspace_free(ws);
     p.invert = 0;
@@ -718,7 +718,7 @@ static void test_strided(void)
     img.strides[1] = (ptrdiff_t)sizeof buf[0];
     img.strides[2] = (ptrdiff_t)sizeof buf[0][0];
     ws = planned(&p, &img);
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "3-D permuted view copies");
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "3-D permuted view copies");
     CHECK(memcmp(raw, want3, sizeof want3) == 0, "3-D permuted view: same as contiguous");
     locus_workspace_free(ws);
 }
@@ -733,10 +733,11 @@ static void test_nonfinite(void)
     locus_image img = make_image(f, LOCUS_F32, 2, 4, 4, 0);
     locus_workspace *ws = planned(&p, &img);
     memset(&err, 0, sizeof err);
-    int rc = preprocess_raw(ws, &img, &raw, &err);
+    int rc = locus_preprocess_raw(ws, &img, &raw, &err);
     CHECK(rc == LOCUS_E_FORMAT && err.status == LOCUS_E_FORMAT, "NaN in float32: LOCUS_E_FORMAT");
     f[2][1] = INFINITY;
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT, "inf in float32: LOCUS_E_FORMAT");
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT,
+          "inf in float32: LOCUS_E_FORMAT");
     locus_workspace_free(ws);
 
     double d[4][8] = {{0}};
@@ -745,11 +746,12 @@ static void test_nonfinite(void)
     img.strides[1] = 2 * sizeof(double);
     img.strides[0] = sizeof d[0];
     ws = planned(&p, &img);
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT,
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_E_FORMAT,
           "NaN in a strided float64 view: LOCUS_E_FORMAT");
     d[3][6] = 0;
     d[3][7] = NAN; /* in a column the view skips */
-    CHECK(preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK, "NaN outside the view is not seen");
+    CHECK(locus_preprocess_raw(ws, &img, &raw, &err) == LOCUS_OK,
+          "NaN outside the view is not seen");
     locus_workspace_free(ws);
 
     /* through locus_locate */
@@ -771,13 +773,13 @@ static void test_scale(void)
     locus_image img = make_image(im, LOCUS_F32, 2, 2, 3, 0);
     locus_params p = params_d(3);
     locus_workspace *ws = planned(&p, &img);
-    buffer_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
+    locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
     /* max 3: scale 255 / 3 = 85; 1.5 -> trunc(127.5) = 127, 0.01 -> 0,
      * 2.99 -> trunc(254.15) = 254, 0.5 -> trunc(42.5) = 42 */
     const double bp[6] = {0, 1.5, 3.0, 0.01, 2.99, 0.5};
     memcpy(ws->lp, bp, sizeof bp);
     double scale;
-    CHECK(scale_to_integer(ws, 3.0, &scale) == LOCUS_OK, "scale runs");
+    CHECK(locus_scale_to_integer(ws, 3.0, &scale) == LOCUS_OK, "scale runs");
     const uint8_t *I = ws->work;
     CHECK(scale == 85, "float image: I is uint8, scale 255 / 3 = 85 (got %g)", scale);
     CHECK(I[0] == 0 && I[1] == 127 && I[2] == 255 && I[3] == 0 && I[4] == 254 && I[5] == 42,
@@ -790,17 +792,17 @@ static void test_scale(void)
     static uint16_t im16[2][3];
     img = make_image(im16, LOCUS_U16, 2, 2, 3, 0);
     ws = planned(&p, &img);
-    buffer_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
+    locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
     const double bp16[6] = {1, 2, 0.5, 0, 0, 1e-9};
     memcpy(ws->lp, bp16, sizeof bp16);
-    scale_to_integer(ws, 2.0, &scale);
+    locus_scale_to_integer(ws, 2.0, &scale);
     const uint16_t *I16 = ws->work;
     CHECK(scale == 32767.5 && I16[0] == 32767 && I16[1] == 65535 && I16[2] == 16383 && I16[5] == 0,
           "uint16: scale 32767.5, I = 32767 65535 16383 .. 0 (got %d %d %d %d)", I16[0], I16[1],
           I16[2], I16[5]);
     /* max 0: scale 1, I all 0 */
     memset(ws->lp, 0, 6 * sizeof(double));
-    scale_to_integer(ws, 0.0, &scale);
+    locus_scale_to_integer(ws, 0.0, &scale);
     CHECK(scale == 1 && I16[0] == 0 && I16[1] == 0, "bp max 0: scale 1, I zero");
     locus_workspace_free(ws);
 }

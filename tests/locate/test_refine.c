@@ -1,5 +1,5 @@
 /*
- * Refinement (LOCATE.md §6) through refine_all with candidates set by
+ * Refinement (LOCATE.md §6) through locus_refine_all with candidates set by
  * hand: centre of mass, iteration toward the centroid, clamping at the
  * image edge, the last-neighbourhood rule when iterations run out, and
  * the characterisation (size, ecc, signal, raw_mass). Every expected
@@ -22,11 +22,11 @@ enum { N = 21 };
 static const feature *refine(locus_workspace *ws, const void *I, const void *raw,
                              const size_t *cand, size_t n)
 {
-    if (buffer_reserve((void **)&ws->cand, &ws->cand_cap, n * sizeof *ws->cand))
+    if (locus_mem_reserve((void **)&ws->cand, &ws->cand_cap, n * sizeof *ws->cand))
         return NULL;
     memcpy(ws->cand, cand, n * sizeof *cand);
     ws->ncand = n;
-    CHECK(refine_all(ws, I, raw, 1.0) == LOCUS_OK, "refine_all runs");
+    CHECK(locus_refine_all(ws, I, raw, 1.0) == LOCUS_OK, "locus_refine_all runs");
     CHECK(ws->nfeat == n, "one feature per candidate (%zu)", ws->nfeat);
     return ws->feat;
 }

@@ -54,21 +54,24 @@ static void test_font(void)
     for (int ch = 33; ch < 127; ch++) {
         unsigned any = 0;
         for (int r = 0; r < FONT_HEIGHT; r++)
-            any |= font_row((unsigned char)ch, r);
+            any |= locus_font_row((unsigned char)ch, r);
         inked &= any != 0;
     }
     CHECK(inked, "every printable character but space has ink");
     unsigned blank = 0;
     for (int r = 0; r < FONT_HEIGHT; r++)
-        blank |= font_row(' ', r);
+        blank |= locus_font_row(' ', r);
     CHECK(blank == 0, "space is blank");
     int same = 1;
     for (int r = 0; r < FONT_HEIGHT; r++)
-        same &= font_row(200, r) == font_row('?', r) && font_row('\n', r) == font_row('?', r);
+        same &= locus_font_row(200, r) == locus_font_row('?', r) &&
+                locus_font_row('\n', r) == locus_font_row('?', r);
     CHECK(same, "characters outside printable ASCII draw as '?'");
-    CHECK(font_row('A', -1) == 0 && font_row('A', FONT_HEIGHT) == 0, "rows outside the cell: 0");
-    CHECK(font_text_width("") == 0 && font_text_width("ab") == 11, "text width: 0, 11");
-    unsigned desc = font_row('g', 7) | font_row('g', 8), none = font_row('a', 7) | font_row('a', 8);
+    CHECK(locus_font_row('A', -1) == 0 && locus_font_row('A', FONT_HEIGHT) == 0,
+          "rows outside the cell: 0");
+    CHECK(locus_font_text_width("") == 0 && locus_font_text_width("ab") == 11, "text width: 0, 11");
+    unsigned desc = locus_font_row('g', 7) | locus_font_row('g', 8),
+             none = locus_font_row('a', 7) | locus_font_row('a', 8);
     CHECK(desc && !none, "g has a descender, a has none");
 }
 
@@ -76,17 +79,18 @@ static void test_canvas(void)
 {
     draw_canvas c;
     locus_error err = {0};
-    CHECK(draw_canvas_init(&c, 0, 5, (draw_rgb){0, 0, 0}, &err) == LOCUS_E_SHAPE,
+    CHECK(locus_draw_canvas_init(&c, 0, 5, (draw_rgb){0, 0, 0}, &err) == LOCUS_E_SHAPE,
           "0-wide canvas refused");
-    CHECK(draw_canvas_init(&c, 20, 10, (draw_rgb){7, 7, 7}, &err) == LOCUS_OK, "20 x 10 canvas");
-    draw_blend(&c, 3, 3, (draw_rgb){255, 0, 0}, 0);
-    draw_blend(&c, 4, 3, (draw_rgb){255, 0, 0}, -1);
-    draw_blend(&c, -1, 3, (draw_rgb){255, 0, 0}, 1);
-    draw_blend(&c, 20, 3, (draw_rgb){255, 0, 0}, 1);
+    CHECK(locus_draw_canvas_init(&c, 20, 10, (draw_rgb){7, 7, 7}, &err) == LOCUS_OK,
+          "20 x 10 canvas");
+    locus_draw_blend(&c, 3, 3, (draw_rgb){255, 0, 0}, 0);
+    locus_draw_blend(&c, 4, 3, (draw_rgb){255, 0, 0}, -1);
+    locus_draw_blend(&c, -1, 3, (draw_rgb){255, 0, 0}, 1);
+    locus_draw_blend(&c, 20, 3, (draw_rgb){255, 0, 0}, 1);
     CHECK(is_paper(&c, 3, 3, 7) && is_paper(&c, 4, 3, 7), "alpha <= 0 leaves pixels alone");
-    draw_blend(&c, 5, 3, (draw_rgb){255, 0, 0}, 1);
+    locus_draw_blend(&c, 5, 3, (draw_rgb){255, 0, 0}, 1);
     CHECK(px(&c, 5, 3)[0] == 255 && px(&c, 5, 3)[1] == 0, "alpha 1 paints");
-    draw_fill_rect(&c, 2, 5, 4.5, 7, (draw_rgb){1, 2, 3});
+    locus_draw_fill_rect(&c, 2, 5, 4.5, 7, (draw_rgb){1, 2, 3});
     int inside = 0, outside = 0;
     for (long y = 0; y < 10; y++)
         for (long x = 0; x < 20; x++) {
@@ -97,18 +101,18 @@ static void test_canvas(void)
         }
     CHECK(inside == 6 && outside == 0, "rectangle fills centres in [x0, x1) x [y0, y1): %d, %d",
           inside, outside);
-    draw_line(&c, NAN, 0, 5, 5, 1, (draw_rgb){9, 9, 9});
-    draw_fill_rect(&c, -1e300, -1e300, 1e300, 1e300, (draw_rgb){0, 0, 0});
+    locus_draw_line(&c, NAN, 0, 5, 5, 1, (draw_rgb){9, 9, 9});
+    locus_draw_fill_rect(&c, -1e300, -1e300, 1e300, 1e300, (draw_rgb){0, 0, 0});
     CHECK(is_paper(&c, 19, 9, 0), "huge coordinates are clipped, not overflowed");
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
 }
 
 /* Draw one ring on a blank canvas and check where pixels changed. */
 static int ring_ok(double cx, double cy, double rx, double ry, double width)
 {
     draw_canvas c;
-    draw_canvas_init(&c, 64, 48, (draw_rgb){50, 50, 50}, NULL);
-    draw_ring(&c, cx, cy, rx, ry, width, (draw_rgb){255, 0, 0});
+    locus_draw_canvas_init(&c, 64, 48, (draw_rgb){50, 50, 50}, NULL);
+    locus_draw_ring(&c, cx, cy, rx, ry, width, (draw_rgb){255, 0, 0});
     double reach = fmax(rx, ry) + width / 2 + 1;
     int far = 0, changed = 0;
     for (long y = 0; y < 48; y++)
@@ -123,7 +127,7 @@ static int ring_ok(double cx, double cy, double rx, double ry, double width)
     for (int k = 0; k < 4; k++)
         ends &= !is_paper(&c, lround(pts[k][0]), lround(pts[k][1]), 50);
     int centre = is_paper(&c, lround(cx), lround(cy), 50);
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
     return changed > 0 && far == 0 && ends && (rx < 2.5 || centre);
 }
 
@@ -135,16 +139,16 @@ static void test_rings(void)
     CHECK(ring_ok(30, 20, 3, 8.5, 2), "ellipse 3 x 8.5, width 2");
     CHECK(ring_ok(30, 20, 1, 1, 1), "radius 1");
     draw_canvas c;
-    draw_canvas_init(&c, 16, 16, (draw_rgb){0, 0, 0}, NULL);
-    draw_ring(&c, -100, -100, 5, 5, 1, (draw_rgb){255, 0, 0});
-    draw_ring(&c, 8, 8, 0, 5, 1, (draw_rgb){255, 0, 0});
-    draw_ring(&c, 8, 8, NAN, 5, 1, (draw_rgb){255, 0, 0});
+    locus_draw_canvas_init(&c, 16, 16, (draw_rgb){0, 0, 0}, NULL);
+    locus_draw_ring(&c, -100, -100, 5, 5, 1, (draw_rgb){255, 0, 0});
+    locus_draw_ring(&c, 8, 8, 0, 5, 1, (draw_rgb){255, 0, 0});
+    locus_draw_ring(&c, 8, 8, NAN, 5, 1, (draw_rgb){255, 0, 0});
     int clean = 1;
     for (long y = 0; y < 16; y++)
         for (long x = 0; x < 16; x++)
             clean &= is_paper(&c, x, y, 0);
     CHECK(clean, "rings off the canvas, of radius 0 or NaN draw nothing");
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
 }
 
 static size_t count_ink(const draw_canvas *c, long *w, long *h)
@@ -166,24 +170,24 @@ static void test_text(void)
 {
     size_t dots = 0;
     for (int r = 0; r < FONT_HEIGHT; r++)
-        for (unsigned b = font_row('E', r); b; b >>= 1)
+        for (unsigned b = locus_font_row('E', r); b; b >>= 1)
             dots += b & 1;
     draw_canvas c;
-    draw_canvas_init(&c, 40, 40, (draw_rgb){255, 255, 255}, NULL);
-    draw_text(&c, 5, 5, "E", 2, 0, (draw_rgb){0, 0, 0});
+    locus_draw_canvas_init(&c, 40, 40, (draw_rgb){255, 255, 255}, NULL);
+    locus_draw_text(&c, 5, 5, "E", 2, 0, (draw_rgb){0, 0, 0});
     long w, h;
     CHECK(count_ink(&c, &w, &h) == dots * 4 && w == 10 && h == 14,
           "'E' at scale 2: every font pixel a 2 x 2 block, 10 x 14");
-    draw_canvas_free(&c);
-    draw_canvas_init(&c, 40, 40, (draw_rgb){255, 255, 255}, NULL);
-    draw_text(&c, 5, 5, "E", 2, 1, (draw_rgb){0, 0, 0});
+    locus_draw_canvas_free(&c);
+    locus_draw_canvas_init(&c, 40, 40, (draw_rgb){255, 255, 255}, NULL);
+    locus_draw_text(&c, 5, 5, "E", 2, 1, (draw_rgb){0, 0, 0});
     CHECK(count_ink(&c, &w, &h) == dots * 4 && w == 14 && h == 10, "turned 'E': 14 x 10");
     /* reading upward: the top bar of E is at the left, its stem at the bottom */
     CHECK(!is_paper(&c, 5, 10, 255) && !is_paper(&c, 10, 14, 255), "turned a quarter left");
-    draw_canvas_free(&c);
-    draw_canvas_init(&c, 8, 8, (draw_rgb){255, 255, 255}, NULL);
-    draw_text(&c, -20, -3, "clipped text \xff", 3, 0, (draw_rgb){0, 0, 0});
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
+    locus_draw_canvas_init(&c, 8, 8, (draw_rgb){255, 255, 255}, NULL);
+    locus_draw_text(&c, -20, -3, "clipped text \xff", 3, 0, (draw_rgb){0, 0, 0});
+    locus_draw_canvas_free(&c);
     CHECK(1, "text beyond the canvas is clipped");
 }
 
@@ -191,8 +195,8 @@ static void test_png(void)
 {
     draw_canvas c;
     locus_error err = {0};
-    draw_canvas_init(&c, 5, 3, (draw_rgb){10, 20, 30}, NULL);
-    CHECK(draw_save_png(&c, tpath("c.png"), &err) == LOCUS_OK, "canvas saved as PNG");
+    locus_draw_canvas_init(&c, 5, 3, (draw_rgb){10, 20, 30}, NULL);
+    CHECK(locus_draw_save_png(&c, tpath("c.png"), &err) == LOCUS_OK, "canvas saved as PNG");
     FILE *f = fopen(tpath("c.png"), "rb");
     unsigned char head[24] = {0};
     size_t n = f ? fread(head, 1, sizeof head, f) : 0;
@@ -200,10 +204,10 @@ static void test_png(void)
         fclose(f);
     CHECK(n == 24 && !memcmp(head, "\x89PNG\r\n\x1a\n", 8) && head[19] == 5 && head[23] == 3,
           "PNG signature, 5 x 3 in IHDR");
-    CHECK(draw_save_png(&c, "/nonexistent-dir/c.png", &err) == LOCUS_E_IO &&
+    CHECK(locus_draw_save_png(&c, "/nonexistent-dir/c.png", &err) == LOCUS_E_IO &&
               strstr(err.message, "/nonexistent-dir/c.png"),
           "unwritable path: error names it (%s)", err.message);
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
 }
 
 /* A uint8 ramp 0..n-1 (mod 256), as a 1 x n image. */
@@ -215,34 +219,34 @@ static void test_scaling(void)
     locus_image img = {ramp, LOCUS_U8, 2, {1, 2000, 0}, {0}};
     locus_image_set_contiguous(&img);
     double lo, hi;
-    annotate_range(&img, 0, &lo, &hi, NULL);
+    locus_annotate_range(&img, 0, &lo, &hi, NULL);
     /* sorted: each of 0..249 eight times; indices 1 and 1997 */
     CHECK(lo == 0 && hi == 249, "percentiles of a ramp: %g, %g", lo, hi);
     ramp[0] = 255; /* a hot pixel counts only with --minmax */
-    annotate_range(&img, 0, &lo, &hi, NULL);
+    locus_annotate_range(&img, 0, &lo, &hi, NULL);
     CHECK(hi == 249, "one hot pixel does not move the 99.9th percentile");
-    annotate_range(&img, 1, &lo, &hi, NULL);
+    locus_annotate_range(&img, 1, &lo, &hi, NULL);
     CHECK(lo == 0 && hi == 255, "minmax: 0, 255");
     float fl[6] = {-1, 0.5f, 2, 3, 4, 9};
     locus_image fimg = {fl, LOCUS_F32, 2, {2, 3, 0}, {0}};
     locus_image_set_contiguous(&fimg);
-    annotate_range(&fimg, 0, &lo, &hi, NULL);
+    locus_annotate_range(&fimg, 0, &lo, &hi, NULL);
     CHECK(lo == -1 && hi == 9, "small float image: min and max");
     draw_canvas c;
-    CHECK(annotate_grey(&fimg, 0, 0, &c, NULL) == LOCUS_OK, "float image to grey");
+    CHECK(locus_annotate_grey(&fimg, 0, 0, &c, NULL) == LOCUS_OK, "float image to grey");
     /* (0.5 + 1) * 255 / 10 + 0.5 = 38.75 -> 38 */
     CHECK(is_paper(&c, 0, 0, 0) && is_paper(&c, 1, 0, 38) && is_paper(&c, 2, 1, 255),
           "grey = floor((v - lo) * 255 / (hi - lo) + 0.5), R = G = B");
-    draw_canvas_free(&c);
-    annotate_grey(&fimg, 1, 0, &c, NULL);
+    locus_draw_canvas_free(&c);
+    locus_annotate_grey(&fimg, 1, 0, &c, NULL);
     CHECK(is_paper(&c, 0, 0, 255) && is_paper(&c, 1, 0, 217), "inverted: 255 - grey");
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
     uint16_t flat[4] = {7, 7, 7, 7};
     locus_image f16 = {flat, LOCUS_U16, 2, {2, 2, 0}, {0}};
     locus_image_set_contiguous(&f16);
-    annotate_grey(&f16, 0, 0, &c, NULL);
+    locus_annotate_grey(&f16, 0, 0, &c, NULL);
     CHECK(is_paper(&c, 1, 1, 0), "a flat frame is black");
-    draw_canvas_free(&c);
+    locus_draw_canvas_free(&c);
 }
 
 static void test_histogram(void)
@@ -250,53 +254,53 @@ static void test_histogram(void)
     double v[] = {0, 1, 2, 3, 4, 4, NAN, INFINITY, -1, 5};
     double edges[5];
     size_t counts[4];
-    size_t n = plot_histogram(v, 10, 0, 4, 4, edges, counts);
+    size_t n = locus_plot_histogram(v, 10, 0, 4, 4, edges, counts);
     CHECK(n == 6, "NaN, inf and values outside [lo, hi] are not counted (%zu)", n);
     CHECK(edges[0] == 0 && edges[2] == 2 && edges[4] == 4, "edges 0 .. 4");
     CHECK(counts[0] == 1 && counts[1] == 1 && counts[2] == 1 && counts[3] == 3,
           "bins [0,1) [1,2) [2,3) [3,4]: the last takes hi");
     /* numpy's edges for a range that does not divide evenly */
     double w[] = {0.1, 0.7};
-    plot_histogram(w, 2, 0.1, 0.7, 3, edges, counts);
+    locus_plot_histogram(w, 2, 0.1, 0.7, 3, edges, counts);
     CHECK(edges[1] == 1 * ((0.7 - 0.1) / 3) + 0.1 && edges[3] == 0.7,
           "edge i = i * ((hi - lo) / bins) + lo");
     double lo = 0, hi = 0;
-    CHECK(!plot_finite_range(v + 6, 2, &lo, &hi), "no finite value: no range");
-    CHECK(plot_finite_range(v, 10, &lo, &hi) && lo == -1 && hi == 5, "finite range -1 .. 5");
+    CHECK(!locus_plot_finite_range(v + 6, 2, &lo, &hi), "no finite value: no range");
+    CHECK(locus_plot_finite_range(v, 10, &lo, &hi) && lo == -1 && hi == 5, "finite range -1 .. 5");
 }
 
 static void test_ticks(void)
 {
     double t[PLOT_MAX_TICKS], step;
-    int n = plot_ticks(29.47, 659.38, 0, 455, 2, 1, t, &step);
+    int n = locus_plot_ticks(29.47, 659.38, 0, 455, 2, 1, t, &step);
     int ok = n >= 3;
     for (int i = 0; i < n; i++)
         ok &= t[i] >= 29.47 && t[i] <= 659.38 && fabs(t[i] / step - round(t[i] / step)) < 1e-9;
     CHECK(ok && step == 100, "ticks 100, 200, ... 600 for mass 29 .. 659 (%d, step %g)", n, step);
-    n = plot_ticks(0, 1, 0, 455, 2, 1, t, &step);
+    n = locus_plot_ticks(0, 1, 0, 455, 2, 1, t, &step);
     CHECK(n == 6 && step == 0.2 && t[5] == 1 && t[0] == 0, "0, 0.2, ... 1 (%d, %g)", n, step);
-    n = plot_ticks(-0.5, 1.5, 1, 455, 2, 1, t, &step);
+    n = locus_plot_ticks(-0.5, 1.5, 1, 455, 2, 1, t, &step);
     CHECK(step == 1 && n == 2, "integer axis: no fractional ticks");
-    n = plot_ticks(1, 1, 0, 455, 2, 1, t, &step);
+    n = locus_plot_ticks(1, 1, 0, 455, 2, 1, t, &step);
     CHECK(n == 0, "empty range: no ticks");
-    n = plot_ticks(0, 2.5e6, 0, 455, 2, 1, t, &step);
+    n = locus_plot_ticks(0, 2.5e6, 0, 455, 2, 1, t, &step);
     double gap = step / 2.5e6 * 455, widest = 0;
     for (int i = 0; i < n; i++) {
         char buf[40];
-        plot_tick_label(t[i], step, buf, sizeof buf);
-        widest = fmax(widest, plot_text_width(buf, 2));
+        locus_plot_tick_label(t[i], step, buf, sizeof buf);
+        widest = fmax(widest, locus_plot_text_width(buf, 2));
     }
     CHECK(n >= 2 && gap > widest, "labels do not crowd: gap %g > width %g", gap, widest);
     char b[40];
-    plot_tick_label(0.5, 0.1, b, sizeof b);
+    locus_plot_tick_label(0.5, 0.1, b, sizeof b);
     CHECK(!strcmp(b, "0.5"), "label 0.5 (%s)", b);
-    plot_tick_label(-0.0, 1, b, sizeof b);
+    locus_plot_tick_label(-0.0, 1, b, sizeof b);
     CHECK(!strcmp(b, "0"), "no -0 (%s)", b);
-    plot_tick_label(1500000, 500000, b, sizeof b);
+    locus_plot_tick_label(1500000, 500000, b, sizeof b);
     CHECK(!strcmp(b, "1.5e6"), "label 1.5e6 (%s)", b);
-    plot_tick_label(2000000, 1000000, b, sizeof b);
+    locus_plot_tick_label(2000000, 1000000, b, sizeof b);
     CHECK(!strcmp(b, "2e6"), "label 2e6 (%s)", b);
-    plot_tick_label(0.00025, 0.00005, b, sizeof b);
+    locus_plot_tick_label(0.00025, 0.00005, b, sizeof b);
     CHECK(!strcmp(b, "0.00025"), "label 0.00025 (%s)", b);
 }
 
@@ -304,7 +308,7 @@ static int read_csv(const char *text, features_table *t, locus_error *err)
 {
     static const char *const want[] = {"x", "y", "mass", "frame"};
     write_file(tpath("f.csv"), text);
-    return features_csv_read(tpath("f.csv"), want, 4, t, err);
+    return locus_features_csv_read(tpath("f.csv"), want, 4, t, err);
 }
 
 static void test_csv_good(void)
@@ -320,22 +324,22 @@ static void test_csv_good(void)
     CHECK(rc == LOCUS_OK, "pandas CSV with index, BOM, CRLF, quotes, blank line (%s)", err.message);
     if (rc != LOCUS_OK)
         return;
-    const double *x = features_column(&t, "x"), *y = features_column(&t, "y");
-    const double *m = features_column(&t, "mass"), *f = features_column(&t, "frame");
+    const double *x = locus_features_column(&t, "x"), *y = locus_features_column(&t, "y");
+    const double *m = locus_features_column(&t, "mass"), *f = locus_features_column(&t, "frame");
     CHECK(t.nrows == 3 && x && y && m && f, "3 rows, the 4 asked-for columns");
     CHECK(x[0] == 2.5 && x[2] == 4 && y[0] == 1.5 && isnan(y[1]) && m[1] == 1000 && isnan(m[2]),
           "numbers, blanks trimmed, empty field and nan read as NaN");
     CHECK(f[2] == 1 && t.line[0] == 2 && t.line[1] == 4 && t.line[2] == 5,
           "row line numbers skip the blank line");
-    features_table_free(&t);
+    locus_features_table_free(&t);
     rc = read_csv("x,y\n1,2\n", &t, &err);
-    CHECK(rc == LOCUS_OK && !features_column(&t, "mass"), "missing columns read as absent");
+    CHECK(rc == LOCUS_OK && !locus_features_column(&t, "mass"), "missing columns read as absent");
     static const char *const need[] = {"x", "mass"};
-    rc = features_require(&t, "f.csv", need, 2, &err);
+    rc = locus_features_require(&t, "f.csv", need, 2, &err);
     CHECK(rc == LOCUS_E_FORMAT && !strcmp(err.message, "f.csv:1: no column 'mass' (the header "
                                                        "is: x,y)"),
           "required column missing: %s", err.message);
-    features_table_free(&t);
+    locus_features_table_free(&t);
 }
 
 static void expect_csv_error(const char *text, const char *want, const char *what)
@@ -361,7 +365,7 @@ static void test_csv_bad(void)
     features_table t;
     locus_error err = {0};
     static const char *const want[] = {"x"};
-    int rc = features_csv_read(tpath("missing.csv"), want, 1, &t, &err);
+    int rc = locus_features_csv_read(tpath("missing.csv"), want, 1, &t, &err);
     CHECK(rc == LOCUS_E_IO && strstr(err.message, "missing.csv: cannot read"), "missing file: %s",
           err.message);
 }
@@ -370,18 +374,18 @@ static void test_svg(void)
 {
     svg_doc d;
     locus_error err = {0};
-    svg_begin(&d, 100, 50);
-    plot_surface s = svg_surface(&d);
+    locus_svg_begin(&d, 100, 50);
+    plot_surface s = locus_svg_surface(&d);
     s.text(s.ctx, 10, 10, "a<b & \"c\" \xc3\xa9", 2, PLOT_LEFT, 0, (draw_rgb){0, 0, 0});
     s.line(s.ctx, 0, 0, 10, 10, 1, (draw_rgb){255, 0, 0}, 1);
     CHECK(strstr(d.out.data, ">a&lt;b &amp; \"c\" ?"
                              "?</text>") != NULL,
           "text escaped, non-ASCII shown as '?'");
     CHECK(strstr(d.out.data, "stroke-dasharray") != NULL, "dashed line");
-    CHECK(svg_save(&d, tpath("p.svg"), &err) == LOCUS_OK && access(tpath("p.svg"), R_OK) == 0,
+    CHECK(locus_svg_save(&d, tpath("p.svg"), &err) == LOCUS_OK && access(tpath("p.svg"), R_OK) == 0,
           "SVG saved");
-    svg_begin(&d, 10, 10);
-    CHECK(svg_save(&d, "/nonexistent-dir/p.svg", &err) == LOCUS_E_IO, "unwritable SVG: %s",
+    locus_svg_begin(&d, 10, 10);
+    CHECK(locus_svg_save(&d, "/nonexistent-dir/p.svg", &err) == LOCUS_E_IO, "unwritable SVG: %s",
           err.message);
 }
 

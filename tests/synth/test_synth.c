@@ -8,10 +8,10 @@
 #include <string.h>
 
 /* Testing hooks in src/synth/synth.c (not public API). */
-void synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
-void synth_normal_fill(uint64_t seed, size_t n, double *out);
-double synth_math(int fn, double x);
-void synth_set_threads(locus_synth *s, int threads);
+void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
+void locus_synth_normal_fill(uint64_t seed, size_t n, double *out);
+double locus_synth_math(int fn, double x);
+void locus_synth_set_threads(locus_synth *s, int threads);
 
 #define GRADIENT 0.3
 
@@ -188,7 +188,7 @@ static void test_threads(void)
         locus_error err;
         if (locus_synth_create(&s, &p, &err))
             break;
-        synth_set_threads(s, threads[k]);
+        locus_synth_set_threads(s, threads[k]);
         h[k] = 0xCBF29CE484222325u;
         locus_image img;
         const double *t;
@@ -655,7 +655,7 @@ static void test_bad_params(void)
 static void test_poisson(double mean, size_t n)
 {
     double *x = malloc(n * sizeof *x);
-    synth_poisson_fill(42, mean, n, x);
+    locus_synth_poisson_fill(42, mean, n, x);
     double s = 0, s2 = 0;
     int integral = 1;
     for (size_t i = 0; i < n; i++) {
@@ -697,7 +697,7 @@ static void test_normal(void)
 {
     size_t n = 2000000;
     double *x = malloc(n * sizeof *x);
-    synth_normal_fill(3, n, x);
+    locus_synth_normal_fill(3, n, x);
     double s = 0, s2 = 0;
     for (size_t i = 0; i < n; i++)
         s += x[i];
@@ -741,24 +741,25 @@ static void test_math(void)
         st = st * 6364136223846793005u + 1442695040888963407u;
         double u = (double)(st >> 11) * 0x1.0p-53;
         double xl = exp((u - 0.5) * 1400);
-        wl = fmax(wl, ulps(synth_math(0, xl), log(xl)));
+        wl = fmax(wl, ulps(locus_synth_math(0, xl), log(xl)));
         double xe = (u - 0.5) * 1400;
         if (xe > -700)
-            we = fmax(we, ulps(synth_math(1, xe), exp(xe)));
+            we = fmax(we, ulps(locus_synth_math(1, xe), exp(xe)));
         double xr = (u - 0.5) * 14;
-        wr = fmax(wr, fabs(synth_math(2, xr) - erf(xr)));
+        wr = fmax(wr, fabs(locus_synth_math(2, xr) - erf(xr)));
     }
     for (int k = 0; k < 2000; k++)
-        wf = fmax(wf, fabs(synth_math(3, k) - lgamma(k + 1.0)) / fmax(1, lgamma(k + 1.0)));
+        wf = fmax(wf, fabs(locus_synth_math(3, k) - lgamma(k + 1.0)) / fmax(1, lgamma(k + 1.0)));
     CHECK(wl <= 4, "own log within %g ulp of libm", wl);
     CHECK(we <= 4, "own exp within %g ulp of libm", we);
     CHECK(wr <= 1e-14, "own erf within %g of libm", wr);
     CHECK(wf <= 1e-14, "own log(k!) within %g (relative) of lgamma", wf);
-    CHECK(synth_math(0, 1) == 0 && synth_math(0, 0) == -HUGE_VAL && synth_math(1, 0) == 1 &&
-              synth_math(2, 0) == 0 && synth_math(2, 7) == 1 && synth_math(2, -7) == -1,
+    CHECK(locus_synth_math(0, 1) == 0 && locus_synth_math(0, 0) == -HUGE_VAL &&
+              locus_synth_math(1, 0) == 1 && locus_synth_math(2, 0) == 0 &&
+              locus_synth_math(2, 7) == 1 && locus_synth_math(2, -7) == -1,
           "own log/exp/erf special values");
-    CHECK(fabs(synth_math(0, 0x1p-1070) - log(0x1p-1070)) < 1e-12 &&
-              fabs(synth_math(1, -740) / exp(-740) - 1) < 1e-6,
+    CHECK(fabs(locus_synth_math(0, 0x1p-1070) - log(0x1p-1070)) < 1e-12 &&
+              fabs(locus_synth_math(1, -740) / exp(-740) - 1) < 1e-6,
           "own log/exp at subnormals");
 }
 
