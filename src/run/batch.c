@@ -1,16 +1,16 @@
 /*
  * locus_batch: many frames on many threads, results in frame order.
  *
- * Workers claim frames in increasing order, each reading and locating
- * its own frame with its own workspace. A result waits in a slot of a
- * reorder window until every earlier frame has been handed to the sink;
- * a worker never claims a frame more than `window` ahead of the next one
- * to hand over, so memory stays bounded whatever the number of frames.
- * Whichever worker completes the frame the sink is waiting for becomes
- * the emitter and hands over every consecutive completed frame, without
- * holding the lock, so the others keep computing meanwhile.
+ * A team of workers (common/pool.h) claims frames from an ordered window
+ * (common/window.h); each reads and locates its own frame with its own
+ * workspace and leaves the result in the frame's slot. The window hands
+ * results to the sink in frame order and never lets a worker run more
+ * than WINDOW_PER_WORKER frames per worker ahead of the sink, so memory
+ * stays bounded whatever the number of frames.
  */
 #include "common/internal.h"
+#include "common/pool.h"
+#include "common/window.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -21,10 +21,8 @@
 /* Frames in flight per worker: enough to absorb uneven frame times. */
 enum { WINDOW_PER_WORKER = 4 };
 
-typedef enum { SLOT_EMPTY, SLOT_DONE, SLOT_FAILED } slot_state;
-
 typedef struct {
-    slot_state state;
+    int failed;
     locus_table *table;
     locus_error error;
 } slot;
@@ -35,19 +33,8 @@ typedef struct {
     const locus_frames *frames;
     locus_sink sink;
     void *sink_user;
-
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    size_t next_claim; /* next frame to hand to a worker */
-    size_t next_emit;  /* next frame the sink expects */
-    size_t limit;      /* no frame at or past this is claimed */
-    int emitting;      /* a worker is running the sink */
-    int status;        /* first failure, or LOCUS_OK */
-    locus_error error;
-
-    slot *slots;
-    size_t window;
-    int next_workspace; /* in opts->workspaces */
+    locus_window window;
+    slot *slots; /* by frame % window capacity */
 } batch;
 
 /* ------------------------------------------------------------------ */
@@ -101,78 +88,21 @@ int locus_cpu_count(void)
     return n < 1 ? 1 : (int)n;
 }
 
-/* Stop claiming new frames, recording why (the first reason wins). */
-static void fail_locked(batch *b, int status, const locus_error *err)
+/* The window's consumer: frames reach the sink in order. */
+static int emit_frame(void *user, size_t frame, locus_error *err)
 {
-    if (b->status == LOCUS_OK) {
-        b->status = status;
-        if (err)
-            b->error = *err;
-        else
-            locus_error_set(&b->error, status, "%s", locus_strerror(status));
+    batch *b = user;
+    slot *s = &b->slots[frame % b->window.capacity];
+    if (s->failed && !b->opts->skip_bad) {
+        *err = s->error;
+        return s->error.status ? s->error.status : LOCUS_E_PARAM;
     }
-    if (b->next_claim < b->limit)
-        b->limit = b->next_claim;
-    pthread_cond_broadcast(&b->changed);
-}
-
-static int stop_requested(const batch *b)
-{
-    return b->opts->stop && *b->opts->stop;
-}
-
-/* Claim the next frame, waiting while the window is full. Returns 0 when
- * there is nothing left to do. */
-static int claim(batch *b, size_t *frame)
-{
-    pthread_mutex_lock(&b->lock);
-    for (;;) {
-        if (stop_requested(b) && b->status == LOCUS_OK)
-            fail_locked(b, LOCUS_E_INTERRUPTED, NULL);
-        if (b->next_claim >= b->limit) {
-            pthread_mutex_unlock(&b->lock);
-            return 0;
-        }
-        if (b->next_claim < b->next_emit + b->window)
-            break;
-        pthread_cond_wait(&b->changed, &b->lock);
-    }
-    *frame = b->next_claim++;
-    pthread_mutex_unlock(&b->lock);
-    return 1;
-}
-
-/* Hand every consecutive completed frame to the sink. Called with the
- * lock held by the worker that completed frame next_emit. */
-static void emit_locked(batch *b)
-{
-    b->emitting = 1;
-    for (;;) {
-        slot *s = &b->slots[b->next_emit % b->window];
-        if (s->state == SLOT_EMPTY)
-            break;
-        size_t frame = b->next_emit;
-        if (s->state == SLOT_FAILED && !b->opts->skip_bad) {
-            fail_locked(b, s->error.status, &s->error);
-            break;
-        }
-        if (b->status != LOCUS_OK)
-            break;
-        pthread_mutex_unlock(&b->lock);
-        int stop = b->sink(b->sink_user, frame, s->state == SLOT_DONE ? s->table : NULL,
-                           s->state == SLOT_FAILED ? &s->error : NULL);
-        if (b->opts->progress)
-            b->opts->progress(b->opts->progress_user, frame + 1, b->frames->nframes);
-        pthread_mutex_lock(&b->lock);
-        s->state = SLOT_EMPTY;
-        b->next_emit++;
-        pthread_cond_broadcast(&b->changed);
-        if (stop) {
-            fail_locked(b, LOCUS_E_ABORTED, NULL);
-            break;
-        }
-    }
-    b->emitting = 0;
+    int stop =
+        b->sink(b->sink_user, frame, s->failed ? NULL : s->table, s->failed ? &s->error : NULL);
+    if (b->opts->progress)
+        b->opts->progress(b->opts->progress_user, frame + 1, b->frames->nframes);
+    return stop ? locus_error_set(err, LOCUS_E_ABORTED, "%s", locus_strerror(LOCUS_E_ABORTED))
+                : LOCUS_OK;
 }
 
 /* "LABEL: message", so a failure names the frame's file. */
@@ -186,7 +116,7 @@ static void name_error(const batch *b, size_t frame, locus_error *err)
 
 static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
 {
-    slot *s = &b->slots[frame % b->window];
+    slot *s = &b->slots[frame % b->window.capacity];
     locus_image img;
     int rc = b->frames->get(b->frames->user, frame, scratch, &img, &s->error);
     if (rc == LOCUS_OK) {
@@ -194,90 +124,60 @@ static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
         if (rc != LOCUS_OK && b->frames->name)
             name_error(b, frame, &s->error);
     }
-    pthread_mutex_lock(&b->lock);
-    s->state = rc == LOCUS_OK ? SLOT_DONE : SLOT_FAILED;
-    if (rc != LOCUS_OK && !b->opts->skip_bad && frame + 1 < b->limit)
-        b->limit = frame + 1; /* nothing after a fatal frame is needed */
-    if (frame == b->next_emit && !b->emitting)
-        emit_locked(b);
-    pthread_cond_broadcast(&b->changed);
-    pthread_mutex_unlock(&b->lock);
+    s->failed = rc != LOCUS_OK;
+    if (s->failed && !b->opts->skip_bad)
+        locus_window_cut(&b->window, frame + 1); /* nothing after a fatal frame is needed */
+    locus_window_complete(&b->window, frame);
 }
 
 /* This worker's workspace: from the caller's pool if there is one. */
-static locus_workspace *take_workspace(batch *b)
+static locus_workspace *take_workspace(batch *b, int member)
 {
     locus_workspace **pool = b->opts->workspaces;
     if (!pool)
         return locus_workspace_create();
-    pthread_mutex_lock(&b->lock);
-    locus_workspace **mine = &pool[b->next_workspace++];
-    pthread_mutex_unlock(&b->lock);
-    if (!*mine)
-        *mine = locus_workspace_create();
-    return *mine;
+    if (!pool[member])
+        pool[member] = locus_workspace_create();
+    return pool[member];
 }
 
-static void *worker(void *arg)
+static void worker(void *arg, int member, int size)
 {
+    (void)size;
     batch *b = arg;
     void *scratch = NULL;
     size_t frame;
-    locus_workspace *ws = take_workspace(b);
+    locus_workspace *ws = take_workspace(b, member);
     if (!ws) {
-        pthread_mutex_lock(&b->lock);
-        fail_locked(b, LOCUS_E_NOMEM, NULL);
-        pthread_mutex_unlock(&b->lock);
-        return NULL;
+        locus_window_stop(&b->window, LOCUS_E_NOMEM, NULL);
+        return;
     }
-    while (claim(b, &frame))
+    while (locus_window_claim(&b->window, &frame))
         process(b, frame, ws, &scratch);
     if (b->frames->release && scratch)
         b->frames->release(b->frames->user, scratch);
     if (!b->opts->workspaces)
         locus_workspace_free(ws);
-    return NULL;
 }
 
-static int slots_create(batch *b)
+static int slots_create(batch *b, size_t n)
 {
-    b->slots = calloc(b->window, sizeof *b->slots);
+    b->slots = calloc(n, sizeof *b->slots);
     if (!b->slots)
         return LOCUS_E_NOMEM;
-    for (size_t i = 0; i < b->window; i++)
+    for (size_t i = 0; i < n; i++)
         if (!(b->slots[i].table = locus_table_create()))
             return LOCUS_E_NOMEM;
     return LOCUS_OK;
 }
 
-static void slots_free(batch *b)
+static void slots_free(batch *b, size_t n)
 {
     if (!b->slots)
         return;
-    for (size_t i = 0; i < b->window; i++)
+    for (size_t i = 0; i < n; i++)
         locus_table_free(b->slots[i].table);
     free(b->slots);
-}
-
-/* Run the workers: the calling thread is one of them. */
-static int run_workers(batch *b, int threads)
-{
-    pthread_t *tid = calloc((size_t)threads, sizeof *tid);
-    int started = 0;
-    if (!tid)
-        return LOCUS_E_NOMEM;
-    for (; started < threads - 1; started++)
-        if (pthread_create(&tid[started], NULL, worker, b)) {
-            pthread_mutex_lock(&b->lock);
-            fail_locked(b, LOCUS_E_SYSTEM, NULL);
-            pthread_mutex_unlock(&b->lock);
-            break;
-        }
-    worker(b);
-    for (int i = 0; i < started; i++)
-        pthread_join(tid[i], NULL);
-    free(tid);
-    return LOCUS_OK;
 }
 
 int locus_batch(const locus_params *p, const locus_batch_opts *opts, const locus_frames *frames,
@@ -297,25 +197,23 @@ int locus_batch(const locus_params *p, const locus_batch_opts *opts, const locus
     int threads = opts->threads > 0 ? opts->threads : locus_cpu_count();
     if ((size_t)threads > frames->nframes)
         threads = frames->nframes ? (int)frames->nframes : 1;
-    batch b = {.params = p,
-               .opts = opts,
-               .frames = frames,
-               .sink = sink,
-               .sink_user = sink_user,
-               .limit = frames->nframes,
-               .window = (size_t)threads * WINDOW_PER_WORKER};
-    int rc = slots_create(&b);
-    if (rc == LOCUS_OK) {
-        pthread_mutex_init(&b.lock, NULL);
-        pthread_cond_init(&b.changed, NULL);
-        rc = run_workers(&b, threads);
-        pthread_cond_destroy(&b.changed);
-        pthread_mutex_destroy(&b.lock);
-    }
-    slots_free(&b);
+    batch b = {.params = p, .opts = opts, .frames = frames, .sink = sink, .sink_user = sink_user};
+    size_t capacity = (size_t)threads * WINDOW_PER_WORKER;
+    locus_pool *pool = NULL;
+    int rc = slots_create(&b, capacity);
     if (rc == LOCUS_OK)
-        rc = b.status;
-    if (rc != LOCUS_OK && err)
-        *err = b.status != LOCUS_OK ? b.error : (locus_error){rc, "out of memory"};
+        rc = locus_window_init(&b.window, frames->nframes, capacity, emit_frame, &b);
+    if (rc == LOCUS_OK && !(pool = locus_pool_create(threads)))
+        rc = LOCUS_E_NOMEM;
+    if (rc == LOCUS_OK) {
+        b.window.stop_flag = opts->stop;
+        locus_pool_run(pool, worker, &b);
+        rc = locus_window_status(&b.window, err);
+    } else {
+        locus_error_set(err, rc, "out of memory");
+    }
+    locus_pool_free(pool);
+    locus_window_destroy(&b.window);
+    slots_free(&b, capacity);
     return rc;
 }

@@ -63,9 +63,9 @@
  * every machine, compiler and libm.
  */
 #include "common/internal.h"
+#include "common/pool.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -475,7 +475,8 @@ struct locus_synth {
     double *bg[3];       /* per-axis background increments, (z, y, x) */
     double *w[3];        /* per-axis spot weights, scratch */
     void *pixels;
-    int threads; /* for the noise, 1..SYNTH_MAX_THREADS */
+    int threads;      /* for the noise, 1..SYNTH_MAX_THREADS */
+    locus_pool *pool; /* of `threads` members, started once */
     rng motion;
     synth_tables tab;
 };
@@ -503,6 +504,7 @@ void locus_synth_free(locus_synth *s)
 {
     if (!s)
         return;
+    locus_pool_free(s->pool);
     free(s->pos);
     free(s->amp);
     free(s->truth);
@@ -851,52 +853,34 @@ static void noise_row(const locus_synth *s, size_t z, size_t y)
     }
 }
 
-typedef struct {
-    const locus_synth *s;
-    size_t r0, r1; /* rows (z * ny + y) */
-} noise_job;
-
-static void *noise_worker(void *arg)
+/* Member `member` of `size` adds the noise of its share of the rows. */
+static void noise_part(void *arg, int member, int size)
 {
-    const noise_job *j = arg;
-    size_t ny = j->s->n[1];
-    for (size_t r = j->r0; r < j->r1; r++)
-        noise_row(j->s, r / ny, r % ny);
-    return NULL;
+    const locus_synth *s = arg;
+    size_t nrows = s->n[0] * s->n[1], ny = s->n[1];
+    size_t r0 = nrows * (size_t)member / (size_t)size;
+    size_t r1 = nrows * (size_t)(member + 1) / (size_t)size;
+    for (size_t r = r0; r < r1; r++)
+        noise_row(s, r / ny, r % ny);
 }
 
 /*
- * Noise for every row, on up to s->threads threads. Each row has its own
+ * Noise for every row, on the generator's threads. Each row has its own
  * random stream, so the result does not depend on the number of threads.
  */
-static void add_noise(const locus_synth *s)
+static void add_noise(locus_synth *s)
 {
-    size_t nrows = s->n[0] * s->n[1];
-    int nt = s->threads < 1 ? 1 : s->threads;
-    noise_job job[SYNTH_MAX_THREADS] = {{0}};
-    pthread_t tid[SYNTH_MAX_THREADS];
-    int started[SYNTH_MAX_THREADS] = {0};
-    for (int t = 0; t < nt; t++) {
-        job[t].s = s;
-        job[t].r0 = nrows * (size_t)t / (size_t)nt;
-        job[t].r1 = nrows * (size_t)(t + 1) / (size_t)nt;
-    }
-    for (int t = 1; t < nt; t++)
-        started[t] = pthread_create(&tid[t], NULL, noise_worker, &job[t]) == 0;
-    noise_worker(&job[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            noise_worker(&job[t]); /* no thread: do it here */
-    }
+    locus_pool_run(s->pool, noise_part, s);
 }
 
 /* Use this many threads for the noise (clamped to 1..SYNTH_MAX_THREADS). */
 void locus_synth_set_threads(locus_synth *s, int threads)
 {
-    if (s)
-        s->threads = threads < 1 ? 1 : threads > SYNTH_MAX_THREADS ? SYNTH_MAX_THREADS : threads;
+    if (!s)
+        return;
+    s->threads = threads < 1 ? 1 : threads > SYNTH_MAX_THREADS ? SYNTH_MAX_THREADS : threads;
+    locus_pool_free(s->pool); /* the next frame starts a team of the new size */
+    s->pool = NULL;
 }
 
 int locus_synth_next(locus_synth *s, locus_image *img, const double **truth, size_t *ntruth,
@@ -907,6 +891,9 @@ int locus_synth_next(locus_synth *s, locus_image *img, const double **truth, siz
     if (s->frame >= s->p.frames)
         return locus_error_set(err, LOCUS_E_PARAM, "synth: all %zu frames already produced",
                                s->p.frames);
+    /* the noise team first: a frame either is made whole or not begun */
+    if (!s->pool && !(s->pool = locus_pool_create(s->threads)))
+        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
     if (s->frame > 0)
         move_particles(s);
     render_spots(s);
