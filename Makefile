@@ -89,12 +89,15 @@ $(BUILD)/locus-mpi: $(BUILD)/mpi/locus_mpi.o $(MPI_CLI_OBJ) $(BUILD)/liblocus.a
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/liblocus.a
 	$(Q)$(CC) -o $@ $< $(BUILD)/liblocus.a $(LDLIBS_ALL)
 
-test: all
+# `make test` and `make demo` each install what a fresh Debian 12 machine
+# lacks first (nothing when it is all there), so either works on its own.
+test: deps
+	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) bash tests/run.sh
 
 # The same suite built with AddressSanitizer and UndefinedBehaviorSanitizer;
 # any report fails the run.
-test-sanitize:
+test-sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" all
 	@BUILD=build-san ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
@@ -102,7 +105,7 @@ test-sanitize:
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
 deps:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh --python
 
 demo: deps
 	@$(MAKE) --no-print-directory all

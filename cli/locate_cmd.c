@@ -15,34 +15,21 @@
 #define PROG "locus locate"
 
 typedef struct {
-    run_output out;
-    const size_t *map;
-    chunk_result chunk; /* the chunk being filled */
-    locus_error error;  /* why writing stopped */
+    locus_output *out;
+    const size_t *map; /* batch frame k is frame map[k] */
+    locus_error error; /* why writing stopped */
     progress_meter *meter;
     annotate_hook annotate; /* --annotate DIR: frames drawn as they come */
 } sink_state;
 
-/* Frames arrive in order: each goes into its chunk, which is written
- * (after any checkpointed chunks before it) once complete. */
+/* Frames arrive in order; the output module puts them into chunks. */
 static int take_frame(void *user, size_t k, const locus_table *t, const locus_error *err)
 {
     sink_state *s = user;
-    size_t frame = s->map[k], c = locus_run_output_chunk_of(&s->out, frame);
-    if (locus_run_output_resume(&s->out, c, &s->error))
+    size_t frame = s->map[k];
+    if (locus_output_frame(s->out, frame, t, err, &s->error))
         return 1;
-    s->chunk.index = c;
-    if (run_frame_rows(&s->chunk, frame, t, err)) {
-        error_from_errno(&s->error, ENOMEM, "out of memory");
-        return 1;
-    }
-    if (annotate_hook_frame(&s->annotate, frame, t, &s->error))
-        return 1;
-    if (!locus_run_output_last_in_chunk(&s->out, frame))
-        return 0;
-    int rc = locus_run_output_write(&s->out, &s->chunk, 1, &s->error);
-    locus_chunk_result_clear(&s->chunk);
-    return rc != LOCUS_OK;
+    return annotate_hook_frame(&s->annotate, frame, t, &s->error) != LOCUS_OK;
 }
 
 static void on_progress(void *user, size_t done, size_t total)
@@ -54,15 +41,11 @@ static void on_progress(void *user, size_t done, size_t total)
 static int compute(const locate_options *o, const locus_source *src, sink_state *s,
                    locus_error *err)
 {
-    size_t n = locus_source_frames(src), ntodo = 0;
+    size_t n = locus_source_frames(src);
     size_t *map = malloc((n ? n : 1) * sizeof *map);
     if (!map)
         return error_from_errno(err, ENOMEM, "out of memory");
-    for (size_t f = 0; f < n; f++)
-        if (!s->out.ckpt ||
-            !locus_checkpoint_has(s->out.ckpt, locus_run_output_chunk_of(&s->out, f)))
-            map[ntodo++] = f;
-    /* the frames still to compute: a resumed run skips checkpointed chunks */
+    size_t ntodo = locus_output_todo(s->out, map);
     locus_frames all = locus_source_frames_of(src), frames;
     locus_frames_view todo;
     frames = locus_frames_subset(&todo, &all, map, 0, ntodo);
@@ -79,12 +62,6 @@ static int compute(const locate_options *o, const locus_source *src, sink_state 
     int rc = locus_batch(&o->params, &bo, &frames, take_frame, s, err);
     if (rc == LOCUS_E_ABORTED) /* the sink stopped it: say why */
         *err = s->error, rc = s->error.status;
-    /* frames of a chunk cut short still go out (not into the checkpoint) */
-    if (rc != LOCUS_OK && s->chunk.rows.len &&
-        locus_run_output_write(&s->out, &s->chunk, 0, &s->error) && rc == LOCUS_OK)
-        *err = s->error, rc = s->error.status;
-    if (rc == LOCUS_OK)
-        rc = locus_run_output_resume(&s->out, s->out.nchunks, err);
     free(map);
     return rc;
 }
@@ -93,36 +70,25 @@ static int run(const locate_options *o, locus_source *src)
 {
     sink_state s = {0};
     locus_error err = {0};
-    FILE *out;
-    checkpoint *ckpt = NULL;
     int rc = annotate_hook_open(&s.annotate, o, src, &err);
-    if (rc == LOCUS_OK)
-        rc = run_open_checkpoint(o, src, &ckpt, &err);
     if (rc != LOCUS_OK) {
         report_error(PROG, &err);
         annotate_hook_close(&s.annotate);
         return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
     }
-    if ((rc = run_open_output(PROG, o, &out)) != -1) {
-        locus_checkpoint_close(ckpt);
+    /* without a checkpoint every frame goes out as soon as it is done */
+    if ((rc = run_open_output(PROG, o, src, o->checkpoint ? o->chunk : 1, &s.out)) != -1) {
         annotate_hook_close(&s.annotate);
         return rc;
     }
-    locus_run_output_init(&s.out, out, o->output ? o->output : "standard output", ckpt,
-                          ckpt ? o->chunk : 1, locus_source_frames(src));
     int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     s.meter = show && !o->quiet ? progress_create(PROG) : NULL;
     double t0 = progress_now();
     run_install_signals();
-    rc = run_write_header(&o->params, src, &s.out, &err);
-    if (rc == LOCUS_OK)
-        rc = compute(o, src, &s, &err);
+    rc = compute(o, src, &s, &err);
     progress_clear(s.meter);
-    int status = run_finish(PROG, o, &s.out, rc, &err, progress_now() - t0);
+    int status = run_finish(PROG, o, s.out, rc, &err, progress_now() - t0);
     progress_free(s.meter);
-    locus_chunk_result_free(&s.chunk);
-    locus_run_output_free(&s.out);
-    locus_checkpoint_close(ckpt);
     annotate_hook_close(&s.annotate);
     return status;
 }

@@ -56,66 +56,45 @@ int run_open_source(const char *prog, const locate_options *o, locus_source **sr
     return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
 }
 
-int run_open_output(const char *prog, const locate_options *o, FILE **out)
-{
-    *out = stdout;
-    if (!o->output || !strcmp(o->output, "-"))
-        return -1;
-    if (!(*out = fopen(o->output, "w"))) {
-        fprintf(stderr, "%s: %s: cannot write: %s\n", prog, o->output, strerror(errno));
-        return EXIT_USAGE;
-    }
-    return -1;
-}
-
-int run_open_checkpoint(const locate_options *o, const locus_source *src, checkpoint **ckpt,
-                        locus_error *err)
-{
-    *ckpt = NULL;
-    if (!o->checkpoint)
-        return LOCUS_OK;
-    locus_buffer manifest = {0};
-    size_t nchunks = (locus_source_frames(src) + o->chunk - 1) / o->chunk;
-    int rc = locus_checkpoint_manifest(&o->params, &o->source, src, o->chunk, &manifest, err);
-    if (rc == LOCUS_OK)
-        rc = locus_checkpoint_open(ckpt, o->checkpoint, manifest.data, nchunks, err);
-    locus_buffer_free(&manifest);
-    return rc;
-}
-
-int run_write_header(const locus_params *p, const locus_source *src, run_output *out,
-                     locus_error *err)
+/* The CSV header: the columns of these parameters, then `frame`. */
+static int header_of(const locate_options *o, const locus_source *src, locus_buffer *b)
 {
     const char *names[LOCUS_MAX_COLUMNS];
-    int n = locus_columns(p, locus_source_ndim(src), names);
-    chunk_result header = {0};
-    int rc = n < 0 || locus_csv_header(&header.rows, names, n)
-                 ? error_from_errno(err, ENOMEM, "out of memory")
-                 : LOCUS_OK;
-    if (rc == LOCUS_OK && fwrite(header.rows.data, 1, header.rows.len, out->out) != header.rows.len)
-        rc = error_from_errno(err, errno, "write failed"), out->write_errno = errno ? errno : EIO;
-    locus_chunk_result_free(&header);
-    return rc;
+    int n = locus_columns(&o->params, locus_source_ndim(src), names);
+    return n < 0 || locus_csv_header(b, names, n);
 }
 
-int run_frame_rows(chunk_result *r, size_t frame, const locus_table *t, const locus_error *err)
+int run_open_output(const char *prog, const locate_options *o, const locus_source *src,
+                    size_t chunk, locus_output **out)
 {
-    if (!t) {
-        char line[LOCUS_ERROR_MAX + 64];
-        int n = snprintf(line, sizeof line, "frame %zu: %s\n", frame, err->message);
-        r->skipped++;
-        return n > 0 && locus_buffer_append(&r->skips, line, (size_t)n) != LOCUS_OK;
-    }
-    r->frames++;
-    r->features += locus_table_rows(t);
-    r->blank += locus_table_blank(t) != 0;
-    return locus_csv_rows(&r->rows, t, (long)frame) != LOCUS_OK;
+    locus_buffer header = {0}, manifest = {0};
+    locus_error err = {0};
+    int rc =
+        header_of(o, src, &header) ? error_from_errno(&err, ENOMEM, "out of memory") : LOCUS_OK;
+    if (rc == LOCUS_OK && o->checkpoint)
+        rc = locus_run_manifest(&o->params, &o->source, src, o->chunk, NULL, &manifest, &err);
+    locus_output_opts oo = {.path = o->output,
+                            .header = header.data,
+                            .checkpoint = o->checkpoint,
+                            .manifest = manifest.data,
+                            .chunk = chunk,
+                            .nframes = locus_source_frames(src)};
+    if (rc == LOCUS_OK)
+        rc = locus_output_open(out, &oo, &err);
+    locus_buffer_free(&header);
+    locus_buffer_free(&manifest);
+    if (rc == LOCUS_OK)
+        return -1;
+    report_error(prog, &err);
+    return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
 }
 
-static void print_summary(const char *prog, const run_output *out, double seconds)
+static void print_summary(const char *prog, const locus_output_stats *out, double seconds)
 {
+    /* the rate is of the frames computed, not of those copied */
+    size_t computed = out->frames + out->skipped - out->resumed;
     fprintf(stderr, "%s: %zu frames, %zu features, %.2f s, %.1f frames/s", prog, out->frames,
-            out->features, seconds, seconds > 0 ? (double)out->frames / seconds : 0.0);
+            out->features, seconds, seconds > 0 ? (double)computed / seconds : 0.0);
     if (out->resumed)
         fprintf(stderr, " (%zu from the checkpoint)", out->resumed);
     if (out->blank)
@@ -124,9 +103,9 @@ static void print_summary(const char *prog, const run_output *out, double second
 }
 
 /* Print every skipped frame, one line each, after the summary. */
-static void print_skips(const char *prog, const run_output *out)
+static void print_skips(const char *prog, const locus_output_stats *out)
 {
-    const char *p = out->skips.data;
+    const char *p = out->skips;
     for (size_t k = 0; k < out->skipped && p && *p; k++) {
         const char *nl = strchr(p, '\n');
         int len = nl ? (int)(nl - p) : (int)strlen(p);
@@ -137,33 +116,36 @@ static void print_skips(const char *prog, const run_output *out)
             out->skipped + out->frames);
 }
 
-int run_finish(const char *prog, const locate_options *o, run_output *out, int rc,
+int run_finish(const char *prog, const locate_options *o, locus_output *output, int rc,
                const locus_error *err, double seconds)
 {
-    int close_failed = out->out != stdout ? fclose(out->out) : fflush(out->out);
-    if (out->write_errno || close_failed) {
-        fprintf(stderr, "%s: %s: write failed: %s\n", prog, out->out_name,
-                strerror(out->write_errno ? out->write_errno : errno));
-        return EXIT_USAGE;
-    }
-    if (rc == LOCUS_E_INTERRUPTED) {
+    locus_error close_err = {0};
+    int closed = locus_output_close(output, rc == LOCUS_OK, &close_err);
+    locus_output_stats st = locus_output_get_stats(output);
+    int status;
+    if (closed != LOCUS_OK) {
+        report_error(prog, &close_err);
+        status = closed == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    } else if (rc == LOCUS_E_INTERRUPTED) {
         int sig = stop_signal ? stop_signal : SIGINT;
         fprintf(stderr, "%s: stopped by %s after %zu frames; the output holds them whole\n", prog,
-                sig == SIGTERM ? "SIGTERM" : "SIGINT", out->frames);
-        return 128 + sig;
-    }
-    if (rc != LOCUS_OK) {
+                sig == SIGTERM ? "SIGTERM" : "SIGINT", st.frames);
+        status = 128 + sig;
+    } else if (rc != LOCUS_OK) {
         report_error(prog, err);
-        if (out->frames)
-            fprintf(stderr, "%s: the output holds the %zu frame%s before it\n", prog, out->frames,
-                    out->frames == 1 ? "" : "s");
-        return rc == LOCUS_E_NOMEM || rc == LOCUS_E_SYSTEM ? EXIT_FAILURE_ : EXIT_USAGE;
+        if (st.frames)
+            fprintf(stderr, "%s: the output holds the %zu frame%s before it\n", prog, st.frames,
+                    st.frames == 1 ? "" : "s");
+        status = rc == LOCUS_E_NOMEM || rc == LOCUS_E_SYSTEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    } else {
+        if (!o->quiet)
+            print_summary(prog, &st, seconds);
+        status = EXIT_OK;
+        if (st.skipped) {
+            print_skips(prog, &st);
+            status = EXIT_SKIPPED;
+        }
     }
-    if (!o->quiet)
-        print_summary(prog, out, seconds);
-    if (out->skipped) {
-        print_skips(prog, out);
-        return EXIT_SKIPPED;
-    }
-    return EXIT_OK;
+    locus_output_free(output);
+    return status;
 }

@@ -18,6 +18,8 @@
  */
 #include "commands.h"
 #include "options.h"
+#include "common/pool.h"
+#include "common/window.h"
 #include "run/output.h"
 #include "progress.h"
 #include "run.h"
@@ -42,14 +44,15 @@ enum { ASSIGN_STOP = -1 };
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    chunk_result *result;
+    locus_chunk *result;
     size_t first;
+    locus_error error;
 } chunk_sink;
 
 static int take_frame(void *user, size_t k, const locus_table *t, const locus_error *err)
 {
     chunk_sink *s = user;
-    return run_frame_rows(s->result, s->first + k, t, err);
+    return locus_chunk_add_frame(s->result, s->first + k, t, err, &s->error) != LOCUS_OK;
 }
 
 /* One per computing thread of a rank, kept from chunk to chunk so plans
@@ -76,25 +79,25 @@ static void pool_free(workspace_pool *pool)
 /* Locate the frames of chunk c into r. On failure r holds the frames
  * before the failing one. */
 static int compute_chunk(const locate_options *o, const locus_source *src, size_t c,
-                         workspace_pool *pool, chunk_result *r, locus_error *err)
+                         workspace_pool *pool, locus_chunk *r, locus_error *err)
 {
     size_t n = locus_source_frames(src), first = c * o->chunk;
     size_t count = first + o->chunk < n ? o->chunk : n - first;
     locus_frames all = locus_source_frames_of(src), frames;
     locus_frames_view range;
     frames = locus_frames_subset(&range, &all, NULL, first, count);
-    chunk_sink sink = {r, first};
+    chunk_sink sink = {r, first, {0}};
     locus_batch_opts bo;
     locus_batch_opts_init(&bo);
     bo.threads = pool->threads;
     bo.workspaces = pool->ws;
     bo.skip_bad = o->skip_bad;
     bo.stop = run_stop_flag();
-    locus_chunk_result_clear(r);
+    locus_chunk_clear(r);
     r->index = c;
     int rc = locus_batch(&o->params, &bo, &frames, take_frame, &sink, err);
-    if (rc == LOCUS_E_ABORTED)
-        rc = error_from_errno(err, ENOMEM, "out of memory");
+    if (rc == LOCUS_E_ABORTED) /* the sink stopped it: say why */
+        *err = sink.error, rc = sink.error.status;
     return rc;
 }
 
@@ -108,7 +111,7 @@ typedef struct {
     char message[LOCUS_ERROR_MAX];
 } result_header;
 
-static int send_result(const chunk_result *r, int status, const locus_error *err)
+static int send_result(const locus_chunk *r, int status, const locus_error *err)
 {
     result_header h = {(int64_t)r->index,
                        status,
@@ -136,7 +139,7 @@ static int send_result(const chunk_result *r, int status, const locus_error *err
     return rc == MPI_SUCCESS ? 0 : -1;
 }
 
-static int unpack_result(const char *msg, size_t len, chunk_result *r, locus_error *err)
+static int unpack_result(const char *msg, size_t len, locus_chunk *r, locus_error *err)
 {
     result_header h;
     if (len < sizeof h)
@@ -144,7 +147,7 @@ static int unpack_result(const char *msg, size_t len, chunk_result *r, locus_err
     memcpy(&h, msg, sizeof h);
     if (sizeof h + (size_t)h.skips_len + (size_t)h.rows_len != len)
         return -1;
-    locus_chunk_result_clear(r);
+    locus_chunk_clear(r);
     r->index = (size_t)h.index;
     r->frames = (size_t)h.frames;
     r->features = (size_t)h.features;
@@ -177,7 +180,7 @@ static void name_rank(locus_error *err, int rank)
 
 static void worker(const locate_options *o, const locus_source *src, int rank)
 {
-    chunk_result r = {0};
+    locus_chunk r = {0};
     locus_error err = {0};
     workspace_pool pool;
     int64_t c;
@@ -196,7 +199,7 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
     }
-    locus_chunk_result_free(&r);
+    locus_chunk_free(&r);
     pool_free(&pool);
 }
 
@@ -204,137 +207,83 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
 /* Rank 0: dealing, computing, writing                                 */
 /* ------------------------------------------------------------------ */
 
-/* A result waiting for its turn in the output. */
+/* A chunk's result, waiting in the window for its turn in the output. */
 typedef struct {
-    chunk_result r;
-    int ready, status;
+    locus_chunk r;
+    int status;
+    int checkpointed; /* nothing to write: the output copies it from the checkpoint */
     locus_error error;
 } slot;
 
+/*
+ * Rank 0's view of the run: an ordered window over the chunks (see
+ * common/window.h), fed by the ranks' results and by rank 0's own thread.
+ * A chunk the checkpoint holds is claimed and completed at once, so the
+ * window's invariant holds: whenever a claim must wait, the chunk the
+ * output waits for has been dealt and its result is on its way.
+ */
 typedef struct {
     const locate_options *o;
     const locus_source *src;
-    run_output out;
-    size_t window;    /* chunks dealt ahead of the output, at most */
-    size_t next_deal; /* the next chunk to deal */
-    int stopping;     /* deal no more: finished, failed or interrupted */
-    int status;       /* how the run ended */
-    locus_error error;
-    slot *slots; /* by chunk % window */
-    int local_done;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
+    locus_output *out;
+    locus_window window;
+    slot *slots; /* by chunk % window capacity */
+    size_t done_frames;
     progress_meter *meter;
 } coordinator;
 
-static void stop_locked(coordinator *k, int status, const locus_error *err)
+/* The window's consumer: a chunk's turn has come. */
+static int emit_chunk(void *user, size_t c, locus_error *err)
 {
-    if (k->status == LOCUS_OK && status != LOCUS_OK) {
-        k->status = status;
-        k->error = *err;
-        k->error.status = status;
-    }
-    k->stopping = 1;
-    pthread_cond_broadcast(&k->changed);
+    coordinator *k = user;
+    slot *s = &k->slots[c % k->window.capacity];
+    size_t n = locus_source_frames(k->src), first = c * k->o->chunk;
+    k->done_frames = first + k->o->chunk < n ? first + k->o->chunk : n;
+    progress_update(k->meter, k->done_frames, n);
+    if (s->checkpointed)
+        return LOCUS_OK;
+    /* a chunk cut short by a failure: its frames before the failure go
+     * out (not into the checkpoint), then the run ends */
+    int rc = locus_output_chunk(k->out, &s->r, s->status == LOCUS_OK, err);
+    if (rc == LOCUS_OK && s->status != LOCUS_OK)
+        *err = s->error, rc = s->status;
+    return rc;
 }
 
-/* The next chunk to deal, or ASSIGN_STOP; *wait says that one may come
- * once the output moves on. Called with the lock held. */
-static int64_t deal_locked(coordinator *k, int *wait)
+/* The next chunk to compute: 1 (in *c), 0 none left, -1 not yet (the
+ * window is full). Checkpointed chunks are passed over, completed. */
+static int next_chunk(coordinator *k, int wait, size_t *c)
 {
-    *wait = 0;
-    if (!k->stopping && run_stop_flag() && *run_stop_flag()) {
-        locus_error e = {LOCUS_E_INTERRUPTED, "interrupted"};
-        stop_locked(k, LOCUS_E_INTERRUPTED, &e);
+    for (;;) {
+        int r = wait ? locus_window_claim(&k->window, c) : locus_window_try_claim(&k->window, c);
+        if (r != 1)
+            return r;
+        slot *s = &k->slots[*c % k->window.capacity];
+        s->checkpointed = locus_output_has_chunk(k->out, *c);
+        if (!s->checkpointed)
+            return 1;
+        locus_window_complete(&k->window, *c);
     }
-    while (k->next_deal < k->out.nchunks && k->out.ckpt &&
-           locus_checkpoint_has(k->out.ckpt, k->next_deal))
-        k->next_deal++;
-    if (k->stopping || k->next_deal >= k->out.nchunks)
-        return ASSIGN_STOP;
-    if (k->next_deal >= k->out.next + k->window) {
-        *wait = 1;
-        return ASSIGN_STOP;
-    }
-    return (int64_t)k->next_deal++;
-}
-
-/* Write every result whose turn has come (and checkpointed chunks
- * between them). Called with the lock held. */
-static void write_ready_locked(coordinator *k)
-{
-    locus_error err = {0};
-    while (k->status == LOCUS_OK) {
-        if (locus_run_output_resume(&k->out, k->out.nchunks, &err)) {
-            stop_locked(k, err.status, &err);
-            break;
-        }
-        if (k->out.next >= k->out.nchunks) {
-            k->stopping = 1;
-            break;
-        }
-        slot *s = &k->slots[k->out.next % k->window];
-        if (!s->ready || s->r.index != k->out.next)
-            break;
-        s->ready = 0;
-        /* a chunk cut short by a failure: its frames before the failure
-         * go out (not into the checkpoint), then the run ends */
-        if (locus_run_output_write(&k->out, &s->r, s->status == LOCUS_OK, &err))
-            stop_locked(k, err.status, &err);
-        else if (s->status != LOCUS_OK)
-            stop_locked(k, s->status, &s->error);
-        progress_update(k->meter, k->out.frames + k->out.skipped, k->out.nframes);
-    }
-    pthread_cond_broadcast(&k->changed);
-}
-
-/* Keep result r (its buffers swap with the slot's) and write what can be. */
-static void store_locked(coordinator *k, chunk_result *r, int status, const locus_error *err)
-{
-    slot *s = &k->slots[r->index % k->window];
-    chunk_result old = s->r;
-    s->r = *r;
-    *r = old;
-    s->ready = 1;
-    s->status = status;
-    if (status != LOCUS_OK)
-        s->error = *err;
-    write_ready_locked(k);
 }
 
 /* Rank 0's own share of the work, on its own thread (no MPI here). */
-static void *local_worker(void *arg)
+static void local_work(coordinator *k)
 {
-    coordinator *k = arg;
-    chunk_result r = {0};
     locus_error err = {0};
     workspace_pool pool;
     if (pool_init(&pool, k->o)) {
-        /* not MPI_Abort: only the main thread may call MPI; mpirun ends
-         * the job when this process exits */
-        fprintf(stderr, PROG ": out of memory\n");
-        exit(EXIT_FAILURE_);
+        locus_window_stop(&k->window, LOCUS_E_NOMEM, NULL);
+        return;
     }
-    pthread_mutex_lock(&k->lock);
-    for (;;) {
-        int wait;
-        int64_t c = deal_locked(k, &wait);
-        if (c == ASSIGN_STOP && wait) {
-            pthread_cond_wait(&k->changed, &k->lock);
-            continue;
-        }
-        if (c == ASSIGN_STOP)
-            break;
-        pthread_mutex_unlock(&k->lock);
-        int rc = compute_chunk(k->o, k->src, (size_t)c, &pool, &r, &err);
-        pthread_mutex_lock(&k->lock);
-        store_locked(k, &r, rc, &err);
+    size_t c;
+    while (next_chunk(k, 1, &c) == 1) {
+        slot *s = &k->slots[c % k->window.capacity];
+        s->status = compute_chunk(k->o, k->src, c, &pool, &s->r, &err);
+        if (s->status != LOCUS_OK)
+            s->error = err;
+        locus_window_complete(&k->window, c);
     }
-    k->local_done = 1;
-    pthread_mutex_unlock(&k->lock);
-    locus_chunk_result_free(&r);
     pool_free(&pool);
-    return NULL;
 }
 
 typedef struct {
@@ -342,19 +291,19 @@ typedef struct {
     unsigned char *waiting;
     char *buf;
     int cap;
-    chunk_result r;
 } mailbox;
 
 /* Answer worker `rank`: a chunk, stop, or (window full) later. */
-static void answer_locked(coordinator *k, mailbox *m, int rank)
+static void answer(coordinator *k, mailbox *m, int rank)
 {
-    int wait;
-    int64_t c = deal_locked(k, &wait);
-    m->waiting[rank] = c == ASSIGN_STOP && wait;
-    if (m->waiting[rank])
+    size_t c;
+    int r = next_chunk(k, 0, &c);
+    m->waiting[rank] = r < 0;
+    if (r < 0)
         return;
-    MPI_Send(&c, 1, MPI_INT64_T, rank, TAG_ASSIGN, MPI_COMM_WORLD);
-    m->stopped += c == ASSIGN_STOP;
+    int64_t msg = r == 1 ? (int64_t)c : ASSIGN_STOP;
+    MPI_Send(&msg, 1, MPI_INT64_T, rank, TAG_ASSIGN, MPI_COMM_WORLD);
+    m->stopped += r == 0;
 }
 
 /* A request or a result (which is also a request) from a worker. */
@@ -371,21 +320,26 @@ static void receive(coordinator *k, mailbox *m, const MPI_Status *st)
         }
     }
     MPI_Recv(m->buf, len, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    pthread_mutex_lock(&k->lock);
     if (st->MPI_TAG == TAG_RESULT) {
-        locus_error err = {0};
-        if (unpack_result(m->buf, (size_t)len, &m->r, &err)) {
+        result_header h = {0};
+        if ((size_t)len >= sizeof h)
+            memcpy(&h, m->buf, sizeof h);
+        size_t c = (size_t)h.index;
+        slot *s = (size_t)len >= sizeof h && h.index >= 0 && c < k->window.nitems
+                      ? &k->slots[c % k->window.capacity]
+                      : NULL;
+        if (!s || unpack_result(m->buf, (size_t)len, &s->r, &s->error)) {
             fprintf(stderr, PROG ": a malformed result from rank %d\n", st->MPI_SOURCE);
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
-        store_locked(k, &m->r, err.status, &err);
+        s->status = s->error.status;
+        locus_window_complete(&k->window, c);
     }
-    answer_locked(k, m, st->MPI_SOURCE);
-    pthread_mutex_unlock(&k->lock);
+    answer(k, m, st->MPI_SOURCE);
 }
 
 /* Until every worker is told to stop and rank 0's own thread is done. */
-static void coordinate(coordinator *k, mailbox *m)
+static void coordinate(coordinator *k, mailbox *m, volatile int *local_done)
 {
     for (;;) {
         int flag;
@@ -395,69 +349,67 @@ static void coordinate(coordinator *k, mailbox *m)
             receive(k, m, &st);
             continue;
         }
-        pthread_mutex_lock(&k->lock);
         for (int w = 1; w < m->size; w++)
             if (m->waiting[w])
-                answer_locked(k, m, w);
-        int done = m->stopped == m->size - 1 && k->local_done;
-        pthread_mutex_unlock(&k->lock);
-        if (done)
+                answer(k, m, w);
+        if (m->stopped == m->size - 1 && __atomic_load_n(local_done, __ATOMIC_ACQUIRE))
             break;
         /* nothing to do: results take milliseconds to seconds to come */
         nanosleep(&(struct timespec){0, 200000}, NULL);
     }
 }
 
-/* What rank 0 opens before any other rank starts work. */
 typedef struct {
-    checkpoint *ckpt;
-    FILE *out;
-} rank0_files;
+    coordinator *k;
+    mailbox *m;
+    volatile int local_done;
+} rank0_team;
 
-static int rank0(const locate_options *o, const locus_source *src, int size, rank0_files *files)
+/* Member 0 (this, the MPI thread) coordinates; member 1 computes. */
+static void rank0_member(void *arg, int member, int size)
 {
-    coordinator k = {.o = o, .src = src, .window = 4 * (size_t)size + 4};
+    rank0_team *t = arg;
+    if (member == 0) {
+        if (size < 2) /* no second thread: compute here first, then serve */
+            local_work(t->k), __atomic_store_n(&t->local_done, 1, __ATOMIC_RELEASE);
+        coordinate(t->k, t->m, &t->local_done);
+    } else {
+        local_work(t->k);
+        __atomic_store_n(&t->local_done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+static int rank0(const locate_options *o, const locus_source *src, int size, locus_output *out)
+{
+    coordinator k = {.o = o, .src = src, .out = out};
     mailbox m = {.size = size};
+    size_t nchunks = locus_output_chunks(out), capacity = 4 * (size_t)size + 4;
     locus_error err = {0};
-    checkpoint *ckpt = files->ckpt;
-    FILE *out = files->out;
-    int rc, status;
-    locus_run_output_init(&k.out, out, o->output ? o->output : "standard output", ckpt, o->chunk,
-                          locus_source_frames(src));
-    k.slots = calloc(k.window, sizeof *k.slots);
+    k.slots = calloc(capacity, sizeof *k.slots);
     m.waiting = calloc((size_t)size, 1);
-    if (!k.slots || !m.waiting) {
+    locus_pool *team = locus_pool_create(2);
+    if (!k.slots || !m.waiting || !team ||
+        locus_window_init(&k.window, nchunks, capacity, emit_chunk, &k)) {
         fprintf(stderr, PROG ": out of memory\n");
         MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
     }
+    k.window.stop_flag = run_stop_flag();
     int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     k.meter = show && !o->quiet ? progress_create(PROG) : NULL;
     double t0 = progress_now();
-    pthread_mutex_init(&k.lock, NULL);
-    pthread_cond_init(&k.changed, NULL);
-    rc = run_write_header(&o->params, src, &k.out, &err);
-    if (rc != LOCUS_OK)
-        stop_locked(&k, rc, &err);
-    pthread_t local;
-    if (pthread_create(&local, NULL, local_worker, &k)) {
-        fprintf(stderr, PROG ": cannot start a thread\n");
-        MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
-    }
-    coordinate(&k, &m);
-    pthread_join(local, NULL);
+    rank0_team t = {&k, &m, 0};
+    locus_pool_run(team, rank0_member, &t);
+    locus_pool_free(team);
     progress_clear(k.meter);
-    status = run_finish(PROG, o, &k.out, k.status, &k.error, progress_now() - t0);
-    pthread_cond_destroy(&k.changed);
-    pthread_mutex_destroy(&k.lock);
-    for (size_t i = 0; i < k.window; i++)
-        locus_chunk_result_free(&k.slots[i].r);
+    int rc = locus_window_status(&k.window, &err);
+    int status = run_finish(PROG, o, out, rc, &err, progress_now() - t0);
+    locus_window_destroy(&k.window);
+    for (size_t i = 0; i < capacity; i++)
+        locus_chunk_free(&k.slots[i].r);
     free(k.slots);
     free(m.waiting);
     free(m.buf);
-    locus_chunk_result_free(&m.r);
     progress_free(k.meter);
-    locus_run_output_free(&k.out);
-    locus_checkpoint_close(ckpt);
     return status;
 }
 
@@ -478,7 +430,7 @@ static void usage(FILE *f)
 /* Parse on rank 0 (which reports errors) and list the inputs; -1 to go
  * on, or the exit status for everyone. */
 static int start_rank0(int argc, char **argv, locate_options *o, locus_source **src,
-                       locus_buffer *packed, rank0_files *files)
+                       locus_buffer *packed, locus_output **out)
 {
     if (argc < 2 || (strcmp(argv[1], "locate") && strcmp(argv[1], "-h") &&
                      strcmp(argv[1], "--help") && strcmp(argv[1], "--version"))) {
@@ -504,12 +456,7 @@ static int start_rank0(int argc, char **argv, locate_options *o, locus_source **
     }
     if ((rc = run_open_source(PROG, o, src)) >= 0)
         return rc;
-    locus_error err = {0};
-    if ((rc = run_open_checkpoint(o, *src, &files->ckpt, &err)) != LOCUS_OK) {
-        report_error(PROG, &err);
-        return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
-    }
-    if ((rc = run_open_output(PROG, o, &files->out)) >= 0)
+    if ((rc = run_open_output(PROG, o, *src, o->chunk, out)) >= 0)
         return rc;
     if (locus_source_pack(*src, packed)) {
         fprintf(stderr, PROG ": out of memory\n");
@@ -555,19 +502,18 @@ int main(int argc, char **argv)
     locate_options o;
     locus_source *src = NULL;
     locus_buffer packed = {0};
-    rank0_files files = {NULL, NULL};
-    int status = rank == 0 ? start_rank0(argc, argv, &o, &src, &packed, &files) : -1;
+    locus_output *out = NULL;
+    int status = rank == 0 ? start_rank0(argc, argv, &o, &src, &packed, &out) : -1;
     status = share_inputs(rank, argc, argv, &o, &src, &packed, status);
     if (status < 0) {
         run_install_signals();
         if (rank == 0)
-            status = rank0(&o, src, size, &files);
+            status = rank0(&o, src, size, out);
         else
             worker(&o, src, rank);
-    } else {
-        locus_checkpoint_close(files.ckpt);
-        if (files.out && files.out != stdout)
-            fclose(files.out);
+    } else if (out) {
+        locus_output_close(out, 0, NULL);
+        locus_output_free(out);
     }
     /* every rank leaves with rank 0's status, so mpirun reports it */
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);

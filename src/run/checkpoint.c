@@ -1,36 +1,24 @@
 /* Checkpoint directories: see checkpoint.h. */
 #include "run/checkpoint.h"
 
-#include "common/internal.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct checkpoint {
+struct locus_checkpoint {
     char *dir;
     int dirfd;
     size_t nchunks;
     unsigned char *done;
 };
 
-void locus_chunk_result_clear(chunk_result *r)
-{
-    r->frames = r->features = r->blank = r->skipped = 0;
-    r->rows.len = r->skips.len = 0;
-}
-
-void locus_chunk_result_free(chunk_result *r)
-{
-    locus_buffer_free(&r->rows);
-    locus_buffer_free(&r->skips);
-}
+/* The manifest's last line: a manifest without it is damaged. */
+static const char manifest_end[] = "end\n";
 
 /* ------------------------------------------------------------------ */
 /* Files: whole or absent                                              */
@@ -52,10 +40,10 @@ static int write_fully(int fd, const char *data, size_t len)
 
 /* Write the pieces to DIR/name through a temporary file, fsync, rename,
  * fsync the directory. */
-static int write_durably(const checkpoint *c, const char *name, const char *const *parts,
+static int write_durably(const locus_checkpoint *c, const char *name, const char *const *parts,
                          const size_t *lens, int nparts, locus_error *err)
 {
-    char tmp[256];
+    char tmp[96];
     snprintf(tmp, sizeof tmp, ".%s.tmp.%ld", name, (long)getpid());
     int fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -71,33 +59,50 @@ static int write_durably(const checkpoint *c, const char *name, const char *cons
         saved = bad ? saved : errno;
         unlinkat(c->dirfd, tmp, 0);
         return locus_error_set(err, LOCUS_E_IO, "%s/%s: cannot write: %s", c->dir, name,
-                               strerror(saved));
+                               strerror(saved ? saved : EIO));
     }
     return LOCUS_OK;
 }
 
-static char *read_file(int dirfd, const char *name, size_t *len)
+/* The whole of DIR/name into *data (NUL-terminated, to free). 0, or the
+ * errno of what failed (ENOENT: there is no such file). */
+static int read_file(int dirfd, const char *name, char **data, size_t *len)
 {
+    *data = NULL;
+    *len = 0;
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return NULL;
+        return errno;
     struct stat st;
-    char *data = NULL;
-    if (fstat(fd, &st) == 0 && (data = malloc((size_t)st.st_size + 1))) {
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t n = read(fd, data + got, (size_t)st.st_size - got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-        }
-        data[got] = '\0';
-        *len = got;
+    int e = 0;
+    if (fstat(fd, &st))
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    else if (!S_ISREG(st.st_mode))
+        e = EINVAL;
+    else if (!(*data = malloc((size_t)st.st_size + 1)))
+        e = ENOMEM;
+    size_t got = 0;
+    while (!e && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, *data + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            e = errno;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
     }
     close(fd);
-    return data;
+    if (e) {
+        free(*data);
+        *data = NULL;
+        return e;
+    }
+    (*data)[got] = '\0';
+    *len = got;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -110,7 +115,7 @@ static void chunk_name(size_t i, char *buf, size_t n)
 }
 
 /* "# locus chunk I frames F features N blank B skipped S bytes K\n" */
-static int parse_header(const char *data, size_t len, size_t i, chunk_result *r, size_t *body)
+static int parse_header(const char *data, size_t len, size_t i, locus_chunk *r, size_t *body)
 {
     size_t index, bytes;
     int used = 0;
@@ -123,55 +128,55 @@ static int parse_header(const char *data, size_t len, size_t i, chunk_result *r,
     return 0;
 }
 
-int locus_checkpoint_has(const checkpoint *c, size_t i)
+int locus_checkpoint_has(const locus_checkpoint *c, size_t i)
 {
     return i < c->nchunks && c->done[i];
 }
 
-size_t locus_checkpoint_count(const checkpoint *c)
+static int damaged(const locus_checkpoint *c, const char *name, locus_error *err)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < c->nchunks; i++)
-        n += c->done[i];
-    return n;
+    return locus_error_set(err, LOCUS_E_IO,
+                           "%s/%s: damaged checkpoint chunk (its length or header does not match "
+                           "what was written); delete the directory to start afresh",
+                           c->dir, name);
 }
 
-int locus_checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err)
+int locus_checkpoint_load(const locus_checkpoint *c, size_t i, locus_chunk *r, locus_error *err)
 {
-    char name[64];
+    char name[64], *data;
     size_t len, body;
     chunk_name(i, name, sizeof name);
-    char *data = read_file(c->dirfd, name, &len);
-    locus_chunk_result_clear(r);
+    int e = read_file(c->dirfd, name, &data, &len);
+    locus_chunk_clear(r);
     r->index = i;
-    if (!data || parse_header(data, len, i, r, &body)) {
+    if (e == ENOMEM)
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+    if (e)
+        return locus_error_set(err, LOCUS_E_IO, "%s/%s: cannot read: %s", c->dir, name,
+                               strerror(e));
+    if (parse_header(data, len, i, r, &body)) {
         free(data);
-        return locus_error_set(err, LOCUS_E_IO, "%s/%s: unreadable or damaged checkpoint chunk",
-                               c->dir, name);
+        return damaged(c, name, err);
     }
     /* skipped-frame lines ("# skipped ...") come first, then the rows */
     const char *p = data + body;
-    for (size_t k = 0; k < r->skipped; k++) {
+    int rc = LOCUS_OK;
+    for (size_t k = 0; k < r->skipped && rc == LOCUS_OK; k++) {
         const char *nl = strchr(p, '\n');
-        if (strncmp(p, "# skipped ", 10) || !nl) {
-            free(data);
-            return locus_error_set(err, LOCUS_E_IO, "%s/%s: damaged checkpoint chunk", c->dir,
-                                   name);
-        }
-        if (locus_buffer_append(&r->skips, p + 10, (size_t)(nl + 1 - (p + 10))))
-            goto nomem;
-        p = nl + 1;
+        if (strncmp(p, "# skipped ", 10) || !nl)
+            rc = damaged(c, name, err);
+        else if (locus_buffer_append(&r->skips, p + 10, (size_t)(nl + 1 - (p + 10))))
+            rc = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+        else
+            p = nl + 1;
     }
-    if (locus_buffer_append(&r->rows, p, len - (size_t)(p - data)))
-        goto nomem;
+    if (rc == LOCUS_OK && locus_buffer_append(&r->rows, p, len - (size_t)(p - data)))
+        rc = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     free(data);
-    return LOCUS_OK;
-nomem:
-    free(data);
-    return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+    return rc;
 }
 
-int locus_checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err)
+int locus_checkpoint_save(locus_checkpoint *c, const locus_chunk *r, locus_error *err)
 {
     char name[64], head[200];
     locus_buffer skips = {0};
@@ -220,8 +225,97 @@ static void first_difference(const char *a, const char *b, char *out, size_t n)
     snprintf(out, n, "%s", *a ? "more inputs than this run" : "fewer inputs than this run");
 }
 
-/* Find the whole chunk files; clear away temporaries of a killed run. */
-static void scan_chunks(checkpoint *c)
+/* Does the manifest in the directory (old, or none) belong to this run? */
+static int check_manifest(const locus_checkpoint *c, int read_errno, const char *old, size_t len,
+                          const char *manifest, locus_error *err)
+{
+    size_t tail = sizeof manifest_end - 1, vlen = strcspn(manifest, "\n");
+    if (read_errno == ENOMEM)
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+    if (read_errno)
+        return locus_error_set(err, LOCUS_E_IO, "%s/manifest: cannot read the checkpoint: %s",
+                               c->dir, strerror(read_errno));
+    /* the first line names the format: another one is not damage */
+    if (!strncmp(old, "locus checkpoint ", 17) && strncmp(old, manifest, vlen + 1))
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "%s: checkpoint made by another version of locus (%.*s); use "
+                               "another directory, or delete this one to start afresh",
+                               c->dir, (int)strcspn(old, "\n"), old);
+    if (strlen(old) != len || len < tail || strcmp(old + len - tail, manifest_end))
+        return locus_error_set(err, LOCUS_E_IO,
+                               "%s/manifest: damaged (it does not end as locus writes it); "
+                               "use another directory, or delete this one to start afresh",
+                               c->dir);
+    if (strcmp(old, manifest)) {
+        char why[300];
+        first_difference(old, manifest, why, sizeof why);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "%s: checkpoint made with other inputs or parameters (it has %s); "
+                               "use another directory, or delete this one to start afresh",
+                               c->dir, why);
+    }
+    return LOCUS_OK;
+}
+
+/* A directory entry that is a chunk file: its index in *i. */
+static int is_chunk_name(const char *name, size_t *i)
+{
+    char tail;
+    int used = 0;
+    return sscanf(name, "chunk-%zu.cs%c%n", i, &tail, &used) == 2 && tail == 'v' &&
+           name[used] == '\0';
+}
+
+/*
+ * Look at every entry: find the chunks (each must be whole) and count
+ * the temporaries a killed run left. Nothing is changed here.
+ */
+static int scan_chunks(locus_checkpoint *c, size_t *chunk_files, size_t *temporaries,
+                       locus_error *err)
+{
+    *chunk_files = *temporaries = 0;
+    int fd = dup(c->dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot list the checkpoint: %s", c->dir,
+                               strerror(e));
+    }
+    rewinddir(d); /* dup'd descriptors share their offset */
+    int rc = LOCUS_OK;
+    struct dirent *e;
+    while (rc == LOCUS_OK && (e = readdir(d))) {
+        size_t i, len, body;
+        char *data;
+        if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp.")) {
+            ++*temporaries;
+            continue;
+        }
+        if (!is_chunk_name(e->d_name, &i))
+            continue;
+        ++*chunk_files;
+        int re = read_file(c->dirfd, e->d_name, &data, &len);
+        locus_chunk r = {0};
+        if (re == ENOMEM)
+            rc = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+        else if (re)
+            rc = locus_error_set(err, LOCUS_E_IO, "%s/%s: cannot read: %s", c->dir, e->d_name,
+                                 strerror(re));
+        else if (i >= c->nchunks || parse_header(data, len, i, &r, &body))
+            rc = damaged(c, e->d_name, err);
+        else
+            c->done[i] = 1;
+        free(data);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Remove what a killed run left half-written (only once the directory
+ * is known to be this run's). */
+static void remove_temporaries(const locus_checkpoint *c)
 {
     int fd = dup(c->dirfd);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -230,161 +324,85 @@ static void scan_chunks(checkpoint *c)
             close(fd);
         return;
     }
+    rewinddir(d); /* the descriptor's offset is shared with the scan's */
     struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t i, len, body;
-        char tail;
-        if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp.")) {
+    while ((e = readdir(d)))
+        if (e->d_name[0] == '.' && strstr(e->d_name, ".tmp."))
             unlinkat(c->dirfd, e->d_name, 0);
-            continue;
-        }
-        if (sscanf(e->d_name, "chunk-%zu.cs%c", &i, &tail) != 2 || tail != 'v' || i >= c->nchunks)
-            continue;
-        char *data = read_file(c->dirfd, e->d_name, &len);
-        chunk_result r = {0};
-        if (data && parse_header(data, len, i, &r, &body) == 0)
-            c->done[i] = 1;
-        free(data);
-    }
     closedir(d);
 }
 
-int locus_checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
-                          locus_error *err)
+static int open_directory(locus_checkpoint *c, const char *dir, locus_error *err)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot create the checkpoint directory: %s",
+                               dir, strerror(errno));
+    c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->dirfd < 0)
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot open the checkpoint directory: %s", dir,
+                               strerror(errno));
+    return LOCUS_OK;
+}
+
+int locus_checkpoint_open(locus_checkpoint **out, const char *dir, const char *manifest,
+                          size_t nchunks, locus_error *err)
 {
     *out = NULL;
-    if (mkdir(dir, 0755) && errno != EEXIST)
-        return locus_error_set(err, LOCUS_E_IO, "%s: cannot create checkpoint directory: %s", dir,
-                               strerror(errno));
-    checkpoint *c = calloc(1, sizeof *c);
-    if (!c || !(c->dir = strdup(dir)) || !(c->done = calloc(nchunks + 1, 1))) {
+    locus_checkpoint *c = calloc(1, sizeof *c);
+    if (c)
+        c->dirfd = -1;
+    /* what the directory holds: the run's description and the end line */
+    size_t mlen = strlen(manifest), elen = sizeof manifest_end - 1;
+    char *full = malloc(mlen + elen + 1);
+    if (full) {
+        memcpy(full, manifest, mlen);
+        memcpy(full + mlen, manifest_end, elen + 1);
+    }
+    if (!c || !full || !(c->dir = strdup(dir)) || !(c->done = calloc(nchunks + 1, 1))) {
+        free(full);
         locus_checkpoint_close(c);
         return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     c->nchunks = nchunks;
-    c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (c->dirfd < 0) {
-        int e = errno;
-        locus_checkpoint_close(c);
-        return locus_error_set(err, LOCUS_E_IO, "%s: cannot open checkpoint directory: %s", dir,
-                               strerror(e));
-    }
-    size_t len;
-    char *old = read_file(c->dirfd, "manifest", &len);
-    int rc = LOCUS_OK;
-    if (old && strcmp(old, manifest)) {
-        char why[300];
-        first_difference(old, manifest, why, sizeof why);
-        rc = locus_error_set(err, LOCUS_E_PARAM,
-                             "%s: checkpoint made with other inputs or parameters (it has %s); use "
-                             "another directory, or delete this one to start afresh",
-                             dir, why);
-    } else if (!old) {
-        const char *parts[1] = {manifest};
-        size_t lens[1] = {strlen(manifest)};
+    size_t len, chunk_files, temporaries;
+    char *old = NULL;
+    int rc = open_directory(c, dir, err);
+    int read_errno = rc ? 0 : read_file(c->dirfd, "manifest", &old, &len);
+    int fresh = read_errno == ENOENT;
+    if (rc == LOCUS_OK && !fresh)
+        rc = check_manifest(c, read_errno, old, len, full, err);
+    free(old);
+    if (rc == LOCUS_OK)
+        rc = scan_chunks(c, &chunk_files, &temporaries, err);
+    if (rc == LOCUS_OK && fresh && chunk_files)
+        rc = locus_error_set(err, LOCUS_E_IO,
+                             "%s: holds checkpoint chunks but no manifest, so they cannot be "
+                             "known to belong to this run; use another directory, or delete "
+                             "this one to start afresh",
+                             dir);
+    if (rc == LOCUS_OK && fresh) {
+        const char *parts[1] = {full};
+        size_t lens[1] = {mlen + elen};
         rc = write_durably(c, "manifest", parts, lens, 1, err);
     }
-    free(old);
+    free(full);
     if (rc != LOCUS_OK) {
         locus_checkpoint_close(c);
         return rc;
     }
-    scan_chunks(c);
+    if (temporaries)
+        remove_temporaries(c);
     *out = c;
     return LOCUS_OK;
 }
 
-void locus_checkpoint_close(checkpoint *c)
+void locus_checkpoint_close(locus_checkpoint *c)
 {
     if (!c)
         return;
-    if (c->dirfd > 0)
+    if (c->dirfd >= 0)
         close(c->dirfd);
     free(c->dir);
     free(c->done);
     free(c);
-}
-
-/* ------------------------------------------------------------------ */
-/* Manifest                                                            */
-/* ------------------------------------------------------------------ */
-
-static int append_axes(locus_buffer *b, const char *name, const locus_axes *a)
-{
-    char line[200];
-    int n = snprintf(line, sizeof line, "%s", name);
-    if (a->count == 0)
-        n += snprintf(line + n, sizeof line - (size_t)n, " default");
-    for (int i = 0; i < a->count && i < 3; i++)
-        n += snprintf(line + n, sizeof line - (size_t)n, " %.17g", a->v[i]);
-    n += snprintf(line + n, sizeof line - (size_t)n, "\n");
-    return locus_buffer_append(b, line, (size_t)n);
-}
-
-static int append_line(locus_buffer *b, const char *fmt, ...) LOCUS_PRINTF(2, 3);
-static int append_line(locus_buffer *b, const char *fmt, ...)
-{
-    char line[4200];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof line)
-        return -1;
-    return locus_buffer_append(b, line, (size_t)n);
-}
-
-/* A path on one line: control characters escaped. */
-static void escape_path(const char *path, char *out, size_t n)
-{
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)path; *p && k + 5 < n; p++)
-        k += *p < 0x20 || *p == '%' ? (size_t)snprintf(out + k, n - k, "%%%02X", *p)
-                                    : (out[k] = (char)*p, 1);
-    out[k] = '\0';
-}
-
-static int append_files(locus_buffer *b, const locus_source *src)
-{
-    size_t nframes = locus_source_frames(src);
-    for (size_t f = 0; f < nframes;) {
-        const char *path = locus_source_path(src, f);
-        size_t count = 1;
-        while (f + count < nframes && locus_source_path(src, f + count) == path)
-            count++;
-        struct stat st;
-        char esc[4096];
-        escape_path(path, esc, sizeof esc);
-        if (stat(path, &st))
-            memset(&st, 0, sizeof st); /* a missing file: its frame fails either way */
-        if (append_line(b, "file %s size %lld mtime %lld.%09ld frames %zu\n", esc,
-                        (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                        (long)st.st_mtim.tv_nsec, count))
-            return -1;
-        f += count;
-    }
-    return 0;
-}
-
-int locus_checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
-                              const locus_source *src, size_t chunk, locus_buffer *out,
-                              locus_error *err)
-{
-    out->len = 0;
-    int bad = append_line(out, "locus checkpoint 1\nlocus %s\n", locus_version()) ||
-              append_line(out, "chunk %zu\nframes %zu\nndim %d\nchannel %d\nvolume %d\n", chunk,
-                          locus_source_frames(src), locus_source_ndim(src), opts->channel,
-                          opts->volume) ||
-              append_axes(out, "diameter", &p->diameter) ||
-              append_axes(out, "separation", &p->separation) ||
-              append_axes(out, "noise_size", &p->noise_size) ||
-              append_axes(out, "smoothing_size", &p->smoothing_size) ||
-              append_line(out, "minmass %.17g\nmaxsize %.17g\nthreshold %.17g\n", p->minmass,
-                          p->maxsize, p->threshold) ||
-              append_line(out, "invert %d\npercentile %.17g\ntopn %ld\n", p->invert, p->percentile,
-                          p->topn) ||
-              append_line(out, "preprocess %d\nmax_iterations %d\ncharacterize %d\n", p->preprocess,
-                          p->max_iterations, p->characterize) ||
-              append_files(out, src);
-    return bad ? locus_error_set(err, LOCUS_E_NOMEM, "out of memory") : LOCUS_OK;
 }

@@ -1,59 +1,43 @@
 /*
- * Checkpoints: a directory holding each finished chunk of a run, so that
- * a run killed at any moment can be rerun and skip what was done.
+ * Checkpoint directories, the durable half of the output module
+ * (run/output.c is their only user):
  *
- *   DIR/manifest      what the run is: inputs (with sizes and mtimes),
- *                     parameters, chunk size. A rerun whose manifest
- *                     differs is refused, never mixed in.
- *   DIR/chunk-N.csv   one finished chunk: a header line, the skipped
- *                     frames, then its CSV rows exactly as in the output.
+ *   DIR/manifest         what the run is (locus_run_manifest), ending in
+ *                        an "end" line so that a damaged one shows
+ *   DIR/chunk-NNNNNN.csv one finished chunk: a header line with its
+ *                        counts and length, its skip lines, its rows
  *
  * Every file is written to a temporary name, fsync'd, renamed into place
- * and the directory fsync'd: after a crash a chunk file is either whole
- * or absent.
+ * and the directory fsync'd: after a crash a file is whole or absent.
+ * So a chunk file that is not whole, or a manifest without its last
+ * line, is damage (or another program's doing), never a crash: it is
+ * refused, not repaired.
  */
-#ifndef LOCUS_CHECKPOINT_H
-#define LOCUS_CHECKPOINT_H
+#ifndef LOCUS_RUN_CHECKPOINT_H
+#define LOCUS_RUN_CHECKPOINT_H
 
-#include "locus.h"
+#include "run/output.h"
 
-/* What one chunk of frames produced. */
-typedef struct {
-    size_t index;                   /* chunk number */
-    size_t frames, features, blank; /* frames located (skipped ones aside) */
-    size_t skipped;                 /* frames skipped (--skip-bad) */
-    locus_buffer rows;              /* CSV rows, frame order */
-    locus_buffer skips;             /* one "skipped frame N: message" line per skip */
-} chunk_result;
-
-void locus_chunk_result_clear(chunk_result *r); /* empty it, keeping its buffers */
-void locus_chunk_result_free(chunk_result *r);
-
-typedef struct checkpoint checkpoint;
+typedef struct locus_checkpoint locus_checkpoint;
 
 /*
- * Open (creating) DIR for a run described by `manifest` (text). A fresh
- * directory gets the manifest; one with a manifest must hold this very
- * one, else LOCUS_E_PARAM with the first line that differs.
+ * Open (creating) DIR for a run described by `manifest`, a run of
+ * nchunks chunks. A directory without a manifest and without chunk files
+ * is fresh and gets the manifest. Anything else must be this very run,
+ * whole: another run's manifest, a manifest that cannot be read or is
+ * damaged, chunk files without a manifest, a damaged chunk file — each
+ * is refused (LOCUS_E_PARAM or LOCUS_E_IO) with the directory and the
+ * reason, and nothing in the directory is changed.
  */
-int locus_checkpoint_open(checkpoint **out, const char *dir, const char *manifest, size_t nchunks,
-                          locus_error *err);
-void locus_checkpoint_close(checkpoint *c);
+int locus_checkpoint_open(locus_checkpoint **out, const char *dir, const char *manifest,
+                          size_t nchunks, locus_error *err);
+void locus_checkpoint_close(locus_checkpoint *c);
 
-/* Whether chunk i is in the directory (whole: its header checks out). */
-int locus_checkpoint_has(const checkpoint *c, size_t i);
-size_t locus_checkpoint_count(const checkpoint *c);
+/* Whether chunk i is in the directory. */
+int locus_checkpoint_has(const locus_checkpoint *c, size_t i);
 /* Read chunk i back into r. */
-int locus_checkpoint_load(const checkpoint *c, size_t i, chunk_result *r, locus_error *err);
+int locus_checkpoint_load(const locus_checkpoint *c, size_t i, locus_chunk *r, locus_error *err);
 /* Make chunk r->index durable. */
-int locus_checkpoint_save(checkpoint *c, const chunk_result *r, locus_error *err);
-
-/*
- * The manifest of a run: the parameters, the chunk size and every input
- * file with its size and modification time, one fact per line.
- */
-int locus_checkpoint_manifest(const locus_params *p, const locus_source_opts *opts,
-                              const locus_source *src, size_t chunk, locus_buffer *out,
-                              locus_error *err);
+int locus_checkpoint_save(locus_checkpoint *c, const locus_chunk *r, locus_error *err);
 
 #endif

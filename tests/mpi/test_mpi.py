@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tap import check, status  # noqa: E402
+import resume  # noqa: E402
 
 BUILD = os.environ.get('BUILD', 'build')
 LOCUS = os.environ.get('LOCUS_BIN', os.path.join(BUILD, 'locus'))
@@ -78,6 +79,18 @@ def identical_for_any_ranks(tmp):
     return ref.stdout
 
 
+def descends_from(pid, parent):
+    while pid > 1:
+        if pid == parent:
+            return True
+        try:
+            stat = open(f'/proc/{pid}/stat').read()
+        except OSError:
+            return False
+        pid = int(stat[stat.rindex(')') + 2:].split()[1])
+    return False
+
+
 def rank_pids(parent):
     """{rank: pid} of the locus-mpi processes started by mpirun `parent`."""
     pids = {}
@@ -89,7 +102,7 @@ def rank_pids(parent):
             cmd = open(f'/proc/{pid}/cmdline', 'rb').read()
         except OSError:
             continue
-        if b'locus-mpi' not in cmd:
+        if b'locus-mpi' not in cmd or not descends_from(int(pid), parent):
             continue
         for e in env:
             if e.startswith(b'OMPI_COMM_WORLD_RANK='):
@@ -168,9 +181,54 @@ def missing_on_one_rank(tmp):
               for x in lines), 'the message names the rank, the missing file and the reason', err)
 
 
+def kill_worker(p):
+    """SIGKILL rank 2 of the job mpirun `p` started (then mpirun ends the job)."""
+    for _ in range(500):
+        pids = rank_pids(p.pid)
+        if 2 in pids:
+            os.kill(pids[2], signal.SIGKILL)
+            return
+        if p.poll() is not None:
+            return
+        time.sleep(0.01)
+    resume.kill_job(p)
+
+
+def kill_whole_job(p):
+    """SIGKILL every process of the job at once: mpirun and every rank."""
+    pids = rank_pids(p.pid)
+    resume.kill_job(p)
+    for pid in pids.values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def resume_sweep(tmp):
+    """Kill a worker rank, and separately the whole job, at many points of
+    a 300-frame run (30 chunks); every rerun must finish with the bytes of
+    an uninterrupted run. A rerun that waited for a chunk nobody would
+    compute used to hang here (the window was measured from the written
+    output, which checkpointed chunks never moved)."""
+    inputs = [BULK] * 3
+    ref = subprocess.run([LOCUS, 'locate', '--quiet', '-j1', *ARGS, *inputs],
+                         capture_output=True).stdout
+    out, ckpt = os.path.join(tmp, 'sweep.csv'), os.path.join(tmp, 'sweep-ck')
+    cmd = ['mpirun', '-n', '3', LOCUS_MPI, 'locate', '--quiet', '-j', '1', '--chunk', '10',
+           '--checkpoint', ckpt, *ARGS, *inputs, '-o', out]
+    points = [0, 1, 3, 6, 10, 15, 20, 25, 29]
+    resume.sweep('locus-mpi -n 3, a worker killed', cmd, out, ckpt, ref, points, kill_worker,
+                 env=ENV)
+    resume.sweep('locus-mpi -n 3, the whole job killed', cmd, out, ckpt, ref, points,
+                 kill_whole_job, env=ENV)
+    resume.constructed('locus-mpi -n 3', cmd, out, ckpt, ref, env=ENV)
+
+
 def run(tmp):
     reference = identical_for_any_ranks(tmp)
     kill_and_resume(tmp, reference)
+    resume_sweep(tmp)
     missing_on_one_rank(tmp)
 
 
