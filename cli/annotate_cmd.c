@@ -5,17 +5,17 @@
  */
 #include "annotate_frame.h"
 #include "commands.h"
+#include "options.h"
 
-#include <getopt.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PROG "locus annotate"
 
-static const char annotate_help[] =
-    "usage: locus annotate FRAME FEATURES.csv -o OUT.png [options]\n"
-    "\n"
+static const char annotate_about[] =
     "Draw one frame with a ring around each of its features, as trackpy's\n"
     "annotate does, to check by eye what `locus locate` found.\n"
     "\n"
@@ -24,37 +24,17 @@ static const char annotate_help[] =
     "x, y, and z for volumes; frame and size are used when present). The output\n"
     "is an RGB PNG of the frame's size: the frame in grey, scaled so that its\n"
     "0.1th percentile is black and its 99.9th white (--minmax: its minimum and\n"
-    "maximum), with 1-pixel anti-aliased rings.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE   the PNG to write (required)\n"
-    "      --frame N       draw frame N: the rows of FEATURES.csv whose frame is N\n"
-    "                      (all rows if it has no frame column), on image N of\n"
-    "                      FRAME when it holds several frames (default 0)\n"
-    "      --page P        take the image from frame P of FRAME instead\n"
-    "      --channel N     colour channel, as for locate\n"
-    "      --invert        show the frame inverted (as locate --invert sees it)\n"
-    "      --volume        each multi-page TIFF is one 3-D image; draw one slice\n"
-    "      --z Z           the slice to draw (default the middle one); a feature's\n"
-    "                      ring is the cross-section of its ellipsoid with the slice\n"
-    "      --radius R      rings of radius R pixels\n"
-    "      --diameter D    rings of diameter D (or one per axis: 5,9,9)\n"
-    "                      default: each feature's ring has radius 2.5 x its size\n"
-    "                      (size_z, size_y, size_x per axis): about 3.5 s for a\n"
-    "                      Gaussian spot of standard deviation s, just outside it\n"
-    "      --color C       red (default), green, blue, yellow, cyan, magenta,\n"
-    "                      white, or #RRGGBB\n"
-    "      --minmax        scale the grey levels from the frame's min to its max\n"
-    "  -h, --help          this help\n"
-    "\n"
+    "maximum), with 1-pixel anti-aliased rings. When the table holds several\n"
+    "frames and FRAME is one image, --frame must say which frame it is.\n";
+
+static const char annotate_footer[] =
     "exit status: 0 success, 1 internal error, 2 bad usage or unreadable input.\n";
 
 enum {
-    OPT_FRAME = 256,
+    OPT_OUTPUT = 1,
+    OPT_FRAME,
     OPT_PAGE,
-    OPT_CHANNEL,
     OPT_INVERT,
-    OPT_VOLUME,
     OPT_Z,
     OPT_RADIUS,
     OPT_DIAMETER,
@@ -62,112 +42,98 @@ enum {
     OPT_MINMAX,
 };
 
-static const struct option long_options[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"frame", required_argument, NULL, OPT_FRAME},
-    {"page", required_argument, NULL, OPT_PAGE},
-    {"channel", required_argument, NULL, OPT_CHANNEL},
-    {"invert", no_argument, NULL, OPT_INVERT},
-    {"volume", no_argument, NULL, OPT_VOLUME},
-    {"z", required_argument, NULL, OPT_Z},
-    {"radius", required_argument, NULL, OPT_RADIUS},
-    {"diameter", required_argument, NULL, OPT_DIAMETER},
-    {"color", required_argument, NULL, OPT_COLOR},
-    {"minmax", no_argument, NULL, OPT_MINMAX},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_option annotate_own[] = {
+    {"output", 'o', "FILE", "the PNG to write (required)", OPT_OUTPUT},
+    {"frame", 0, "N",
+     "draw frame N: the rows of FEATURES.csv whose frame is N\n(all rows if it has no frame "
+     "column), on image N of\nFRAME when it holds several frames (default 0)",
+     OPT_FRAME},
+    {"page", 0, "P", "take the image from frame P of FRAME instead", OPT_PAGE},
+    {"invert", 0, NULL, "show the frame inverted (as locate --invert sees it)", OPT_INVERT},
+    {"z", 0, "Z",
+     "with --volume, the slice to draw (default the middle one);\na feature's ring is the "
+     "cross-section of its ellipsoid with the slice",
+     OPT_Z},
+    {"radius", 0, "R", "rings of radius R pixels", OPT_RADIUS},
+    {"diameter", 0, "D",
+     "rings of diameter D (or one per axis: 5,9,9)\ndefault: each feature's ring has radius 2.5 "
+     "x its size\n(size_z, size_y, size_x per axis): about 3.5 s for a\nGaussian spot of "
+     "standard deviation s, just outside it",
+     OPT_DIAMETER},
+    {"color", 0, "C", "red (default), green, blue, yellow, cyan, magenta,\nwhite, or #RRGGBB",
+     OPT_COLOR},
+    {"minmax", 0, NULL, "scale the grey levels from the frame's min to its max", OPT_MINMAX},
 };
 
 typedef struct {
     const char *input, *csv, *output;
     long frame;
-    long page; /* -1: follow --frame */
-    long z;    /* -1: the middle slice */
+    int frame_given; /* --frame was on the command line */
+    long page;       /* -1: follow --frame */
+    long z;          /* -1: the middle slice */
     locus_source_opts source;
     annotate_style style;
 } annotate_options;
 
-static int usage_error(const char *option, const char *fmt, const char *arg)
-{
-    fprintf(stderr, PROG ": %s: ", option);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    return EXIT_USAGE;
-}
+static const cli_section annotate_sections[] = {
+    {"options", annotate_own, sizeof annotate_own / sizeof *annotate_own, 0, 0, NULL, 0},
+    {"options", NULL, 0, LOCUS_PARAMS_SOURCE, offsetof(annotate_options, source), NULL, 0},
+};
 
-/* --frame, --page, --z: a whole number >= 0. */
-static int whole_number(const char *option, const char *arg, long *out)
+/* A list of per-axis ring diameters, each above 0. */
+static int parse_diameters(const char *prog, const char *arg, locus_axes *out)
 {
-    return parse_long(arg, 0, 1000000000L, out)
-               ? usage_error(option, "'%s' is not a whole number >= 0", arg)
-               : -1;
-}
-
-static int parse_number_option(int c, const char *arg, annotate_options *o)
-{
-    long l;
-    double d;
-    switch (c) {
-    case OPT_FRAME:
-        return whole_number("--frame", arg, &o->frame);
-    case OPT_PAGE:
-        return whole_number("--page", arg, &o->page);
-    case OPT_Z:
-        return whole_number("--z", arg, &o->z);
-    case OPT_CHANNEL:
-        if (parse_long(arg, 0, 255, &l))
-            return usage_error("--channel", "'%s' is not a channel number (0, 1, 2, ...)", arg);
-        o->source.channel = (int)l;
-        return -1;
-    case OPT_RADIUS:
-        if (parse_double(arg, &d) || !(d > 0 && d <= 100000))
-            return usage_error("--radius", "'%s' is not a number of pixels above 0", arg);
-        o->style.radius = d;
-        return -1;
-    default: /* OPT_DIAMETER */
-        if (parse_axes(arg, &o->style.diameter))
-            return usage_error("--diameter", "'%s' is not a number or a list like 5,9,9", arg);
-        for (int i = 0; i < o->style.diameter.count; i++)
-            if (!(o->style.diameter.v[i] > 0 && o->style.diameter.v[i] <= 200000))
-                return usage_error("--diameter", "'%s': diameters must be above 0", arg);
-        return -1;
+    char buf[128], *save = NULL;
+    int n = 0;
+    if (strlen(arg) >= sizeof buf || strstr(arg, ",,") || arg[0] == ',' ||
+        arg[strlen(arg) - 1] == ',')
+        return cli_usage_error(prog, "--diameter", "'%s' is not a number or a list like 5,9,9",
+                               arg);
+    strcpy(buf, arg);
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (n == 3 || cli_real(prog, "--diameter", tok, 0, &out->v[n]) >= 0)
+            return EXIT_USAGE;
+        if (!(out->v[n] > 0 && out->v[n] <= 200000))
+            return cli_usage_error(prog, "--diameter", "'%s': diameters must be above 0", arg);
+        n++;
     }
+    out->count = n;
+    return n ? -1 : cli_usage_error(prog, "--diameter", "'%s' is not a number", arg);
 }
 
-static int parse_one(int c, const char *arg, annotate_options *o)
+static int annotate_option(void *options, int id, const char *arg, const char *prog)
 {
-    switch (c) {
-    case 'o':
+    annotate_options *o = options;
+    switch (id) {
+    case OPT_OUTPUT:
         o->output = arg;
         return -1;
+    case OPT_FRAME:
+        o->frame_given = 1;
+        return cli_whole(prog, "--frame", arg, 0, 1000000000L, &o->frame);
+    case OPT_PAGE:
+        return cli_whole(prog, "--page", arg, 0, 1000000000L, &o->page);
+    case OPT_Z:
+        return cli_whole(prog, "--z", arg, 0, 1000000000L, &o->z);
     case OPT_INVERT:
         o->style.invert = 1;
-        return -1;
-    case OPT_VOLUME:
-        o->source.volume = 1;
         return -1;
     case OPT_MINMAX:
         o->style.minmax = 1;
         return -1;
-    case OPT_COLOR:
-        return annotate_parse_color(arg, &o->style.color)
-                   ? usage_error("--color", "'%s' is not a colour name or #RRGGBB", arg)
-                   : -1;
-    default:
-        return parse_number_option(c, arg, o);
+    case OPT_RADIUS: {
+        int rc = cli_real(prog, "--radius", arg, 0, &o->style.radius);
+        if (rc < 0 && !(o->style.radius > 0 && o->style.radius <= 100000))
+            return cli_usage_error(prog, "--radius", "'%s' is not a number of pixels above 0", arg);
+        return rc;
     }
-}
-
-static int getopt_failure(int c, char **argv)
-{
-    if (c == ':')
-        fprintf(stderr, PROG ": %s: needs a value\n", argv[optind - 1]);
-    else if (optopt)
-        fprintf(stderr, PROG ": -%c: unknown option (try locus annotate --help)\n", optopt);
-    else
-        fprintf(stderr, PROG ": %s: unknown option (try locus annotate --help)\n",
-                argv[optind - 1]);
-    return EXIT_USAGE;
+    case OPT_DIAMETER:
+        return parse_diameters(prog, arg, &o->style.diameter);
+    default: /* OPT_COLOR */
+        return annotate_parse_color(arg, &o->style.color)
+                   ? cli_usage_error(prog, "--color", "'%s' is not a colour name or #RRGGBB", arg)
+                   : -1;
+    }
 }
 
 /* -1 to go on, or the exit status. */
@@ -175,41 +141,29 @@ static int parse_args(int argc, char **argv, annotate_options *o)
 {
     memset(o, 0, sizeof *o);
     o->page = o->z = -1;
-    o->source.channel = -1;
+    locus_source_opts_init(&o->source);
     annotate_style_init(&o->style);
-    opterr = 0;
-    optind = 1;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(annotate_help, stdout);
-            return EXIT_OK;
-        }
-        if (c == '?' || c == ':')
-            return getopt_failure(c, argv);
-        if ((rc = parse_one(c, optarg, o)) >= 0)
-            return rc;
-    }
-    if (argc - optind != 2) {
+    const cli_command cmd = {PROG,
+                             "FRAME FEATURES.csv -o OUT.png [options]",
+                             annotate_about,
+                             annotate_footer,
+                             annotate_sections,
+                             sizeof annotate_sections / sizeof *annotate_sections,
+                             annotate_option};
+    int first, rc = cli_parse(&cmd, argc, argv, o, &first);
+    if (rc >= 0)
+        return rc;
+    if (argc - first != 2) {
         fprintf(stderr, PROG ": give FRAME and FEATURES.csv (try locus annotate --help)\n");
         return EXIT_USAGE;
     }
-    if (!o->output) {
-        fprintf(stderr, PROG ": --output: required (the PNG to write)\n");
-        return EXIT_USAGE;
-    }
-    if (o->z >= 0 && !o->source.volume) {
-        fprintf(stderr, PROG ": --z: only with --volume\n");
-        return EXIT_USAGE;
-    }
-    o->input = argv[optind];
-    o->csv = argv[optind + 1];
+    if (!o->output)
+        return cli_usage_error(PROG, "--output", "required (the PNG to write)");
+    if (o->z >= 0 && !o->source.volume)
+        return cli_usage_error(PROG, "--z", "only with --volume");
+    o->input = argv[first];
+    o->csv = argv[first + 1];
     return -1;
-}
-
-static int exit_status(int rc)
-{
-    return rc == LOCUS_E_NOMEM || rc == LOCUS_E_SYSTEM ? EXIT_FAILURE_ : EXIT_USAGE;
 }
 
 /* Which of the source's frames to draw: --page, else --frame, except
@@ -240,6 +194,29 @@ static int pick_slice(const annotate_options *o, const locus_image *img, size_t 
     return LOCUS_OK;
 }
 
+/*
+ * A table of several frames drawn on a single image: which frame the
+ * image is cannot be guessed (a frame_0005.png is frame 5 of its movie,
+ * not frame 0 of the table), so it must be given.
+ */
+static int check_frame_given(const annotate_options *o, const locus_source *src,
+                             const features_table *t, locus_error *err)
+{
+    const double *fr = locus_features_column(t, "frame");
+    if (o->frame_given || o->page >= 0 || !fr || locus_source_frames(src) != 1)
+        return LOCUS_OK;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (isfinite(fr[i]))
+            lo = fr[i] < lo ? fr[i] : lo, hi = fr[i] > hi ? fr[i] : hi;
+    if (!(hi > lo))
+        return LOCUS_OK;
+    return locus_error_set(err, LOCUS_E_PARAM,
+                           "%s holds frames %g to %g and %s is one image: give --frame N, the "
+                           "frame it is",
+                           o->csv, lo, hi, o->input);
+}
+
 /* Read the image and the table, draw, write. */
 static int annotate(const annotate_options *o, locus_reader *rd, features_table *t, size_t *drawn,
                     locus_error *err)
@@ -261,6 +238,8 @@ static int annotate(const annotate_options *o, locus_reader *rd, features_table 
         rc = pick_slice(o, &img, &z, err);
     if (rc == LOCUS_OK)
         rc = locus_features_csv_read(o->csv, want, 8, t, err);
+    if (rc == LOCUS_OK)
+        rc = check_frame_given(o, src, t, err);
     if (rc == LOCUS_OK)
         rc = annotate_write(o->output, &img, z, t, (double)o->frame, &o->style, o->csv, drawn, err);
     locus_source_free(src);
@@ -285,6 +264,6 @@ int cmd_annotate(int argc, char **argv)
     locus_reader_free(rd);
     if (rc == LOCUS_OK)
         return EXIT_OK;
-    report_error(PROG, &err);
-    return exit_status(rc);
+    cli_report(PROG, &err);
+    return cli_exit_status(rc);
 }

@@ -7,7 +7,6 @@
 #include "options.h"
 #include "render/svg.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +20,7 @@
 /* Dots in an SVG scatter; beyond, a regular subsample keeps files small. */
 #define SVG_MAX_POINTS 20000
 
-static const char diag_help[] =
-    "usage: locus diag FEATURES.csv -o SHEET.png|SHEET.svg [options]\n"
-    "\n"
+static const char diag_about[] =
     "Draw the pictures that tell whether `locus locate` parameters suit the\n"
     "images, from its CSV table (or trackpy's), on one sheet of four panels:\n"
     "  (a) the histogram of mass: pick --minmass in the valley between the\n"
@@ -42,31 +39,30 @@ static const char diag_help[] =
     "values get lo - 0.5 to hi + 0.5): edge i is i * ((hi - lo) / bins) + lo,\n"
     "the last edge hi, and a value v falls in bin i when edge i <= v < edge\n"
     "i+1, the last bin also taking v = hi.\n"
-    "\n"
-    "options:\n"
-    "  -o, --output FILE  the sheet: a .png (1200 x 900 pixels) or .svg file\n"
-    "      --print        print the histograms on standard output: for each, a\n"
-    "                     line `NAME bins=B counted=C`, then one line per bin,\n"
-    "                     `LOW HIGH COUNT`; then `features_per_frame frames=F`\n"
-    "                     and one line per frame, `FRAME COUNT`\n"
-    "      --bins N       bins of the mass and sub-pixel histograms (default 20)\n"
-    "      --minmass M    try a minmass: marked on panels (a) and (b); panels (c)\n"
-    "                     and (d) (and their --print counts) count only features\n"
-    "                     with mass > M, those `locate --minmass M` would keep\n"
-    "  -h, --help         this help\n"
-    "\n"
+    "\n";
+
+static const char diag_footer[] =
     "exit status: 0 success, 1 internal error, 2 bad usage or a bad table\n"
     "(with one line: FILE:LINE: reason).\n";
 
-enum { OPT_PRINT = 256, OPT_BINS, OPT_MINMASS };
+enum { OPT_OUTPUT = 1, OPT_PRINT, OPT_BINS, OPT_MINMASS };
 
-static const struct option long_options[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"print", no_argument, NULL, OPT_PRINT},
-    {"bins", required_argument, NULL, OPT_BINS},
-    {"minmass", required_argument, NULL, OPT_MINMASS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_option diag_own[] = {
+    {"output", 'o', "FILE", "the sheet: a .png (1200 x 900 pixels) or .svg file", OPT_OUTPUT},
+    {"print", 0, NULL,
+     "print the histograms on standard output: for each, a\nline `NAME bins=B counted=C`, then "
+     "one line per bin,\n`LOW HIGH COUNT`; then `features_per_frame frames=F`\nand one line per "
+     "frame, `FRAME COUNT`",
+     OPT_PRINT},
+    {"bins", 0, "N", "bins of the mass and sub-pixel histograms (default 20)", OPT_BINS},
+    {"minmass", 0, "M",
+     "try a minmass: marked on panels (a) and (b); panels (c)\nand (d) (and their --print "
+     "counts) count only features\nwith mass > M, those `locate --minmass M` would keep",
+     OPT_MINMASS},
+};
+
+static const cli_section diag_sections[] = {
+    {"options", diag_own, sizeof diag_own / sizeof *diag_own, 0, 0, NULL, 0},
 };
 
 typedef struct {
@@ -77,39 +73,32 @@ typedef struct {
     double minmass; /* NaN: not given */
 } diag_options;
 
-static int usage_error(const char *option, const char *fmt, const char *arg)
+static int diag_option(void *options, int id, const char *arg, const char *prog)
 {
-    fprintf(stderr, PROG ": %s: ", option);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
-    return EXIT_USAGE;
-}
-
-static int parse_one(int c, const char *arg, diag_options *o)
-{
+    diag_options *o = options;
     long l;
-    switch (c) {
-    case 'o': {
+    int rc = -1;
+    switch (id) {
+    case OPT_OUTPUT: {
         const char *dot = strrchr(arg, '.');
         if (!dot || (strcasecmp(dot, ".png") && strcasecmp(dot, ".svg")))
-            return usage_error("--output", "'%s': give a file name ending in .png or .svg", arg);
+            return cli_usage_error(prog, "--output",
+                                   "'%s': give a file name ending in .png or .svg", arg);
         o->output = arg;
         o->svg = !strcasecmp(dot, ".svg");
-        return -1;
+        break;
     }
     case OPT_PRINT:
         o->print = 1;
-        return -1;
+        break;
     case OPT_BINS:
-        if (parse_long(arg, 1, 1000, &l))
-            return usage_error("--bins", "'%s' is not a whole number from 1 to 1000", arg);
-        o->bins = (int)l;
-        return -1;
+        if ((rc = cli_whole(prog, "--bins", arg, 1, 1000, &l)) < 0)
+            o->bins = (int)l;
+        break;
     default: /* OPT_MINMASS */
-        return parse_double(arg, &o->minmass)
-                   ? usage_error("--minmass", "'%s' is not a number", arg)
-                   : -1;
+        rc = cli_real(prog, "--minmass", arg, 0, &o->minmass);
     }
+    return rc;
 }
 
 static int parse_args(int argc, char **argv, diag_options *o)
@@ -117,35 +106,19 @@ static int parse_args(int argc, char **argv, diag_options *o)
     memset(o, 0, sizeof *o);
     o->bins = DEFAULT_BINS;
     o->minmass = NAN;
-    opterr = 0;
-    optind = 1;
-    int c, rc;
-    while ((c = getopt_long(argc, argv, ":o:h", long_options, NULL)) != -1) {
-        if (c == 'h') {
-            fputs(diag_help, stdout);
-            return EXIT_OK;
-        }
-        if (c == ':') {
-            fprintf(stderr, PROG ": %s: needs a value\n", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        if (c == '?') {
-            fprintf(stderr, PROG ": %s: unknown option (try locus diag --help)\n",
-                    optopt ? (char[]){'-', (char)optopt, '\0'} : argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        if ((rc = parse_one(c, optarg, o)) >= 0)
-            return rc;
-    }
-    if (argc - optind != 1) {
+    const cli_command cmd = {
+        PROG,          "FEATURES.csv -o SHEET.png|SHEET.svg [options]", diag_about, diag_footer,
+        diag_sections, sizeof diag_sections / sizeof *diag_sections,    diag_option};
+    int first, rc = cli_parse(&cmd, argc, argv, o, &first);
+    if (rc >= 0)
+        return rc;
+    if (argc - first != 1) {
         fprintf(stderr, PROG ": give one FEATURES.csv (try locus diag --help)\n");
         return EXIT_USAGE;
     }
-    if (!o->output && !o->print) {
-        fprintf(stderr, PROG ": --output: required (a .png or .svg file), unless --print\n");
-        return EXIT_USAGE;
-    }
-    o->csv = argv[optind];
+    if (!o->output && !o->print)
+        return cli_usage_error(PROG, "--output", "required (a .png or .svg file), unless --print");
+    o->csv = argv[first];
     return -1;
 }
 
@@ -385,6 +358,6 @@ int cmd_diag(int argc, char **argv)
     rc = run(&o, &err);
     if (rc == LOCUS_OK)
         return EXIT_OK;
-    report_error(PROG, &err);
-    return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    cli_report(PROG, &err);
+    return cli_exit_status(rc);
 }

@@ -72,9 +72,9 @@ static int run(const locate_options *o, locus_source *src)
     locus_error err = {0};
     int rc = annotate_hook_open(&s.annotate, o, src, &err);
     if (rc != LOCUS_OK) {
-        report_error(PROG, &err);
+        cli_report(PROG, &err);
         annotate_hook_close(&s.annotate);
-        return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+        return cli_exit_status(rc);
     }
     /* without a checkpoint every frame goes out as soon as it is done */
     if ((rc = run_open_output(PROG, o, src, o->checkpoint ? o->chunk : 1, &s.out)) != -1) {

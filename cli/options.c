@@ -1,4 +1,4 @@
-/* Parsing the `locate` command line. */
+/* The command line, one way for every command: see options.h. */
 #include "options.h"
 
 #include "commands.h"
@@ -6,128 +6,389 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char locate_help[] =
-    "usage: %s locate -d DIAMETER [options] INPUT...\n"
-    "\n"
-    "Find features (trackpy's locate) in every frame of the inputs and write\n"
-    "one CSV table: the columns of trackpy's result, then `frame`.\n"
-    "\n"
-    "INPUT is an image file, a quoted glob pattern (\"frames/*.png\") or a\n"
-    "directory (its .png/.tif/.tiff files, sorted by name). Frames are\n"
-    "numbered from 0 in input order; a multi-page TIFF gives one frame per page.\n"
-    "\n"
-    "feature options (trackpy's names and defaults):\n"
-    "  -d, --diameter D        odd integer, or one per axis: 5,9,9 (required)\n"
-    "      --minmass M         keep features with mass > M (default 0)\n"
-    "      --maxsize S         keep features with size < S\n"
-    "      --separation S      minimum separation (default diameter + 1)\n"
-    "      --noise-size S      Gaussian sigma of the noise filter (default 1)\n"
-    "      --smoothing-size W  boxcar width of the background (odd; default diameter)\n"
-    "      --threshold T       clip the band-passed image below T (default 1, 1/255 for float)\n"
-    "      --invert            features are dark on a light background\n"
-    "      --percentile P      candidates must exceed this percentile (default 64)\n"
-    "      --topn N            keep the N brightest features per frame\n"
-    "      --no-preprocess     skip the band pass\n"
-    "      --max-iterations N  centroid refinement steps (default 10)\n"
-    "      --no-characterize   only positions and mass\n"
-    "  (per-axis options take one value, or one per axis in z,y,x order)\n"
-    "\n"
-    "input and output:\n"
-    "      --channel N         colour channel to use (0 = red, 1 = green, 2 = blue)\n"
-    "      --volume            each multi-page TIFF is one 3-D image\n"
-    "  -o, --output FILE       write the CSV to FILE (default: standard output)\n"
-    "      --annotate DIR      also draw frames with a ring around each feature, as\n"
-    "                          DIR/frame_0000.png, ... (as `locus annotate` does)\n"
-    "      --annotate-frames L the frames to draw, e.g. 0,10,20-30 (default 0)\n"
-    "\n"
-    "running:\n"
-    "  -j, --jobs N            worker threads (default: one per core; 1 = serial)\n"
-    "      --skip-bad          skip unreadable frames, list them at the end, exit 3\n"
-    "      --checkpoint DIR    make each finished chunk durable in DIR; rerunning the\n"
-    "                          same command after a crash skips the finished chunks\n"
-    "      --chunk N           frames per chunk (default 16)\n"
-    "      --progress          show progress on stderr (default: when it is a terminal)\n"
-    "      --quiet             no progress, no summary\n"
-    "  -h, --help              this help\n"
-    "\n"
-    "exit status: 0 success (also with zero features), 1 internal error,\n"
-    "2 bad usage or unreadable input, 3 done but frames were skipped (--skip-bad),\n"
-    "130/143 stopped by SIGINT/SIGTERM (the output holds every whole frame done).\n";
+/* ------------------------------------------------------------------ */
+/* Options from sections                                               */
+/* ------------------------------------------------------------------ */
 
-enum {
-    OPT_MINMASS = 256,
-    OPT_MAXSIZE,
-    OPT_SEPARATION,
-    OPT_NOISE,
-    OPT_SMOOTHING,
-    OPT_THRESHOLD,
-    OPT_INVERT,
-    OPT_PERCENTILE,
-    OPT_TOPN,
-    OPT_NO_PREPROCESS,
-    OPT_MAX_ITER,
-    OPT_NO_CHAR,
-    OPT_CHANNEL,
-    OPT_VOLUME,
-    OPT_SKIP_BAD,
-    OPT_CHECKPOINT,
-    OPT_CHUNK,
-    OPT_PROGRESS,
-    OPT_QUIET,
-    OPT_ANNOTATE,
-    OPT_ANNOTATE_FRAMES,
-};
+/* One option, whichever section it comes from. */
+typedef struct {
+    char name[64];     /* long name */
+    char letter;       /* short, or 0 */
+    const char *value; /* NULL: a switch */
+    const char *help;
+    int id;            /* own options */
+    const char *param; /* library parameters: the name, else NULL */
+    int group;
+    size_t target;
+    const char *setting; /* for a switch of the library: "1" or "0" */
+} entry;
 
-static const struct option long_options[] = {
-    {"diameter", required_argument, NULL, 'd'},
-    {"minmass", required_argument, NULL, OPT_MINMASS},
-    {"maxsize", required_argument, NULL, OPT_MAXSIZE},
-    {"separation", required_argument, NULL, OPT_SEPARATION},
-    {"noise-size", required_argument, NULL, OPT_NOISE},
-    {"smoothing-size", required_argument, NULL, OPT_SMOOTHING},
-    {"threshold", required_argument, NULL, OPT_THRESHOLD},
-    {"invert", no_argument, NULL, OPT_INVERT},
-    {"percentile", required_argument, NULL, OPT_PERCENTILE},
-    {"topn", required_argument, NULL, OPT_TOPN},
-    {"no-preprocess", no_argument, NULL, OPT_NO_PREPROCESS},
-    {"max-iterations", required_argument, NULL, OPT_MAX_ITER},
-    {"no-characterize", no_argument, NULL, OPT_NO_CHAR},
-    {"channel", required_argument, NULL, OPT_CHANNEL},
-    {"volume", no_argument, NULL, OPT_VOLUME},
-    {"output", required_argument, NULL, 'o'},
-    {"jobs", required_argument, NULL, 'j'},
-    {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
-    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
-    {"chunk", required_argument, NULL, OPT_CHUNK},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"annotate", required_argument, NULL, OPT_ANNOTATE},
-    {"annotate-frames", required_argument, NULL, OPT_ANNOTATE_FRAMES},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
-};
-
-int parse_double(const char *s, double *out)
+/* "noise_size" → "noise-size". */
+static void dashed(const char *name, char *out, size_t n)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v))
-        return -1;
-    *out = v;
+    size_t k = 0;
+    for (; name[k] && k + 1 < n; k++)
+        out[k] = name[k] == '_' ? '-' : name[k];
+    out[k] = '\0';
+}
+
+static int wanted(const cli_section *s, const char *name)
+{
+    if (!s->only)
+        return 1;
+    for (const char *const *p = s->only; *p; p++)
+        if (!strcmp(*p, name))
+            return 1;
     return 0;
 }
 
-int parse_long(const char *s, long min, long max, long *out)
+/* The group's parameter as an option: a switch on by default is --no-NAME. */
+static void entry_of_param(entry *e, const cli_section *s, const locus_param_info *info)
+{
+    char d[48];
+    memset(e, 0, sizeof *e);
+    dashed(info->name, d, sizeof d);
+    int flag = info->type == LOCUS_PARAM_FLAG;
+    snprintf(e->name, sizeof e->name, "%s%s", flag && info->flag_default ? "no-" : "", d);
+    e->value = flag ? NULL : info->value;
+    e->help = info->help;
+    e->param = info->name;
+    e->group = s->group;
+    e->target = s->target;
+    e->setting = flag ? (info->flag_default ? "0" : "1") : NULL;
+}
+
+/* Every option of the command, in help order. *n is set; NULL when out of memory. */
+static entry *entries_of(const cli_command *cmd, int *n)
+{
+    int cap = 8;
+    for (int i = 0; i < cmd->nsections; i++)
+        cap += cmd->sections[i].count + 32;
+    entry *v = calloc((size_t)cap, sizeof *v);
+    if (!v)
+        return NULL;
+    *n = 0;
+    for (int i = 0; i < cmd->nsections; i++) {
+        const cli_section *s = &cmd->sections[i];
+        for (int k = 0; s->group && k < 32 && *n < cap; k++) {
+            const locus_param_info *info = locus_param_at(s->group, k);
+            if (!info)
+                break;
+            if (!wanted(s, info->name))
+                continue;
+            entry_of_param(&v[*n], s, info);
+            if (k == 0)
+                v[*n].letter = s->letter_of_first;
+            ++*n;
+        }
+        for (int k = 0; k < s->count && *n < cap; k++, ++*n) {
+            const cli_option *o = &s->options[k];
+            snprintf(v[*n].name, sizeof v[*n].name, "%s", o->name);
+            v[*n].letter = o->letter;
+            v[*n].value = o->value;
+            v[*n].help = o->help;
+            v[*n].id = o->id;
+        }
+    }
+    return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Help                                                                */
+/* ------------------------------------------------------------------ */
+
+/* Help text in the right-hand column, wrapped at HELP_WIDTH (a "\n" in
+ * the text is a space like any other). */
+enum { HELP_INDENT = 26, HELP_WIDTH = 79 };
+
+static void print_wrapped(const char *text)
+{
+    int col = HELP_INDENT;
+    while (*text) {
+        size_t word = strcspn(text, " \n");
+        if (col > HELP_INDENT && col + 1 + (int)word > HELP_WIDTH) {
+            printf("\n%*s", HELP_INDENT, "");
+            col = HELP_INDENT;
+        } else if (col > HELP_INDENT) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", (int)word, text);
+        col += (int)word;
+        text += word;
+        if (*text)
+            text++;
+    }
+    putchar('\n');
+}
+
+static void print_entry(const entry *e)
+{
+    char left[96];
+    int n = snprintf(left, sizeof left, "  %c%c%s--%s%s%s", e->letter ? '-' : ' ',
+                     e->letter ? e->letter : ' ', e->letter ? ", " : "  ", e->name,
+                     e->value ? " " : "", e->value ? e->value : "");
+    printf("%-*s", HELP_INDENT, left);
+    if (n >= HELP_INDENT)
+        printf("\n%*s", HELP_INDENT, "");
+    if (e->param && e->setting && !strcmp(e->setting, "0")) {
+        /* --no-NAME: the parameter's help says what is switched off */
+        char text[300];
+        snprintf(text, sizeof text, "do not %s (on by default)", e->help);
+        print_wrapped(text);
+        return;
+    }
+    print_wrapped(e->help);
+}
+
+static void print_help(const cli_command *cmd, const entry *v, int n)
+{
+    printf("usage: %s %s\n\n%s", cmd->prog, cmd->synopsis, cmd->about);
+    int k = 0;
+    for (int i = 0; i < cmd->nsections; i++) {
+        const cli_section *s = &cmd->sections[i];
+        int in_section = s->count;
+        if (s->group)
+            for (int j = 0; locus_param_at(s->group, j); j++)
+                in_section += wanted(s, locus_param_at(s->group, j)->name);
+        if (s->title && i > 0 && cmd->sections[i - 1].title == s->title) {
+            /* a section continued: no new heading */
+        } else if (s->title) {
+            printf("\n%s:\n", s->title);
+        }
+        for (int j = 0; j < in_section && k < n; j++)
+            print_entry(&v[k++]);
+    }
+    printf("  -h, --help              this help\n");
+    if (cmd->footer)
+        printf("\n%s", cmd->footer);
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char buf[2][64];
+    int next;
+} spelling;
+
+/* A library parameter as the command line spells it. */
+static const char *spell(const char *param, void *user)
+{
+    spelling *sp = user;
+    char *out = sp->buf[sp->next++ & 1];
+    for (int g = LOCUS_PARAMS_LOCATE; g <= LOCUS_PARAMS_LINK; g++)
+        for (int i = 0; locus_param_at(g, i); i++) {
+            const locus_param_info *info = locus_param_at(g, i);
+            if (strcmp(info->name, param))
+                continue;
+            if (info->type == LOCUS_PARAM_FLAG && info->flag_default)
+                return param; /* only --no-NAME exists: name the setting itself */
+            break;
+        }
+    /* every other parameter the library names is an option of the same name */
+    char d[48];
+    dashed(param, d, sizeof d);
+    snprintf(out, sizeof sp->buf[0], "--%s", d);
+    return out;
+}
+
+/*
+ * The command line's sentence: "PROG: [PATH: ]--OPTION: reason", the
+ * parameters named as options. (The library's own sentence puts the
+ * parameter's name before the reason without a colon.)
+ */
+void cli_report(const char *prog, const locus_error *err)
+{
+    spelling sp = {{"", ""}, 0};
+    char line[LOCUS_ERROR_MAX + LOCUS_ERROR_PATH_MAX];
+    if (!err->param[0]) {
+        fprintf(stderr, "%s: %s\n", prog, locus_error_describe(err, spell, &sp, line, sizeof line));
+        return;
+    }
+    /* the option goes between the place (if any) and the reason */
+    locus_error reason = *err;
+    reason.param[0] = reason.path[0] = '\0';
+    reason.line = 0;
+    locus_error_describe(&reason, spell, &sp, line, sizeof line);
+    const char *option = spell(err->param, &sp);
+    if (err->path[0] && err->line > 0)
+        fprintf(stderr, "%s: %s:%lld: %s: %s\n", prog, err->path, err->line, option, line);
+    else if (err->path[0])
+        fprintf(stderr, "%s: %s: %s: %s\n", prog, err->path, option, line);
+    else
+        fprintf(stderr, "%s: %s: %s\n", prog, option, line);
+}
+
+int cli_exit_status(int status)
+{
+    switch (status) {
+    case LOCUS_OK:
+        return EXIT_OK;
+    case LOCUS_E_NOMEM:
+    case LOCUS_E_SYSTEM:
+        return EXIT_FAILURE_; /* not the input's fault */
+    default:
+        return EXIT_USAGE;
+    }
+}
+
+int cli_usage_error(const char *prog, const char *opt, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: %s: ", prog, opt);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+int cli_whole(const char *prog, const char *opt, const char *arg, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    /* strtol would skip leading blanks: " 3" is not what was meant */
+    long v = arg[0] == ' ' || arg[0] == '\t' ? 0 : strtol(arg, &end, 10);
+    if (arg[0] == ' ' || arg[0] == '\t' || end == arg || *end || errno == ERANGE || v < min ||
+        v > max) {
+        fprintf(stderr, "%s: %s: '%s' is not a whole number from %ld to %ld\n", prog, opt, arg, min,
+                max);
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return -1;
+}
+
+int cli_real(const char *prog, const char *opt, const char *arg, int allow_inf, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || isnan(v) || (isinf(v) && !allow_inf) ||
+        (errno == ERANGE && fabs(v) < 1)) {
+        fprintf(stderr, "%s: %s: '%s' is not a number%s\n", prog, opt, arg,
+                allow_inf ? " (or inf)" : "");
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return -1;
+}
+
+/* getopt_long's '?': an unknown option, or a value given to a switch
+ * (--invert=True), which getopt reports with the switch's own code. */
+static int unknown_option(const cli_command *cmd, const entry *v, int n, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (optopt >= 256 && optopt - 256 < n) {
+        const char *name = v[optopt - 256].name;
+        fprintf(stderr, "%s: --%s: takes no value (it is a switch: write --%s alone)\n", cmd->prog,
+                name, name);
+    } else if (optopt > 0 && optopt < 256) {
+        fprintf(stderr, "%s: -%c: unknown option (try %s --help)\n", cmd->prog, optopt, cmd->prog);
+    } else {
+        fprintf(stderr, "%s: %.*s: unknown option (try %s --help)\n", cmd->prog,
+                (int)strcspn(arg, "="), arg, cmd->prog);
+    }
+    return EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                             */
+/* ------------------------------------------------------------------ */
+
+static int apply(const cli_command *cmd, const entry *e, const char *arg, void *options)
+{
+    if (!e->param)
+        return cmd->handle(options, e->id, arg, cmd->prog);
+    locus_error err;
+    void *target = (char *)options + e->target;
+    if (locus_param_set_text(e->group, target, e->param, e->setting ? e->setting : arg, &err)) {
+        cli_report(cmd->prog, &err);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* getopt_long's tables from the entries. */
+static int getopt_tables(const entry *v, int n, struct option **longs, char *shorts, size_t cap)
+{
+    *longs = calloc((size_t)n + 2, sizeof **longs);
+    if (!*longs)
+        return -1;
+    size_t k = 0;
+    shorts[k++] = ':'; /* report a missing value as ':' */
+    for (int i = 0; i < n; i++) {
+        (*longs)[i] =
+            (struct option){v[i].name, v[i].value ? required_argument : no_argument, NULL, 256 + i};
+        if (v[i].letter && k + 3 < cap) {
+            shorts[k++] = v[i].letter;
+            if (v[i].value)
+                shorts[k++] = ':';
+        }
+    }
+    (*longs)[n] = (struct option){"help", no_argument, NULL, 'h'};
+    shorts[k++] = 'h';
+    shorts[k] = '\0';
+    return 0;
+}
+
+static int letter_entry(const entry *v, int n, int c)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i].letter == c)
+            return i;
+    return -1;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, void *options, int *first)
+{
+    int n = 0, rc = -1, c;
+    entry *v = entries_of(cmd, &n);
+    struct option *longs = NULL;
+    char shorts[64];
+    if (!v || getopt_tables(v, n, &longs, shorts, sizeof shorts)) {
+        free(v);
+        fprintf(stderr, "%s: out of memory\n", cmd->prog);
+        return EXIT_FAILURE_;
+    }
+    opterr = 0;
+    optind = 1;
+    while (rc < 0 && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        int i = c >= 256 ? c - 256 : letter_entry(v, n, c);
+        if (c == 'h') {
+            print_help(cmd, v, n);
+            rc = EXIT_OK;
+        } else if (c == '?') {
+            rc = unknown_option(cmd, v, n, argv);
+        } else if (c == ':') {
+            rc = cli_usage_error(cmd->prog, argv[optind - 1], "needs a value");
+        } else if (i >= 0) {
+            rc = apply(cmd, &v[i], optarg, options);
+        }
+    }
+    *first = optind;
+    free(longs);
+    free(v);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame lists                                                         */
+/* ------------------------------------------------------------------ */
+
+static int parse_index(const char *s, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || errno == ERANGE || v < min || v > max)
+    if (end == s || *end || errno == ERANGE || v < 0 || v > 1000000000L)
         return -1;
     *out = v;
     return 0;
@@ -139,12 +400,12 @@ static int frame_range(const char *tok, long *a, long *b)
     char buf[64];
     const char *dash = strchr(tok, '-');
     if (!dash)
-        return parse_long(tok, 0, 1000000000L, a) ? -1 : (*b = *a, 0);
+        return parse_index(tok, a) ? -1 : (*b = *a, 0);
     if ((size_t)(dash - tok) >= sizeof buf)
         return -1;
     memcpy(buf, tok, (size_t)(dash - tok));
     buf[dash - tok] = '\0';
-    if (parse_long(buf, 0, 1000000000L, a) || parse_long(dash + 1, 0, 1000000000L, b) || *b < *a)
+    if (parse_index(buf, a) || parse_index(dash + 1, b) || *b < *a)
         return -1;
     return 0;
 }
@@ -190,258 +451,144 @@ int parse_frame_list(const char *s, size_t **list, size_t *n)
     return 0;
 }
 
-int parse_axes(const char *s, locus_axes *out)
-{
-    char buf[256];
-    if (strlen(s) >= sizeof buf)
-        return -1;
-    strcpy(buf, s);
-    int n = 0;
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (n == 3 || parse_double(tok, &out->v[n]))
-            return -1;
-        n++;
-    }
-    /* strtok_r skips empty fields; "5,,9" or "9," must not pass as fewer values */
-    int commas = 0;
-    for (const char *p = s; *p; p++)
-        commas += *p == ',';
-    if (n == 0 || commas != n - 1)
-        return -1;
-    out->count = n;
-    return 0;
-}
+/* ------------------------------------------------------------------ */
+/* `locate`                                                            */
+/* ------------------------------------------------------------------ */
 
-static int usage_error(const char *prog, const char *option, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "%s: %s: ", prog, option);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n");
-    return EXIT_USAGE;
-}
+static const char locate_about[] =
+    "Find features (trackpy's locate) in every frame of the inputs and write\n"
+    "one CSV table: the columns of trackpy's result, then `frame`.\n"
+    "\n"
+    "INPUT is an image file, a quoted glob pattern (\"frames/*.png\") or a\n"
+    "directory (its .png/.tif/.tiff files, sorted by name). Frames are\n"
+    "numbered from 0 in input order; a multi-page TIFF gives one frame per page.\n"
+    "Per-axis options take one value, or one per axis in z,y,x order.\n";
 
-/* The option name getopt_long matched, for messages. */
-static const char *option_name(int c, char *buf, size_t n)
-{
-    for (const struct option *o = long_options; o->name; o++)
-        if (o->val == c) {
-            snprintf(buf, n, "--%s", o->name);
-            return buf;
-        }
-    snprintf(buf, n, "-%c", c);
-    return buf;
-}
+static const char locate_footer[] =
+    "exit status: 0 success (also with zero features), 1 internal error,\n"
+    "2 bad usage or unreadable input, 3 done but frames were skipped (--skip-bad),\n"
+    "130/143 stopped by SIGINT/SIGTERM (the output holds every whole frame done).\n";
 
-static int parse_one(const char *prog, int c, const char *arg, locate_options *o)
+enum {
+    OPT_OUTPUT = 1,
+    OPT_ANNOTATE,
+    OPT_ANNOTATE_FRAMES,
+    OPT_JOBS,
+    OPT_SKIP_BAD,
+    OPT_CHECKPOINT,
+    OPT_CHUNK,
+    OPT_PROGRESS,
+    OPT_QUIET,
+};
+
+static const cli_option locate_io[] = {
+    {"output", 'o', "FILE", "write the CSV to FILE (default: standard output)", OPT_OUTPUT},
+    {"annotate", 0, "DIR",
+     "also draw frames with a ring around each feature, as\nDIR/frame_0000.png, ... (as `locus "
+     "annotate` does)",
+     OPT_ANNOTATE},
+    {"annotate-frames", 0, "L", "the frames to draw, e.g. 0,10,20-30 (default 0)",
+     OPT_ANNOTATE_FRAMES},
+};
+
+static const cli_option locate_running[] = {
+    {"jobs", 'j', "N", "worker threads (default: one per core; 1 = serial)", OPT_JOBS},
+    {"skip-bad", 0, NULL, "skip unreadable frames, list them at the end, exit 3", OPT_SKIP_BAD},
+    {"checkpoint", 0, "DIR",
+     "make each finished chunk durable in DIR; rerunning the\nsame command after a crash skips "
+     "the finished chunks",
+     OPT_CHECKPOINT},
+    {"chunk", 0, "N", "frames per chunk (default 16)", OPT_CHUNK},
+    {"progress", 0, NULL, "show progress on stderr (default: when it is a terminal)", OPT_PROGRESS},
+    {"quiet", 0, NULL, "no progress, no summary", OPT_QUIET},
+};
+
+static const cli_section locate_sections[] = {
+    {"feature options (trackpy's names and defaults)", NULL, 0, LOCUS_PARAMS_LOCATE,
+     offsetof(locate_options, params), NULL, 'd'},
+    {"input and output", NULL, 0, LOCUS_PARAMS_SOURCE, offsetof(locate_options, source), NULL, 0},
+    {"input and output", locate_io, sizeof locate_io / sizeof *locate_io, 0, 0, NULL, 0},
+    {"running", locate_running, sizeof locate_running / sizeof *locate_running, 0, 0, NULL, 0},
+};
+
+static int locate_option(void *options, int id, const char *arg, const char *prog)
 {
-    locus_params *p = &o->params;
-    char name[40];
-    const char *opt = option_name(c, name, sizeof name);
+    locate_options *o = options;
     long l;
-    switch (c) {
-    case 'd':
-        return parse_axes(arg, &p->diameter)
-                   ? usage_error(prog, opt, "'%s' is not a number or a list like 5,9,9", arg)
-                   : -1;
-    case OPT_SEPARATION:
-        return parse_axes(arg, &p->separation)
-                   ? usage_error(prog, opt, "'%s' is not a number or a list like 5,9,9", arg)
-                   : -1;
-    case OPT_NOISE:
-        return parse_axes(arg, &p->noise_size)
-                   ? usage_error(prog, opt, "'%s' is not a number or a list like 1,1.5", arg)
-                   : -1;
-    case OPT_SMOOTHING:
-        return parse_axes(arg, &p->smoothing_size)
-                   ? usage_error(prog, opt, "'%s' is not a number or a list like 5,9,9", arg)
-                   : -1;
-    case OPT_MINMASS:
-        return parse_double(arg, &p->minmass) ? usage_error(prog, opt, "'%s' is not a number", arg)
-                                              : -1;
-    case OPT_MAXSIZE:
-        if (parse_double(arg, &p->maxsize) || p->maxsize <= 0)
-            return usage_error(prog, opt, "'%s' is not a positive number", arg);
-        return -1;
-    case OPT_THRESHOLD:
-        return parse_double(arg, &p->threshold)
-                   ? usage_error(prog, opt, "'%s' is not a number", arg)
-                   : -1;
-    case OPT_PERCENTILE:
-        if (parse_double(arg, &p->percentile) || p->percentile < 0 || p->percentile > 100)
-            return usage_error(prog, opt, "'%s' is not a number from 0 to 100", arg);
-        return -1;
-    case OPT_TOPN:
-        if (parse_long(arg, 0, 1000000000L, &l))
-            return usage_error(prog, opt, "'%s' is not a whole number >= 0", arg);
-        p->topn = l;
-        return -1;
-    case OPT_MAX_ITER:
-        if (parse_long(arg, 0, 1000000L, &l))
-            return usage_error(prog, opt, "'%s' is not a whole number >= 0", arg);
-        p->max_iterations = (int)l;
-        return -1;
-    case OPT_CHANNEL:
-        if (parse_long(arg, 0, 255, &l))
-            return usage_error(prog, opt, "'%s' is not a channel number (0, 1, 2, ...)", arg);
-        o->source.channel = (int)l;
-        return -1;
-    case 'j':
-        if (parse_long(arg, 1, 4096, &l))
-            return usage_error(prog, opt, "'%s' is not a number of threads from 1 to 4096", arg);
-        o->threads = (int)l;
-        return -1;
-    case 'o':
+    int rc = -1;
+    switch (id) {
+    case OPT_OUTPUT:
         o->output = arg;
-        return -1;
-    case OPT_CHECKPOINT:
-        o->checkpoint = arg;
-        return -1;
-    case OPT_CHUNK:
-        if (parse_long(arg, 1, 1000000L, &l))
-            return usage_error(prog, opt, "'%s' is not a number of frames from 1 to 1000000", arg);
-        o->chunk = (size_t)l;
-        return -1;
-    case OPT_INVERT:
-        p->invert = 1;
-        return -1;
-    case OPT_NO_PREPROCESS:
-        p->preprocess = 0;
-        return -1;
-    case OPT_NO_CHAR:
-        p->characterize = 0;
-        return -1;
-    case OPT_VOLUME:
-        o->source.volume = 1;
-        return -1;
-    case OPT_SKIP_BAD:
-        o->skip_bad = 1;
-        return -1;
-    case OPT_PROGRESS:
-        o->progress = 1;
-        return -1;
-    case OPT_QUIET:
-        o->quiet = 1;
-        o->progress = 0;
-        return -1;
+        break;
     case OPT_ANNOTATE:
         o->annotate_dir = arg;
-        return -1;
+        break;
     case OPT_ANNOTATE_FRAMES: {
         size_t *list, n;
-        int rc = parse_frame_list(arg, &list, &n);
-        if (rc == -2) {
+        int r = parse_frame_list(arg, &list, &n);
+        if (r == -2) {
             fprintf(stderr, "%s: out of memory\n", prog);
             return EXIT_FAILURE_;
         }
-        if (rc)
-            return usage_error(prog, opt, "'%s' is not a list of frames like 0,10,20-30", arg);
+        if (r)
+            return cli_usage_error(prog, "--annotate-frames",
+                                   "'%s' is not a list of frames like 0,10,20-30", arg);
         free(list);
         o->annotate_frames = arg;
-        return -1;
+        break;
     }
-    default:
-        return EXIT_USAGE;
+    case OPT_JOBS:
+        if ((rc = cli_whole(prog, "--jobs", arg, 1, 4096, &l)) < 0)
+            o->threads = (int)l;
+        break;
+    case OPT_SKIP_BAD:
+        o->skip_bad = 1;
+        break;
+    case OPT_CHECKPOINT:
+        o->checkpoint = arg;
+        break;
+    case OPT_CHUNK:
+        if ((rc = cli_whole(prog, "--chunk", arg, 1, 1000000L, &l)) < 0)
+            o->chunk = (size_t)l;
+        break;
+    case OPT_PROGRESS:
+        o->progress = 1;
+        break;
+    case OPT_QUIET:
+        o->quiet = 1;
+        o->progress = 0;
+        break;
     }
-}
-
-static int check_annotate(const char *prog, const locate_options *o)
-{
-    if (o->annotate_frames && !o->annotate_dir) {
-        fprintf(stderr, "%s: --annotate-frames: needs --annotate DIR\n", prog);
-        return EXIT_USAGE;
-    }
-    return -1;
+    return rc;
 }
 
 int locate_options_parse(const char *prog, int argc, char **argv, locate_options *o)
 {
     memset(o, 0, sizeof *o);
     locus_params_init(&o->params);
-    o->source.channel = -1;
+    locus_source_opts_init(&o->source);
     o->progress = -1;
     o->chunk = DEFAULT_CHUNK;
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":d:o:j:h", long_options, NULL)) != -1) {
-        int rc;
-        if (c == 'h') {
-            printf(locate_help, prog);
-            return EXIT_OK;
-        }
-        if (c == '?') {
-            if (optopt)
-                fprintf(stderr, "%s: -%c: unknown option (try %s locate --help)\n", prog, optopt,
-                        prog);
-            else
-                fprintf(stderr, "%s: %s: unknown option (try %s locate --help)\n", prog,
-                        argv[optind - 1], prog);
-            return EXIT_USAGE;
-        }
-        if (c == ':') {
-            fprintf(stderr, "%s: %s: needs a value\n", prog, argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-        if ((rc = parse_one(prog, c, optarg, o)) >= 0)
-            return rc;
-    }
-    if ((c = check_annotate(prog, o)) >= 0)
-        return c;
-    if (o->params.diameter.count == 0) {
-        fprintf(stderr, "%s: --diameter: required (the feature diameter in pixels, odd)\n", prog);
-        return EXIT_USAGE;
-    }
-    if (optind >= argc) {
+    const cli_command cmd = {prog,
+                             "-d DIAMETER [options] INPUT...",
+                             locate_about,
+                             locate_footer,
+                             locate_sections,
+                             sizeof locate_sections / sizeof *locate_sections,
+                             locate_option};
+    int first, rc = cli_parse(&cmd, argc, argv, o, &first);
+    if (rc >= 0)
+        return rc;
+    if (o->annotate_frames && !o->annotate_dir)
+        return cli_usage_error(prog, "--annotate-frames", "needs --annotate DIR");
+    if (o->params.diameter.count == 0)
+        return cli_usage_error(prog, "--diameter",
+                               "required (the feature diameter in pixels, odd)");
+    if (first >= argc) {
         fprintf(stderr, "%s: no INPUT given (image files, patterns or directories)\n", prog);
         return EXIT_USAGE;
     }
-    o->inputs = argv + optind;
-    o->ninputs = argc - optind;
+    o->inputs = argv + first;
+    o->ninputs = argc - first;
     return -1;
-}
-
-/* Library messages name parameters as trackpy does; the command line
- * spells them as options. */
-void report_error(const char *prog, const locus_error *err)
-{
-    static const char *const names[][2] = {
-        {"diameter", "--diameter"},
-        {"minmass", "--minmass"},
-        {"maxsize", "--maxsize"},
-        {"separation", "--separation"},
-        {"noise_size", "--noise-size"},
-        {"smoothing_size", "--smoothing-size"},
-        {"threshold", "--threshold"},
-        {"percentile", "--percentile"},
-        {"topn", "--topn"},
-        {"max_iterations", "--max-iterations"},
-    };
-    const char *m = err->message[0] ? err->message : locus_strerror(err->status);
-    char out[LOCUS_ERROR_MAX * 2];
-    size_t n = 0;
-    if (err->status != LOCUS_E_PARAM) {
-        fprintf(stderr, "%s: %s\n", prog, m);
-        return;
-    }
-    while (*m && n + 32 < sizeof out) {
-        size_t k, len = 0;
-        for (k = 0; k < sizeof names / sizeof names[0]; k++) {
-            len = strlen(names[k][0]);
-            int starts_word = n == 0 || !(out[n - 1] == '_' || out[n - 1] == '-' ||
-                                          (out[n - 1] >= 'a' && out[n - 1] <= 'z'));
-            char after = m[len];
-            if (starts_word && !strncmp(m, names[k][0], len) &&
-                !(after == '_' || (after >= 'a' && after <= 'z')))
-                break;
-        }
-        if (k < sizeof names / sizeof names[0]) {
-            n += (size_t)snprintf(out + n, sizeof out - n, "%s", names[k][1]);
-            m += len;
-        } else {
-            out[n++] = *m++;
-        }
-    }
-    out[n] = '\0';
-    fprintf(stderr, "%s: %s\n", prog, out);
 }

@@ -50,10 +50,10 @@ int run_open_source(const char *prog, const locate_options *o, locus_source **sr
         rc = locus_params_check(&o->params, locus_source_ndim(*src), &err);
     if (rc == LOCUS_OK)
         return -1;
-    report_error(prog, &err);
+    cli_report(prog, &err);
     locus_source_free(*src);
     *src = NULL;
-    return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    return cli_exit_status(rc);
 }
 
 /* The CSV header: the columns of these parameters, then `frame`. */
@@ -85,8 +85,8 @@ int run_open_output(const char *prog, const locate_options *o, const locus_sourc
     locus_buffer_free(&manifest);
     if (rc == LOCUS_OK)
         return -1;
-    report_error(prog, &err);
-    return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+    cli_report(prog, &err);
+    return cli_exit_status(rc);
 }
 
 static void print_summary(const char *prog, const locus_output_stats *out, double seconds)
@@ -124,19 +124,19 @@ int run_finish(const char *prog, const locate_options *o, locus_output *output, 
     locus_output_stats st = locus_output_get_stats(output);
     int status;
     if (closed != LOCUS_OK) {
-        report_error(prog, &close_err);
-        status = closed == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
+        cli_report(prog, &close_err);
+        status = cli_exit_status(closed);
     } else if (rc == LOCUS_E_INTERRUPTED) {
         int sig = stop_signal ? stop_signal : SIGINT;
         fprintf(stderr, "%s: stopped by %s after %zu frames; the output holds them whole\n", prog,
                 sig == SIGTERM ? "SIGTERM" : "SIGINT", st.frames);
         status = 128 + sig;
     } else if (rc != LOCUS_OK) {
-        report_error(prog, err);
+        cli_report(prog, err);
         if (st.frames)
             fprintf(stderr, "%s: the output holds the %zu frame%s before it\n", prog, st.frames,
                     st.frames == 1 ? "" : "s");
-        status = rc == LOCUS_E_NOMEM || rc == LOCUS_E_SYSTEM ? EXIT_FAILURE_ : EXIT_USAGE;
+        status = cli_exit_status(rc);
     } else {
         if (!o->quiet)
             print_summary(prog, &st, seconds);

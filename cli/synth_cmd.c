@@ -1,10 +1,10 @@
 /* `locus synth`: write a synthetic movie and its ground truth. */
 #include "commands.h"
+#include "options.h"
 #include "io/imageio.h"
 #include "locus.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +14,7 @@
 
 #define PROG "locus synth"
 
-static const char synth_help[] =
-    "usage: locus synth OUTDIR [options]\n"
-    "\n"
+static const char synth_about[] =
     "Write a synthetic movie of Gaussian spots with known positions, for\n"
     "testing and benchmarking `locus locate`. OUTDIR is created if missing.\n"
     "It receives frame_000.png, frame_001.png, ... (or frame_000.tif, ...,\n"
@@ -39,31 +37,14 @@ static const char synth_help[] =
     "least the minimum separation apart, then take independent Gaussian steps\n"
     "between frames (reflected at that margin; they may come closer).\n"
     "The same options and seed give the same pixels and truth on every machine.\n"
-    "\n"
-    "options:\n"
-    "      --frames N          number of frames (default 10)\n"
-    "      --shape HxW         frame shape, e.g. 384x512 (the default); DxHxW,\n"
-    "                          e.g. 24x96x96, makes 3-D frames (needs tiff)\n"
-    "      --particles N       particles per frame (default 200)\n"
-    "      --sigma S           spot standard deviation in pixels (default 1.5)\n"
-    "      --snr R             signal-to-noise ratio as above (default 20;\n"
-    "                          inf: no noise)\n"
-    "      --bit-depth 8|16    pixel type uint8 or uint16 (default 8)\n"
-    "      --format png|tiff   image files (default png; 3-D needs tiff)\n"
-    "      --stack             tiff only: every frame a page of one movie.tif\n"
-    "      --min-separation D  least distance between centres in the first frame\n"
-    "                          (default 4 SIGMA + 2)\n"
-    "      --step S            random-walk step between frames, standard\n"
-    "                          deviation in pixels per axis (default 0.5)\n"
-    "      --seed N            random seed, 0 to 2^64-1 (default 1)\n"
-    "      --quiet             print nothing on success\n"
-    "  -h, --help              this help\n"
-    "\n"
+    "\n";
+
+static const char synth_footer[] =
     "exit status: 0 success, 1 internal error, 2 bad usage or a file that\n"
     "cannot be written.\n";
 
 enum {
-    OPT_FRAMES = 256,
+    OPT_FRAMES = 1,
     OPT_SHAPE,
     OPT_PARTICLES,
     OPT_SIGMA,
@@ -77,21 +58,29 @@ enum {
     OPT_QUIET,
 };
 
-static const struct option long_options[] = {
-    {"frames", required_argument, NULL, OPT_FRAMES},
-    {"shape", required_argument, NULL, OPT_SHAPE},
-    {"particles", required_argument, NULL, OPT_PARTICLES},
-    {"sigma", required_argument, NULL, OPT_SIGMA},
-    {"snr", required_argument, NULL, OPT_SNR},
-    {"bit-depth", required_argument, NULL, OPT_BIT_DEPTH},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"stack", no_argument, NULL, OPT_STACK},
-    {"min-separation", required_argument, NULL, OPT_MIN_SEP},
-    {"step", required_argument, NULL, OPT_STEP},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+static const cli_option synth_own[] = {
+    {"frames", 0, "N", "number of frames (default 10)", OPT_FRAMES},
+    {"shape", 0, "HxW",
+     "frame shape, e.g. 384x512 (the default); DxHxW,\ne.g. 24x96x96, makes 3-D frames (needs "
+     "tiff)",
+     OPT_SHAPE},
+    {"particles", 0, "N", "particles per frame (default 200)", OPT_PARTICLES},
+    {"sigma", 0, "S", "spot standard deviation in pixels (default 1.5)", OPT_SIGMA},
+    {"snr", 0, "R", "signal-to-noise ratio as above (default 20;\ninf: no noise)", OPT_SNR},
+    {"bit-depth", 0, "8|16", "pixel type uint8 or uint16 (default 8)", OPT_BIT_DEPTH},
+    {"format", 0, "png|tiff", "image files (default png; 3-D needs tiff)", OPT_FORMAT},
+    {"stack", 0, NULL, "tiff only: every frame a page of one movie.tif", OPT_STACK},
+    {"min-separation", 0, "D",
+     "least distance between centres in the first frame\n(default 4 SIGMA + 2)", OPT_MIN_SEP},
+    {"step", 0, "S",
+     "random-walk step between frames, standard\ndeviation in pixels per axis (default 0.5)",
+     OPT_STEP},
+    {"seed", 0, "N", "random seed, 0 to 2^64-1 (default 1)", OPT_SEED},
+    {"quiet", 0, NULL, "print nothing on success", OPT_QUIET},
+};
+
+static const cli_section synth_sections[] = {
+    {"options", synth_own, sizeof synth_own / sizeof *synth_own, 0, 0, NULL, 0},
 };
 
 typedef struct {
@@ -101,22 +90,6 @@ typedef struct {
     int quiet;
     const char *outdir;
 } synth_options;
-
-static const char *option_name(int c)
-{
-    for (const struct option *o = long_options; o->name; o++)
-        if (o->val == c)
-            return o->name;
-    return "?";
-}
-
-static int usage_error(const char *option, const char *fmt, const char *value)
-{
-    fprintf(stderr, PROG ": %s: ", option);
-    fprintf(stderr, fmt, value);
-    fputc('\n', stderr);
-    return EXIT_USAGE;
-}
 
 /* A whole-string unsigned decimal integer in [min, max]. */
 static int parse_unsigned(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -129,21 +102,6 @@ static int parse_unsigned(const char *s, uint64_t min, uint64_t max, uint64_t *o
     if (*end || errno == ERANGE || v < min || v > max)
         return -1;
     *out = (uint64_t)v;
-    return 0;
-}
-
-/* A whole-string number; infinity only when allow_inf. */
-static int parse_number(const char *s, int allow_inf, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || isnan(v) || (isinf(v) && !allow_inf) ||
-        (errno == ERANGE && !isinf(v) && v != 0))
-        return -1;
-    if (errno == ERANGE && !isinf(v)) /* underflow: a tiny number */
-        return -1;
-    *out = v;
     return 0;
 }
 
@@ -179,123 +137,99 @@ static int parse_shape(const char *s, locus_synth_params *p)
     return 0;
 }
 
+/* A number for --sigma (above 0), --snr (above 0, or inf), --min-separation
+ * and --step (at least 0). */
+static int positive(const char *prog, const char *opt, const char *arg, int allow_inf,
+                    int allow_zero, double *out)
+{
+    int rc = cli_real(prog, opt, arg, allow_inf, out);
+    if (rc < 0 && !(allow_zero ? *out >= 0 : *out > 0))
+        return cli_usage_error(prog, opt, "'%s' is not a %s number", arg,
+                               allow_zero ? "non-negative" : "positive");
+    return rc;
+}
+
+static int synth_option(void *options, int id, const char *arg, const char *prog)
+{
+    synth_options *o = options;
+    long l;
+    int rc = -1;
+    switch (id) {
+    case OPT_FRAMES:
+        if ((rc = cli_whole(prog, "--frames", arg, 1, 100000000L, &l)) < 0)
+            o->p.frames = (size_t)l;
+        return rc;
+    case OPT_SHAPE:
+        return parse_shape(arg, &o->p) ? cli_usage_error(prog, "--shape",
+                                                         "'%s' is not HxW or DxHxW with sizes "
+                                                         "from 8 to 65536 (e.g. 384x512, 24x96x96)",
+                                                         arg)
+                                       : -1;
+    case OPT_PARTICLES:
+        if ((rc = cli_whole(prog, "--particles", arg, 0, 100000000L, &l)) < 0)
+            o->p.particles = (size_t)l;
+        return rc;
+    case OPT_SIGMA:
+        return positive(prog, "--sigma", arg, 0, 0, &o->p.sigma);
+    case OPT_SNR:
+        return positive(prog, "--snr", arg, 1, 0, &o->p.snr);
+    case OPT_BIT_DEPTH:
+        if (strcmp(arg, "8") && strcmp(arg, "16"))
+            return cli_usage_error(prog, "--bit-depth", "'%s' is not 8 or 16", arg);
+        o->p.bit_depth = atoi(arg);
+        return -1;
+    case OPT_FORMAT:
+        if (strcmp(arg, "png") && strcmp(arg, "tiff") && strcmp(arg, "tif"))
+            return cli_usage_error(prog, "--format", "'%s' is not png or tiff", arg);
+        o->tiff = strcmp(arg, "png") != 0;
+        return -1;
+    case OPT_STACK:
+        o->stack = 1;
+        return -1;
+    case OPT_MIN_SEP:
+        return positive(prog, "--min-separation", arg, 0, 1, &o->p.min_separation);
+    case OPT_STEP:
+        return positive(prog, "--step", arg, 0, 1, &o->p.step);
+    case OPT_SEED: {
+        uint64_t u;
+        if (parse_unsigned(arg, 0, UINT64_MAX, &u))
+            return cli_usage_error(prog, "--seed", "'%s' is not a whole number from 0 to 2^64-1",
+                                   arg);
+        o->p.seed = u;
+        return -1;
+    }
+    default: /* OPT_QUIET */
+        o->quiet = 1;
+        return -1;
+    }
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_args(int argc, char **argv, synth_options *o)
 {
     memset(o, 0, sizeof *o);
     locus_synth_params_init(&o->p);
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        char opt[64];
-        snprintf(opt, sizeof opt, "--%s", option_name(c));
-        uint64_t u;
-        double d;
-        switch (c) {
-        case 'h':
-            fputs(synth_help, stdout);
-            return EXIT_OK;
-        case '?':
-            if (optopt)
-                fprintf(stderr, PROG ": -%c: unknown option (try locus synth --help)\n", optopt);
-            else
-                fprintf(stderr, PROG ": %s: unknown option (try locus synth --help)\n",
-                        argv[optind - 1]);
-            return EXIT_USAGE;
-        case ':':
-            fprintf(stderr, PROG ": %s: needs a value\n", argv[optind - 1]);
-            return EXIT_USAGE;
-        case OPT_FRAMES:
-            if (parse_unsigned(optarg, 1, 100000000, &u))
-                return usage_error(opt, "'%s' is not a whole number from 1 to 100000000", optarg);
-            o->p.frames = (size_t)u;
-            break;
-        case OPT_SHAPE:
-            if (parse_shape(optarg, &o->p))
-                return usage_error(opt,
-                                   "'%s' is not HxW or DxHxW with sizes from 8 to 65536 "
-                                   "(e.g. 384x512, 24x96x96)",
-                                   optarg);
-            break;
-        case OPT_PARTICLES:
-            if (parse_unsigned(optarg, 0, 100000000, &u))
-                return usage_error(opt, "'%s' is not a whole number from 0 to 100000000", optarg);
-            o->p.particles = (size_t)u;
-            break;
-        case OPT_SIGMA:
-            if (parse_number(optarg, 0, &d) || !(d > 0))
-                return usage_error(opt, "'%s' is not a positive number", optarg);
-            o->p.sigma = d;
-            break;
-        case OPT_SNR:
-            if (parse_number(optarg, 1, &d) || !(d > 0))
-                return usage_error(opt, "'%s' is not a positive number (or inf)", optarg);
-            o->p.snr = d;
-            break;
-        case OPT_BIT_DEPTH:
-            if (strcmp(optarg, "8") && strcmp(optarg, "16"))
-                return usage_error(opt, "'%s' is not 8 or 16", optarg);
-            o->p.bit_depth = atoi(optarg);
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "png"))
-                o->tiff = 0;
-            else if (!strcmp(optarg, "tiff") || !strcmp(optarg, "tif"))
-                o->tiff = 1;
-            else
-                return usage_error(opt, "'%s' is not png or tiff", optarg);
-            break;
-        case OPT_STACK:
-            o->stack = 1;
-            break;
-        case OPT_MIN_SEP:
-            if (parse_number(optarg, 0, &d) || !(d >= 0))
-                return usage_error(opt, "'%s' is not a number >= 0", optarg);
-            o->p.min_separation = d;
-            break;
-        case OPT_STEP:
-            if (parse_number(optarg, 0, &d) || !(d >= 0))
-                return usage_error(opt, "'%s' is not a number >= 0", optarg);
-            o->p.step = d;
-            break;
-        case OPT_SEED:
-            if (parse_unsigned(optarg, 0, UINT64_MAX, &u))
-                return usage_error(opt, "'%s' is not a whole number from 0 to 2^64-1", optarg);
-            o->p.seed = u;
-            break;
-        case OPT_QUIET:
-            o->quiet = 1;
-            break;
-        default:
-            return EXIT_USAGE;
-        }
-    }
-    if (optind >= argc) {
-        fprintf(stderr, PROG ": OUTDIR: missing output directory (try locus synth --help)\n");
-        return EXIT_USAGE;
-    }
-    if (argc - optind > 1) {
-        fprintf(stderr, PROG ": %s: unexpected argument (only one OUTDIR)\n", argv[optind + 1]);
-        return EXIT_USAGE;
-    }
-    o->outdir = argv[optind];
-    if (!*o->outdir) {
-        fprintf(stderr, PROG ": OUTDIR: empty output directory name\n");
-        return EXIT_USAGE;
-    }
-    if (o->p.ndim == 3 && !o->tiff) {
-        fprintf(stderr, PROG ": --format: 3-D frames need --format tiff\n");
-        return EXIT_USAGE;
-    }
-    if (o->stack && !o->tiff) {
-        fprintf(stderr, PROG ": --stack: needs --format tiff\n");
-        return EXIT_USAGE;
-    }
-    if (o->stack && o->p.ndim == 3) {
-        fprintf(stderr, PROG ": --stack: only for 2-D frames (3-D frames are one TIFF each)\n");
-        return EXIT_USAGE;
-    }
+    const cli_command cmd = {PROG,           "OUTDIR [options]",
+                             synth_about,    synth_footer,
+                             synth_sections, sizeof synth_sections / sizeof *synth_sections,
+                             synth_option};
+    int first, rc = cli_parse(&cmd, argc, argv, o, &first);
+    if (rc >= 0)
+        return rc;
+    if (first >= argc)
+        return cli_usage_error(PROG, "OUTDIR", "missing output directory (try locus synth --help)");
+    if (argc - first > 1)
+        return cli_usage_error(PROG, argv[first + 1], "unexpected argument (only one OUTDIR)");
+    o->outdir = argv[first];
+    if (!*o->outdir)
+        return cli_usage_error(PROG, "OUTDIR", "empty output directory name");
+    if (o->p.ndim == 3 && !o->tiff)
+        return cli_usage_error(PROG, "--format", "3-D frames need --format tiff");
+    if (o->stack && !o->tiff)
+        return cli_usage_error(PROG, "--stack", "needs --format tiff");
+    if (o->stack && o->p.ndim == 3)
+        return cli_usage_error(PROG, "--stack",
+                               "only for 2-D frames (3-D frames are one TIFF each)");
     return -1;
 }
 
@@ -368,13 +302,8 @@ static void frame_name(char *buf, size_t cap, size_t frame, int width, const cha
 /* The exit status for a library error, after reporting it. */
 static int fail(const locus_error *err)
 {
-    const char *msg = err->message;
-    if (!strncmp(msg, "synth: ", 7))
-        msg += 7;
-    /* the one parameter error the options cannot rule out names --particles */
-    fprintf(stderr, PROG ": %s%s\n", strncmp(msg, "cannot place", 12) ? "" : "--particles: ", msg);
-    return err->status == LOCUS_E_NOMEM || err->status == LOCUS_E_SYSTEM ? EXIT_FAILURE_
-                                                                         : EXIT_USAGE;
+    cli_report(PROG, err);
+    return cli_exit_status(err->status);
 }
 
 static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const char *csv_path,

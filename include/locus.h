@@ -69,12 +69,36 @@ typedef enum {
 LOCUS_API const char *locus_strerror(int status);
 
 #define LOCUS_ERROR_MAX 512
+#define LOCUS_ERROR_PATH_MAX 1024
+#define LOCUS_ERROR_PARAM_MAX 32
 
-/* The detailed, one-line account of a failure. */
+/*
+ * What went wrong, as facts a caller can act on, and the sentence built
+ * from them. Switch on `status` (and `sys_errno`); name the parameter in
+ * your own spelling with locus_error_describe; never parse `message`.
+ */
 typedef struct {
-    int status; /* a locus_status */
-    char message[LOCUS_ERROR_MAX];
+    int status;                        /* a locus_status */
+    int sys_errno;                     /* errno of the failed system call, or 0 */
+    int has_frame;                     /* `frame` is set */
+    long long frame;                   /* the frame at fault (in the run's numbering) */
+    long long line;                    /* the line of a text file at fault, from 1; 0: none */
+    char param[LOCUS_ERROR_PARAM_MAX]; /* the parameter at fault ("noise_size"), or "" */
+    char other[LOCUS_ERROR_PARAM_MAX]; /* a second parameter the reason is about, or "" */
+    char path[LOCUS_ERROR_PATH_MAX];   /* the file (maybe "FILE: page N") at fault, or "" */
+    char reason[LOCUS_ERROR_MAX];      /* what is wrong, without the facts above */
+    char message[LOCUS_ERROR_MAX + LOCUS_ERROR_PATH_MAX]; /* "PATH[:LINE]: [PARAM ]REASON" */
 } locus_error;
+
+/*
+ * The error's sentence with the parameters spelled by `spell` (NULL: as
+ * the library names them, trackpy's names): a command line passes a
+ * function that turns "noise_size" into "--noise-size". Writes at most n
+ * bytes (NUL-terminated) to buf; returns buf.
+ */
+LOCUS_API const char *locus_error_describe(const locus_error *err,
+                                           const char *(*spell)(const char *param, void *user),
+                                           void *user, char *buf, size_t n);
 
 /* ------------------------------------------------------------------ */
 /* Images                                                              */
@@ -118,14 +142,14 @@ typedef struct {
 typedef struct {
     locus_axes diameter;       /* required: odd integers >= 3 */
     double minmass;            /* keep mass > minmass; default 0 */
-    double maxsize;            /* keep size < maxsize; <= 0 or NaN: none */
+    double maxsize;            /* keep size < maxsize; NaN: none (else > 0) */
     locus_axes separation;     /* default diameter + 1 */
     locus_axes noise_size;     /* Gaussian sigma; default 1 */
     locus_axes smoothing_size; /* boxcar width, odd; default diameter */
     double threshold;          /* NaN: default (1, or 1/255 for float images) */
     int invert;                /* default 0 */
     double percentile;         /* default 64 */
-    long topn;                 /* < 0: none (default) */
+    long topn;                 /* < 0: none (default); 0: all, sorted by mass as trackpy */
     int preprocess;            /* default 1 */
     int max_iterations;        /* default 10; < 1 acts as 1 */
     int characterize;          /* default 1 */
@@ -136,6 +160,54 @@ LOCUS_API void locus_params_init(locus_params *p);
 
 /* Check p for an image of ndim axes (2 or 3). */
 LOCUS_API int locus_params_check(const locus_params *p, int ndim, locus_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The parameter tables                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every parameter is described once, in a table per group: its name,
+ * type, help and default, and the check its values get. Programs build
+ * their options from it (the command line's --noise-size, Python's
+ * noise_size=) and set values through it, so every front end accepts and
+ * refuses the same values with the same words.
+ */
+typedef enum {
+    LOCUS_PARAMS_LOCATE = 1, /* locus_params */
+    LOCUS_PARAMS_SOURCE,     /* locus_source_opts */
+    LOCUS_PARAMS_LINK        /* locus_link_params */
+} locus_param_group;
+
+typedef enum {
+    LOCUS_PARAM_AXES = 1, /* locus_axes: one value, or one per axis */
+    LOCUS_PARAM_REAL,     /* double */
+    LOCUS_PARAM_INT,      /* int or long */
+    LOCUS_PARAM_FLAG      /* int, 0 or 1 */
+} locus_param_type;
+
+typedef struct {
+    const char *name;  /* trackpy's name, e.g. "noise_size" */
+    int type;          /* a locus_param_type */
+    const char *value; /* the value's name in a usage line ("S"); NULL for flags */
+    const char *help;  /* one line, with the default */
+    int flag_default;  /* flags: their value when not given */
+} locus_param_info;
+
+/* Parameter i of a group (0, 1, ...), or NULL past the last. */
+LOCUS_API const locus_param_info *locus_param_at(int group, int i);
+
+/*
+ * Set parameter `name` of target (a locus_params, locus_source_opts, ...
+ * as the group says) to n values (1; per-axis ones 1 to 3; flags 0 or 1).
+ * n = 0 restores the default. A value the table refuses leaves target as
+ * it was and returns LOCUS_E_PARAM with err->param naming it.
+ */
+LOCUS_API int locus_param_set(int group, void *target, const char *name, const double *v, int n,
+                              locus_error *err);
+/* The same from text: "13", "5,9,9", "1.5"; flags "true"/"false"/"1"/"0";
+ * NULL restores the default. */
+LOCUS_API int locus_param_set_text(int group, void *target, const char *name, const char *text,
+                                   locus_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Results                                                             */
@@ -211,11 +283,14 @@ LOCUS_API int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame);
 /* Image files                                                         */
 /* ------------------------------------------------------------------ */
 
-/* How files become frames. */
+/* How files become frames (their table: LOCUS_PARAMS_SOURCE). */
 typedef struct {
     int channel; /* colour channel to use; -1: none (grey images only) */
     int volume;  /* 1: each multi-page TIFF is one 3-D frame */
 } locus_source_opts;
+
+/* The defaults: no channel, no volume. */
+LOCUS_API void locus_source_opts_init(locus_source_opts *o);
 
 /*
  * The frames of a list of inputs: image files, glob patterns or

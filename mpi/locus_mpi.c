@@ -105,10 +105,11 @@ static int compute_chunk(const locate_options *o, const locus_source *src, size_
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
-/* A result: this header, the error message, the skip lines, the rows. */
+/* A result: this header (the error as its facts), the skip lines, the
+ * rows. Every rank runs the same binary, so the struct travels as bytes. */
 typedef struct {
     int64_t index, status, frames, features, blank, skipped, skips_len, rows_len;
-    char message[LOCUS_ERROR_MAX];
+    locus_error error;
 } result_header;
 
 static int send_result(const locus_chunk *r, int status, const locus_error *err)
@@ -123,7 +124,7 @@ static int send_result(const locus_chunk *r, int status, const locus_error *err)
                        (int64_t)r->rows.len,
                        {0}};
     if (status != LOCUS_OK)
-        snprintf(h.message, sizeof h.message, "%s", err->message);
+        h.error = *err;
     size_t len = sizeof h + r->skips.len + r->rows.len;
     char *msg = malloc(len);
     if (!msg)
@@ -156,9 +157,12 @@ static int unpack_result(const char *msg, size_t len, locus_chunk *r, locus_erro
     if (locus_buffer_append(&r->skips, msg + sizeof h, (size_t)h.skips_len) ||
         locus_buffer_append(&r->rows, msg + sizeof h + h.skips_len, (size_t)h.rows_len))
         return -1;
+    *err = h.error;
     err->status = (int)h.status;
-    memcpy(err->message, h.message, sizeof err->message);
-    err->message[sizeof err->message - 1] = '\0';
+    /* whatever came over the wire, the strings end inside their arrays */
+    err->param[sizeof err->param - 1] = err->other[sizeof err->other - 1] = '\0';
+    err->path[sizeof err->path - 1] = err->reason[sizeof err->reason - 1] = '\0';
+    locus_error_compose(err);
     return 0;
 }
 
@@ -166,16 +170,17 @@ static int unpack_result(const char *msg, size_t len, locus_chunk *r, locus_erro
 /* Workers: ranks 1..n-1                                               */
 /* ------------------------------------------------------------------ */
 
-/* "rank R on HOST: message": the file was there for rank 0, maybe not here. */
+/* "rank R on HOST: FILE: reason": the file was there for rank 0, maybe
+ * not here; the rank becomes part of where the error happened. */
 static void name_rank(locus_error *err, int rank)
 {
-    char host[64] = "?", prefix[96];
+    char host[64] = "?", where[LOCUS_ERROR_PATH_MAX];
     gethostname(host, sizeof host - 1);
-    int n = snprintf(prefix, sizeof prefix, "rank %d on %s: ", rank, host);
-    size_t keep = sizeof err->message - (size_t)n - 1, len = strlen(err->message);
-    memmove(err->message + n, err->message, len < keep ? len + 1 : keep);
-    err->message[sizeof err->message - 1] = '\0';
-    memcpy(err->message, prefix, (size_t)n);
+    int n = snprintf(where, sizeof where, "rank %d on %s%s", rank, host, err->path[0] ? ": " : "");
+    snprintf(where + n, sizeof where - (size_t)n, "%.*s", (int)(sizeof where - (size_t)n - 1),
+             err->path);
+    memcpy(err->path, where, sizeof err->path);
+    locus_error_compose(err);
 }
 
 static void worker(const locate_options *o, const locus_source *src, int rank)

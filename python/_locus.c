@@ -47,8 +47,7 @@ static PyObject *raise_locus(const locus_error *err, int files)
         type = PyExc_MemoryError;
         break;
     case LOCUS_E_IO:
-        type = strstr(m, strerror(ENOENT)) || strstr(m, "no such file") ? PyExc_FileNotFoundError
-                                                                        : PyExc_OSError;
+        type = err->sys_errno == ENOENT ? PyExc_FileNotFoundError : PyExc_OSError;
         break;
     case LOCUS_E_FORMAT:
     case LOCUS_E_UNSUPPORTED:
@@ -74,50 +73,106 @@ static PyObject *raise_locus(const locus_error *err, int files)
 /* Parameters                                                          */
 /* ------------------------------------------------------------------ */
 
-/* A tuple of 0 to 3 numbers as locus_axes (0: the default). */
-static int axes_from(PyObject *o, locus_axes *a, const char *name)
+/* A Python value as 1 to 3 numbers (a number, or a sequence of them). */
+static int numbers_of(PyObject *o, const char *name, double *v, int *n)
 {
-    if (!PyTuple_Check(o)) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a tuple of numbers", name);
-        return -1;
-    }
-    Py_ssize_t n = PyTuple_GET_SIZE(o);
-    if (n > 3) {
-        PyErr_Format(PyExc_ValueError, "%s has %zd values; give one, or one per axis", name, n);
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        a->v[i] = PyFloat_AsDouble(PyTuple_GET_ITEM(o, i));
-        if (a->v[i] == -1.0 && PyErr_Occurred())
+    PyObject *seq = PySequence_Check(o) && !PyUnicode_Check(o) && !PyBytes_Check(o)
+                        ? PySequence_Fast(o, "")
+                        : NULL;
+    if (!seq) {
+        PyErr_Clear();
+        v[0] = PyFloat_AsDouble(o);
+        if (v[0] == -1.0 && PyErr_Occurred()) {
+            PyErr_Format(PyExc_TypeError, "%s must be a number or a tuple of numbers, not %R", name,
+                         o);
             return -1;
+        }
+        *n = 1;
+        return 0;
     }
-    a->count = (int)n;
+    Py_ssize_t len = PySequence_Fast_GET_SIZE(seq);
+    if (len < 1 || len > 3) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "%s has %zd values; give one, or one per axis", name, len);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) {
+        v[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(seq, i));
+        if (v[i] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(seq);
+            PyErr_Format(PyExc_TypeError, "%s must be a number or a tuple of numbers, not %R", name,
+                         o);
+            return -1;
+        }
+    }
+    *n = (int)len;
+    Py_DECREF(seq);
     return 0;
 }
 
 /*
- * The parameter tuple built by locus/__init__.py:_params():
- * (diameter, minmass, maxsize, separation, noise_size, smoothing_size,
- *  threshold, invert, percentile, topn, preprocess, max_iterations,
- *  characterize), per-axis values as tuples, None already replaced.
+ * A dict of trackpy's keywords (None or missing: the default) as the
+ * parameters of a group. Names, types, defaults and checks all come from
+ * the library's table (locus_param_at), so Python accepts and refuses
+ * exactly what the library and the command line do.
  */
-static int params_from(PyObject *t, locus_params *p)
+static int group_from(PyObject *d, int group, void *target)
 {
-    PyObject *dia, *sep, *noise, *smooth;
-    locus_params_init(p);
-    if (!PyTuple_Check(t)) {
-        PyErr_SetString(PyExc_TypeError, "params: expected a tuple");
+    if (!PyDict_Check(d)) {
+        PyErr_SetString(PyExc_TypeError, "params: expected a dict");
         return -1;
     }
-    if (!PyArg_ParseTuple(t, "OddOOOdpdlpip:params", &dia, &p->minmass, &p->maxsize, &sep, &noise,
-                          &smooth, &p->threshold, &p->invert, &p->percentile, &p->topn,
-                          &p->preprocess, &p->max_iterations, &p->characterize))
-        return -1;
-    if (axes_from(dia, &p->diameter, "diameter") || axes_from(sep, &p->separation, "separation") ||
-        axes_from(noise, &p->noise_size, "noise_size") ||
-        axes_from(smooth, &p->smoothing_size, "smoothing_size"))
-        return -1;
+    for (int i = 0; locus_param_at(group, i); i++) {
+        const locus_param_info *info = locus_param_at(group, i);
+        PyObject *o = PyDict_GetItemString(d, info->name); /* borrowed */
+        double v[3];
+        int n = 0;
+        if (o && o != Py_None) {
+            if (info->type == LOCUS_PARAM_FLAG) {
+                int truth = PyObject_IsTrue(o);
+                if (truth < 0)
+                    return -1;
+                v[0] = truth, n = 1;
+            } else if (numbers_of(o, info->name, v, &n)) {
+                return -1;
+            } else if (info->type != LOCUS_PARAM_AXES && n != 1) {
+                PyErr_Format(PyExc_TypeError, "%s must be a number, not %R", info->name, o);
+                return -1;
+            }
+        }
+        locus_error err;
+        if (locus_param_set(group, target, info->name, v, n, &err)) {
+            PyErr_SetString(PyExc_ValueError, err.message);
+            return -1;
+        }
+    }
     return 0;
+}
+
+static int params_from(PyObject *d, locus_params *p)
+{
+    locus_params_init(p);
+    return group_from(d, LOCUS_PARAMS_LOCATE, p);
+}
+
+/* The library's parameter table, for the Python layer: [(name, type, help)]. */
+static PyObject *py_param_names(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int group;
+    if (!PyArg_ParseTuple(args, "i:_param_names", &group))
+        return NULL;
+    PyObject *list = PyList_New(0);
+    for (int i = 0; list && locus_param_at(group, i); i++) {
+        const locus_param_info *info = locus_param_at(group, i);
+        PyObject *item = Py_BuildValue("(sis)", info->name, info->type, info->help);
+        if (!item || PyList_Append(list, item)) {
+            Py_XDECREF(item);
+            Py_CLEAR(list);
+        }
+        Py_XDECREF(item);
+    }
+    return list;
 }
 
 /* ------------------------------------------------------------------ */
@@ -907,6 +962,8 @@ static PyMethodDef methods[] = {
      "_synth(shape, frames, particles, sigma, snr, bit_depth, min_separation, step, seed) -> "
      "(stack, truth)"},
     {"cpu_count", py_cpu_count, METH_NOARGS, "Number of online CPU cores."},
+    {"_param_names", py_param_names, METH_VARARGS,
+     "_param_names(group) -> [(name, type, help)]: the library's parameter table"},
     {NULL, NULL, 0, NULL},
 };
 

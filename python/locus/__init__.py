@@ -40,36 +40,6 @@ _CHUNK_PER_THREAD = 8
 # Parameters
 # ----------------------------------------------------------------------
 
-def _axes(name, value):
-    """A per-axis parameter as a tuple of floats: () for None (the
-    default), one value for every axis, or one per axis."""
-    if value is None:
-        return ()
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f'{name} must be a number or a tuple of numbers, not {value!r}')
-    try:
-        values = tuple(value)
-    except TypeError:  # a scalar (0-d arrays land here too)
-        values = (value,)
-    if not 1 <= len(values) <= 3:
-        raise ValueError(f'{name} has {len(values)} values; give one, or one per axis')
-    try:
-        return tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        raise TypeError(f'{name} must be a number or a tuple of numbers, not {value!r}') from None
-
-
-def _number(name, value, default):
-    if value is None:
-        return default
-    try:
-        if isinstance(value, (str, bytes)):
-            raise TypeError
-        return float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f'{name} must be a number, not {value!r}') from None
-
-
 def _whole(name, value, default):
     if value is None:
         return default
@@ -85,7 +55,8 @@ def _params(diameter, minmass=None, maxsize=None, separation=None, noise_size=1,
             smoothing_size=None, threshold=None, invert=False, percentile=64, topn=None,
             preprocess=True, max_iterations=10, filter_before=None, filter_after=None,
             characterize=True, engine='auto'):
-    """trackpy's arguments as the tuple the C module takes."""
+    """trackpy's arguments as the dict of the library's parameters (its
+    table checks every value, as for the command line)."""
     if filter_before is not None:
         raise ValueError('filter_before is no longer supported (as in trackpy): features '
                          'are filtered after refinement')
@@ -95,27 +66,13 @@ def _params(diameter, minmass=None, maxsize=None, separation=None, noise_size=1,
     if engine not in ('auto', 'python', 'numba'):
         raise ValueError(f"engine must be 'auto', 'python' or 'numba', not {engine!r} "
                          '(every engine gives the same result here)')
-    maxsize = _number('maxsize', maxsize, None)
-    if maxsize is not None and not maxsize > 0:
-        raise ValueError(f'maxsize must be a positive number (got {maxsize:g})')
-    threshold = _number('threshold', threshold, None)
-    if threshold is not None and not np.isfinite(threshold):
-        raise ValueError(f'threshold must be a finite number (got {threshold:g})')
-    topn = _whole('topn', topn, -1)
-    if not -1 <= topn <= 10**9:
-        raise ValueError(f'topn must be None or a whole number >= 0 (got {topn})')
-    max_iterations = _whole('max_iterations', max_iterations, 10)
-    if not 0 <= max_iterations <= 10**6:
-        raise ValueError(f'max_iterations must be a whole number from 0 to 10**6 '
-                         f'(got {max_iterations})')
-    nan = float('nan')
-    return (_axes('diameter', diameter), _number('minmass', minmass, 0.0),
-            nan if maxsize is None else maxsize,
-            _axes('separation', separation), _axes('noise_size', noise_size),
-            _axes('smoothing_size', smoothing_size),
-            nan if threshold is None else threshold, bool(invert),
-            _number('percentile', percentile, 64.0), topn, bool(preprocess), max_iterations,
-            bool(characterize))
+    for name, value in (('topn', topn), ('max_iterations', max_iterations)):
+        if value is not None and not isinstance(value, bool):
+            _whole(name, value, None)  # a TypeError for 2.5, as before
+    return dict(diameter=diameter, minmass=minmass, maxsize=maxsize, separation=separation,
+                noise_size=noise_size, smoothing_size=smoothing_size, threshold=threshold,
+                invert=invert, percentile=percentile, topn=topn, preprocess=preprocess,
+                max_iterations=max_iterations, characterize=characterize)
 
 
 # the keyword arguments batch passes on to locate

@@ -20,10 +20,39 @@
 #define LOCUS_UNLIKELY(x) (x)
 #endif
 
-/* Record a failure in err (if not NULL) and return status. */
+/*
+ * Errors (common/error.c). Each setter fills err (if not NULL) with its
+ * facts and the sentence built from them, and returns the status.
+ */
+/* A reason only. */
 int locus_error_set(locus_error *err, int status, const char *fmt, ...) LOCUS_PRINTF(3, 4);
+/*
+ * LOCUS_E_PARAM: parameter `param` (trackpy's name) and why, e.g.
+ * ("diameter", NULL, "must be odd (got %g)"). A reason about a second
+ * parameter names it with LOCUS_ERROR_OTHER where its name goes, so
+ * that every caller spells both its own way.
+ */
+#define LOCUS_ERROR_OTHER "\037"
+int locus_error_param(locus_error *err, const char *param, const char *other, const char *fmt, ...)
+    LOCUS_PRINTF(4, 5);
+/* A file (and the errno of the call that failed, or 0) and why. */
+int locus_error_file(locus_error *err, int status, const char *path, int sys_errno, const char *fmt,
+                     ...) LOCUS_PRINTF(5, 6);
+/* A failed system call on path: "PATH: WHAT: strerror" (what may be
+ * NULL); LOCUS_E_NOMEM for ENOMEM, else LOCUS_E_IO. */
+int locus_error_errno(locus_error *err, const char *path, int sys_errno, const char *what);
+/* Name the parameter the error is about (param, put before the reason)
+ * and the one its reason mentions at LOCUS_ERROR_OTHER (other); NULL
+ * leaves either as it is. err may be NULL. */
+void locus_error_name(locus_error *err, const char *param, const char *other);
+/* Rebuild err->message after changing a fact. */
+void locus_error_compose(locus_error *err);
 /* Clear err to LOCUS_OK. */
 void locus_error_clear(locus_error *err);
+/* A heap copy of e to keep (NULL when out of memory), and back: err
+ * becomes *kept, or "out of memory" with `status` when kept is NULL. */
+locus_error *locus_error_keep(const locus_error *e);
+int locus_error_restore(locus_error *err, const locus_error *kept, int status);
 
 /*
  * Grow *buf to hold at least `bytes` bytes (contents are not kept).

@@ -12,7 +12,7 @@ static int slurp(const char *path, char **data, size_t *len, locus_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return locus_error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(errno));
+        return locus_error_errno(err, path, errno, "cannot read");
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
     while (buf) {

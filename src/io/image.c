@@ -69,9 +69,8 @@ int locus_imageio_fail(locus_error *err, int status, const char *path, const cha
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
-    locus_error_set(err, status, "%s: %s%s", path, prefix ? prefix : "", reason);
-    one_line(err->message);
-    return status;
+    one_line(reason);
+    return locus_error_file(err, status, path, 0, "%s%s", prefix ? prefix : "", reason);
 }
 
 int locus_imageio_check_size(const char *path, const char *prefix, uint64_t pixels, size_t size,
@@ -97,18 +96,23 @@ static int colour_needs_channel(int samples, const char *path, const char *prefi
     for (int i = 0; i < samples && i < 4; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%d = %s", i ? ", " : "", i,
                               channel_names[i]);
-    return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                              "colour image (%s, %d channels); choose one with --channel N (%s)",
-                              samples == 4 ? "RGBA" : "RGB", samples, list);
+    locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                       "colour image (%s, %d channels); choose one with " LOCUS_ERROR_OTHER " (%s)",
+                       samples == 4 ? "RGBA" : "RGB", samples, list);
+    locus_error_name(err, NULL, "channel");
+    return LOCUS_E_CHANNEL;
 }
 
 int locus_imageio_pick_channel(int channel, int samples, int layout, const char *path,
                                const char *prefix, int *pick, locus_error *err)
 {
-    if (channel >= samples)
-        return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                                  "channel %d out of range (the image has %d channel%s)", channel,
-                                  samples, samples == 1 ? "" : "s");
+    if (channel >= samples) {
+        locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                           "no " LOCUS_ERROR_OTHER " %d: the image has %d channel%s (0 to %d)",
+                           channel, samples, samples == 1 ? "" : "s", samples - 1);
+        locus_error_name(err, NULL, "channel");
+        return LOCUS_E_CHANNEL;
+    }
     if (channel >= 0) {
         *pick = channel;
         return LOCUS_OK;
@@ -122,9 +126,11 @@ int locus_imageio_pick_channel(int channel, int samples, int layout, const char 
     case IMAGEIO_RGBA:
         return colour_needs_channel(samples, path, prefix, err);
     default:
-        return locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
-                                  "%d-channel image; choose one with --channel N (0 to %d)",
-                                  samples, samples - 1);
+        locus_imageio_fail(err, LOCUS_E_CHANNEL, path, prefix,
+                           "%d-channel image; choose one with " LOCUS_ERROR_OTHER " (0 to %d)",
+                           samples, samples - 1);
+        locus_error_name(err, NULL, "channel");
+        return LOCUS_E_CHANNEL;
     }
 }
 

@@ -125,10 +125,10 @@ int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, 
 /* The pages of one TIFF file, found when a source is opened. */
 typedef struct {
     size_t npages;
-    uint64_t *offsets; /* each page's directory offset (for TIFFSetSubDirectory) */
-    int multi;         /* the file has more than one directory: label pages in errors */
-    int first_status;  /* the first page-level problem, e.g. an unsupported */
-    char *first_error; /* sample format (its message, or NULL) */
+    uint64_t *offsets;        /* each page's directory offset (for TIFFSetSubDirectory) */
+    int multi;                /* the file has more than one directory: label pages in errors */
+    int first_status;         /* the first page-level problem, e.g. an unsupported */
+    locus_error *first_error; /* sample format (or NULL: out of memory) */
 } tiffio_pages;
 
 /*

@@ -548,7 +548,7 @@ static int pngio_load(pngio_input *in, locus_reader *rd, off_t bytes, const char
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            return locus_imageio_fail(err, LOCUS_E_IO, path, "", "read error: %s", strerror(errno));
+            return locus_error_errno(err, path, errno, "read error");
         if (r == 0)
             break;
         in->len += (size_t)r;
@@ -569,7 +569,7 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
 {
     struct stat sb;
     if (fstat(in->fd, &sb) != 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     int st = pngio_load(in, rd, sb.st_size, path, err);
     pngio_header h;
     int pick = 0;
@@ -589,7 +589,7 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
     }
     /* libpng, from the start (the fast path may have moved bytes) */
     if (lseek(in->fd, 0, SEEK_SET) != 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     in->pos = in->len = 0;
     return pngio_decode_fd(in, path, channel, rd, img, err);
 }
@@ -599,7 +599,7 @@ int locus_pngio_read(const char *path, int channel, locus_reader *rd, locus_imag
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     pngio_input in = {.fd = fd};
     int st = pngio_read_fd(&in, path, channel, rd, img, err);
     close(fd);

@@ -105,7 +105,7 @@ static int pngio_write_file(const char *path, const pngio_rows_src *s, locus_err
     pngio_output o = {0};
     o.f = fopen(path, "wb");
     if (!o.f)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot create: %s", strerror(errno));
+        return locus_error_errno(err, path, errno, "cannot create");
     png_structp png =
         png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, pngio_on_error, pngio_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -116,7 +116,7 @@ static int pngio_write_file(const char *path, const pngio_rows_src *s, locus_err
         st = pngio_write_error(path, &o, err);
     png_destroy_write_struct(&png, &info);
     if (fclose(o.f) != 0 && !st)
-        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "cannot write: %s", strerror(errno));
+        st = locus_error_errno(err, path, errno, "cannot write");
     if (st)
         unlink(path);
     return st;

@@ -10,10 +10,13 @@
 #include "io/imageio.h"
 #include "io/source.h"
 
+#include "common/settings.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +112,7 @@ static int list_directory(const char *dir, name_list *l, locus_error *err)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return locus_imageio_fail(err, LOCUS_E_IO, dir, "", "%s", strerror(errno));
+        return locus_error_errno(err, dir, errno, NULL);
     struct dirent *e;
     int st = LOCUS_OK;
     while (!st && (e = readdir(d))) {
@@ -158,8 +161,8 @@ static int source_add_glob(locus_source *src, const char *pattern, locus_error *
     if (r == GLOB_NOMATCH || (r == 0 && g.gl_pathc == 0)) {
         if (r == 0)
             globfree(&g);
-        return locus_error_set(err, LOCUS_E_IO,
-                               "'%s': no such file, and no file matches it as a pattern", pattern);
+        return locus_error_file(err, LOCUS_E_IO, NULL, ENOENT,
+                                "'%s': no such file, and no file matches it as a pattern", pattern);
     }
     if (r != 0)
         return locus_error_set(err, r == GLOB_NOSPACE ? LOCUS_E_NOMEM : LOCUS_E_IO,
@@ -193,7 +196,7 @@ static int source_add_input(locus_source *src, const char *input, locus_error *e
 static void file_fails(source_file *f, const locus_error *e)
 {
     f->status = e->status;
-    f->message = strdup(e->message); /* NULL: reported as out of memory */
+    f->failure = locus_error_keep(e); /* NULL: reported as out of memory */
 }
 
 static size_t read_head(int fd, unsigned char *buf, size_t n, int *error)
@@ -242,9 +245,11 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
 {
     pngio_header h;
     int st = locus_pngio_parse_header(head, n, &h, f->path, e);
-    if (!st && src->opts.volume)
+    if (!st && src->opts.volume) {
         st = locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
-                                "--volume needs a multi-page TIFF; this is a PNG");
+                                "needs a multi-page TIFF; this is a PNG");
+        locus_error_name(e, "volume", NULL);
+    }
     if (st)
         return st;
     f->nframes = 1;
@@ -252,7 +257,7 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
     if (locus_pngio_check(&h, src->opts.channel, f->path, NULL, &problem) ||
         locus_pngio_check_file_size(&h, file_bytes, f->path, &problem)) {
         f->problem = problem.status; /* reading will fail; remember why */
-        f->problem_message = strdup(problem.message);
+        f->problem_error = locus_error_keep(&problem);
     }
     return LOCUS_OK;
 }
@@ -262,7 +267,7 @@ static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
     int st = locus_tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
     f->nframes = src->opts.volume ? (st ? 0 : 1) : f->pages.npages;
     f->problem = f->pages.first_status;
-    f->problem_message = f->pages.first_error;
+    f->problem_error = f->pages.first_error;
     f->pages.first_error = NULL; /* now the file's */
     return st;
 }
@@ -271,7 +276,7 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
 {
     struct stat sb;
     if (fstat(fd, &sb) != 0)
-        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "%s", strerror(errno));
+        return locus_error_errno(e, f->path, errno, NULL);
     if (!S_ISREG(sb.st_mode))
         return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "not a regular file");
     if (sb.st_size == 0)
@@ -280,7 +285,7 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
     int rerr = 0, partial;
     size_t n = read_head(fd, head, sizeof head, &rerr);
     if (rerr)
-        return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "read error: %s", strerror(rerr));
+        return locus_error_errno(e, f->path, rerr, "read error");
     f->kind = kind_of(head, n, &partial);
     if (f->kind == SOURCE_BAD)
         return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
@@ -296,8 +301,7 @@ static void scan_file(locus_source *src, source_file *f)
 {
     locus_error e;
     int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    int st = fd < 0 ? locus_imageio_fail(&e, LOCUS_E_IO, f->path, "", "%s", strerror(errno))
-                    : scan_open_file(src, f, fd, &e);
+    int st = fd < 0 ? locus_error_errno(&e, f->path, errno, NULL) : scan_open_file(src, f, fd, &e);
     if (fd >= 0)
         close(fd);
     if (st)
@@ -310,10 +314,9 @@ static void note_first_problem(locus_source *src, const source_file *f)
     if (src->first.status)
         return;
     if (f->problem)
-        locus_error_set(&src->first, f->problem, "%s",
-                        f->problem_message ? f->problem_message : "out of memory");
+        locus_error_restore(&src->first, f->problem_error, f->problem);
     else if (f->status)
-        locus_error_set(&src->first, f->status, "%s", f->message ? f->message : "out of memory");
+        locus_error_restore(&src->first, f->failure, f->status);
 }
 
 static void scan_files(locus_source *src)
@@ -332,14 +335,34 @@ static void scan_files(locus_source *src)
 /* The public face                                                     */
 /* ------------------------------------------------------------------ */
 
-static int check_opts(const locus_source_opts *o, locus_error *err)
+/* How files become frames: the options, each defined once (see
+ * common/settings.h). */
+static const setting source_settings[] = {
+    {{"channel", LOCUS_PARAM_INT, "N",
+      "colour channel to use: 0 red, 1 green, 2 blue, 3 alpha (colour images need one)", 0},
+     offsetof(locus_source_opts, channel),
+     sizeof(int),
+     SETTING_INTEGER | SETTING_HAS_MIN,
+     0,
+     0,
+     -1},
+    {{"volume", LOCUS_PARAM_FLAG, NULL, "each multi-page TIFF is one 3-D image (z, y, x)", 0},
+     offsetof(locus_source_opts, volume),
+     sizeof(int),
+     0,
+     0,
+     0,
+     0},
+};
+
+const setting_table locus_source_settings = {source_settings,
+                                             sizeof source_settings / sizeof *source_settings};
+
+void locus_source_opts_init(locus_source_opts *o)
 {
-    if (o->channel < -1)
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "channel must be 0 or more (or -1 for none), not %d", o->channel);
-    if (o->volume != 0 && o->volume != 1)
-        return locus_error_set(err, LOCUS_E_PARAM, "volume must be 0 or 1, not %d", o->volume);
-    return LOCUS_OK;
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < locus_source_settings.count; i++)
+        locus_setting_set(&source_settings[i], o, NULL, 0, NULL);
 }
 
 int locus_source_open(locus_source **out, const char *const *inputs, size_t ninputs,
@@ -348,10 +371,11 @@ int locus_source_open(locus_source **out, const char *const *inputs, size_t ninp
     if (!out)
         return locus_error_set(err, LOCUS_E_PARAM, "locus_source_open: no place for the result");
     *out = NULL;
-    locus_source_opts defaults = {.channel = -1, .volume = 0};
+    locus_source_opts defaults;
+    locus_source_opts_init(&defaults);
     if (!opts)
         opts = &defaults;
-    int st = check_opts(opts, err);
+    int st = locus_settings_check_all(&locus_source_settings, opts, err);
     if (st)
         return st;
     if (ninputs == 0 || !inputs)
@@ -382,8 +406,8 @@ void locus_source_free(locus_source *src)
         return;
     for (size_t i = 0; i < src->nfiles; i++) {
         free(src->files[i].path);
-        free(src->files[i].message);
-        free(src->files[i].problem_message);
+        free(src->files[i].failure);
+        free(src->files[i].problem_error);
         locus_tiffio_pages_free(&src->files[i].pages);
     }
     free(src->files);
@@ -465,7 +489,7 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
     const source_file *f = file_of(src, frame);
     size_t k = frame - f->first;
     if (k >= f->nframes)
-        return locus_error_set(err, f->status, "%s", f->message ? f->message : "out of memory");
+        return locus_error_restore(err, f->failure, f->status);
     int st = f->kind == SOURCE_PNG ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
                                    : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
                                                        src->opts.channel, rd, img, err);

@@ -9,12 +9,12 @@ enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF };
 typedef struct {
     char *path;
     int kind;
-    size_t first;   /* its first frame */
-    size_t nframes; /* frames that decode (or at least try to) */
-    int status;     /* a file-level failure: one more frame, that fails */
-    char *message;
-    int problem;           /* the first frame-level problem (e.g. a colour image */
-    char *problem_message; /* without a channel): its frames fail */
+    size_t first;               /* its first frame */
+    size_t nframes;             /* frames that decode (or at least try to) */
+    int status;                 /* a file-level failure: one more frame, that fails */
+    locus_error *failure;       /* what it was (NULL with a status: out of memory) */
+    int problem;                /* the first frame-level problem (e.g. a colour image */
+    locus_error *problem_error; /* without a channel): its frames fail */
     tiffio_pages pages;
 } source_file;
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PACK_MAGIC "locus-source-1"
+#define PACK_MAGIC "locus-source-2"
 
 static int put_u64(locus_buffer *b, uint64_t v)
 {
@@ -26,13 +26,25 @@ static int put_str(locus_buffer *b, const char *s)
     return put_u64(b, n) || (n && locus_buffer_append(b, s, (size_t)n - 1));
 }
 
+/* An error as its facts (0 for none); the sentence is rebuilt on arrival. */
+static int put_error(locus_buffer *b, const locus_error *e)
+{
+    if (!e)
+        return put_u64(b, 0);
+    return put_u64(b, 1) || put_u64(b, (uint64_t)(int64_t)e->status) ||
+           put_u64(b, (uint64_t)(int64_t)e->sys_errno) || put_u64(b, (uint64_t)e->has_frame) ||
+           put_u64(b, (uint64_t)e->frame) || put_u64(b, (uint64_t)e->line) ||
+           put_str(b, e->param) || put_str(b, e->other) || put_str(b, e->path) ||
+           put_str(b, e->reason);
+}
+
 static int pack_file(locus_buffer *b, const source_file *f)
 {
     if (put_str(b, f->path) || put_u64(b, (uint64_t)f->kind) || put_u64(b, f->first) ||
-        put_u64(b, f->nframes) || put_u64(b, (uint64_t)f->status) || put_str(b, f->message) ||
-        put_u64(b, (uint64_t)f->problem) || put_str(b, f->problem_message) ||
+        put_u64(b, f->nframes) || put_u64(b, (uint64_t)f->status) || put_error(b, f->failure) ||
+        put_u64(b, (uint64_t)f->problem) || put_error(b, f->problem_error) ||
         put_u64(b, f->pages.npages) || put_u64(b, (uint64_t)f->pages.multi) ||
-        put_u64(b, (uint64_t)f->pages.first_status) || put_str(b, f->pages.first_error))
+        put_u64(b, (uint64_t)f->pages.first_status) || put_error(b, f->pages.first_error))
         return -1;
     for (size_t p = 0; p < f->pages.npages; p++)
         if (put_u64(b, f->pages.offsets[p]))
@@ -45,8 +57,7 @@ int locus_source_pack(const locus_source *src, locus_buffer *out)
     out->len = 0;
     if (locus_buffer_append(out, PACK_MAGIC, sizeof PACK_MAGIC) || put_u64(out, src->nfiles) ||
         put_u64(out, src->nframes) || put_u64(out, (uint64_t)(int64_t)src->opts.channel) ||
-        put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->first.status) ||
-        put_str(out, src->first.message))
+        put_u64(out, (uint64_t)src->opts.volume) || put_error(out, &src->first))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < src->nfiles; i++)
         if (pack_file(out, &src->files[i]))
@@ -93,6 +104,52 @@ static char *get_str(reader *r)
     return s;
 }
 
+/* Copy a packed string into an array, failing on one that does not fit. */
+static void get_into(reader *r, char *dst, size_t n)
+{
+    char *s = get_str(r);
+    if (s && strlen(s) >= n)
+        r->bad = 1;
+    snprintf(dst, n, "%s", s && !r->bad ? s : "");
+    free(s);
+}
+
+/* An error packed by put_error into *e; returns whether there was one. */
+static int get_error_into(reader *r, locus_error *e)
+{
+    memset(e, 0, sizeof *e);
+    uint64_t present = get_u64(r);
+    if (r->bad || present == 0)
+        return 0;
+    if (present != 1) {
+        r->bad = 1;
+        return 0;
+    }
+    e->status = (int)(int64_t)get_u64(r);
+    e->sys_errno = (int)(int64_t)get_u64(r);
+    e->has_frame = get_u64(r) != 0;
+    e->frame = (long long)get_u64(r);
+    e->line = (long long)get_u64(r);
+    get_into(r, e->param, sizeof e->param);
+    get_into(r, e->other, sizeof e->other);
+    get_into(r, e->path, sizeof e->path);
+    get_into(r, e->reason, sizeof e->reason);
+    locus_error_compose(e);
+    return !r->bad;
+}
+
+/* The same, kept on the heap (NULL when there was none). */
+static locus_error *get_error(reader *r)
+{
+    locus_error e;
+    if (!get_error_into(r, &e))
+        return NULL;
+    locus_error *k = locus_error_keep(&e);
+    if (!k)
+        r->bad = 1;
+    return k;
+}
+
 static void unpack_file(reader *r, source_file *f)
 {
     f->path = get_str(r);
@@ -100,13 +157,13 @@ static void unpack_file(reader *r, source_file *f)
     f->first = (size_t)get_u64(r);
     f->nframes = (size_t)get_u64(r);
     f->status = (int)get_u64(r);
-    f->message = get_str(r);
+    f->failure = get_error(r);
     f->problem = (int)get_u64(r);
-    f->problem_message = get_str(r);
+    f->problem_error = get_error(r);
     f->pages.npages = (size_t)get_u64(r);
     f->pages.multi = (int)get_u64(r);
     f->pages.first_status = (int)get_u64(r);
-    f->pages.first_error = get_str(r);
+    f->pages.first_error = get_error(r);
     if (r->bad || !f->path || f->pages.npages > (size_t)(r->end - r->p) / 8) {
         r->bad = 1;
         f->pages.npages = 0;
@@ -135,11 +192,7 @@ int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_
     src->nframes = (size_t)get_u64(&r);
     src->opts.channel = (int)(int64_t)get_u64(&r);
     src->opts.volume = (int)get_u64(&r);
-    src->first.status = (int)get_u64(&r);
-    char *first = get_str(&r);
-    if (first)
-        snprintf(src->first.message, sizeof src->first.message, "%s", first);
-    free(first);
+    get_error_into(&r, &src->first);
     if (!r.bad && nfiles <= (uint64_t)(r.end - r.p) / 8 &&
         (src->files = calloc(nfiles ? (size_t)nfiles : 1, sizeof *src->files)))
         for (; src->nfiles < nfiles && !r.bad; src->nfiles++)

@@ -350,7 +350,7 @@ static void note_page_problem(tiffio_pages *pages, const locus_error *e)
 {
     if (pages->first_status)
         return;
-    pages->first_error = strdup(e->message);
+    pages->first_error = locus_error_keep(e);
     pages->first_status = e->status;
 }
 
@@ -427,7 +427,7 @@ int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_
     memset(pages, 0, sizeof *pages);
     tiffio_io m = {.path = path};
     if (lseek(fd, 0, SEEK_SET) != 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     TIFF *tif = locus_tiffio_client_open(fd, "r", &m);
     if (!tif)
         return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
@@ -723,7 +723,7 @@ static int handle_open(tiffio_handle *h, const char *path, locus_error *err)
     struct stat st;
     h->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (h->fd < 0 || fstat(h->fd, &st) != 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     if (!h->path || strcmp(h->path, path) != 0) {
         free(h->path);
         if (!(h->path = strdup(path)))
@@ -748,7 +748,7 @@ static int handle_get(locus_reader *rd, const char *path, tiffio_handle **out, l
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        return locus_error_errno(err, path, errno, NULL);
     if (!rd->tiff) {
         if (!(rd->tiff = calloc(1, sizeof *rd->tiff)))
             return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
@@ -897,10 +897,10 @@ int locus_tiffio_each_page(int fd, const char *path,
     int st = locus_tiffio_scan(fd, path, 0, 0, &pages, err);
     struct stat sb;
     if (!st && fstat(fd, &sb) != 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        st = locus_error_errno(err, path, errno, NULL);
     tiffio_handle h = {.fd = -1, .size = st ? 0 : (uint64_t)sb.st_size, .m = {.path = path}};
     if (!st && lseek(fd, 0, SEEK_SET) != 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+        st = locus_error_errno(err, path, errno, NULL);
     if (!st && !(h.tif = locus_tiffio_client_open(fd, "rh", &h.m)))
         st = locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
                                 h.m.msg);

@@ -319,7 +319,7 @@ int locus_tiffio_writer_close(tiffio_writer *w, locus_error *err)
             st = write_failed(w, err);
     }
     if (w->io.fd >= 0 && close(w->io.fd) != 0 && !st)
-        st = locus_imageio_fail(err, LOCUS_E_IO, w->path, "", "cannot write: %s", strerror(errno));
+        st = locus_error_errno(err, w->path, errno, "cannot write");
     locus_mem_release(&w->buf, &w->cap);
     free(w->path);
     free(w);

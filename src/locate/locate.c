@@ -98,14 +98,16 @@ static void filter_features(locus_workspace *ws, double scale)
 }
 
 /* §8 top-n: the topn largest masses, in ascending order of mass. Ties
- * fall as NumPy's argsort leaves them, which is what trackpy keeps. */
+ * fall as NumPy's argsort leaves them, which is what trackpy keeps.
+ * topn 0 keeps them all, sorted: trackpy takes the last -0 (that is,
+ * every one) of the sorted rows. */
 static int keep_top(locus_workspace *ws)
 {
     long topn = ws->pl.params.topn;
     size_t n = ws->nfeat;
-    if (topn < 0 || n <= (size_t)topn)
+    if (topn < 0 || n <= (size_t)topn || n == 0)
         return LOCUS_OK;
-    size_t *order, keep = (size_t)topn;
+    size_t *order, keep = topn == 0 ? n : (size_t)topn;
     double *mass;
     if (locus_mem_reserve((void **)&ws->order, &ws->order_cap, size_mul(n, sizeof *order)) ||
         locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof *mass)) ||

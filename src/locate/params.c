@@ -4,26 +4,128 @@
  */
 #include "locate/plan.h"
 
+#include "common/settings.h"
+
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
+
+/* Largest diameter or smoothing width accepted: far beyond any real
+ * particle, small enough that no index arithmetic can overflow. */
+#define MAX_WIDTH 4095.0
+
+/*
+ * The locate parameters, trackpy's names and defaults, each defined once
+ * (see common/settings.h): the command line's options, its help and the
+ * Python keywords come from here.
+ */
+#define AXES_FIELD(f) offsetof(locus_params, f), sizeof(locus_axes)
+#define REAL_FIELD(f) offsetof(locus_params, f), sizeof(double)
+#define INT_FIELD(f) offsetof(locus_params, f), sizeof(((locus_params *)0)->f)
+
+static const setting locate_settings[] = {
+    {{"diameter", LOCUS_PARAM_AXES, "D",
+      "feature diameter in pixels: an odd integer, or one per axis as 5,9,9 (required)", 0},
+     AXES_FIELD(diameter),
+     SETTING_ODD | SETTING_INTEGER | SETTING_HAS_MIN | SETTING_HAS_MAX,
+     3,
+     MAX_WIDTH,
+     0},
+    {{"minmass", LOCUS_PARAM_REAL, "M", "keep features with mass above M (default 0)", 0},
+     REAL_FIELD(minmass),
+     0,
+     0,
+     0,
+     0},
+    {{"maxsize", LOCUS_PARAM_REAL, "S",
+      "keep features with size below S (one diameter for every axis only)", 0},
+     REAL_FIELD(maxsize),
+     SETTING_HAS_MIN | SETTING_ABOVE_MIN | SETTING_UNSET_NAN,
+     0,
+     0,
+     NAN},
+    {{"separation", LOCUS_PARAM_AXES, "S",
+      "minimum separation of features, or one per axis (default diameter + 1)", 0},
+     AXES_FIELD(separation),
+     SETTING_HAS_MIN,
+     0,
+     0,
+     0},
+    {{"noise_size", LOCUS_PARAM_AXES, "S",
+      "Gaussian sigma of the noise filter, or one per axis (default 1)", 0},
+     AXES_FIELD(noise_size),
+     SETTING_HAS_MIN,
+     0,
+     0,
+     0},
+    {{"smoothing_size", LOCUS_PARAM_AXES, "W",
+      "boxcar width of the background: odd, or one per axis (default diameter)", 0},
+     AXES_FIELD(smoothing_size),
+     SETTING_ODD | SETTING_INTEGER | SETTING_HAS_MIN | SETTING_HAS_MAX,
+     1,
+     MAX_WIDTH,
+     0},
+    {{"threshold", LOCUS_PARAM_REAL, "T",
+      "clip the band-passed image below T (default 1; 1/255 for float images)", 0},
+     REAL_FIELD(threshold),
+     SETTING_UNSET_NAN,
+     0,
+     0,
+     NAN},
+    {{"invert", LOCUS_PARAM_FLAG, NULL, "features are dark on a light background", 0},
+     INT_FIELD(invert),
+     0,
+     0,
+     0,
+     0},
+    {{"percentile", LOCUS_PARAM_REAL, "P",
+      "candidates must exceed this percentile of the image (default 64)", 0},
+     REAL_FIELD(percentile),
+     SETTING_HAS_MIN | SETTING_HAS_MAX,
+     0,
+     100,
+     64},
+    {{"topn", LOCUS_PARAM_INT, "N", "keep the N brightest features per frame (0: all)", 0},
+     INT_FIELD(topn),
+     SETTING_INTEGER | SETTING_HAS_MIN,
+     0,
+     0,
+     -1},
+    {{"preprocess", LOCUS_PARAM_FLAG, NULL, "band-pass the image before looking for features", 1},
+     INT_FIELD(preprocess),
+     0,
+     0,
+     0,
+     1},
+    {{"max_iterations", LOCUS_PARAM_INT, "N",
+      "centroid refinement steps (default 10; below 1 acts as 1)", 0},
+     INT_FIELD(max_iterations),
+     SETTING_INTEGER,
+     0,
+     0,
+     10},
+    {{"characterize", LOCUS_PARAM_FLAG, NULL, "measure size, eccentricity, signal and ep", 1},
+     INT_FIELD(characterize),
+     0,
+     0,
+     0,
+     1},
+};
+
+const setting_table locus_locate_settings = {locate_settings,
+                                             sizeof locate_settings / sizeof *locate_settings};
 
 void locus_params_init(locus_params *p)
 {
     memset(p, 0, sizeof *p);
-    p->minmass = 0;
-    p->maxsize = NAN;
-    p->threshold = NAN;
-    p->invert = 0;
-    p->percentile = 64;
-    p->topn = -1;
-    p->preprocess = 1;
-    p->max_iterations = 10;
-    p->characterize = 1;
+    for (int i = 0; i < locus_locate_settings.count; i++)
+        locus_setting_set(&locate_settings[i], p, NULL, 0, NULL);
 }
 
 static const char *const axis_names[3][3] = {{"x", "", ""}, {"y", "x", ""}, {"z", "y", "x"}};
 
-/* Expand a per-axis value to nd values; count 0 takes `fallback`. */
+/* Expand a per-axis value to nd values; count 0 takes `fallback`. The
+ * values themselves were checked against the table. */
 static int axes_expand(const locus_axes *a, int nd, const double *fallback, double out[3],
                        const char *name, locus_error *err)
 {
@@ -32,110 +134,65 @@ static int axes_expand(const locus_axes *a, int nd, const double *fallback, doub
             out[i] = fallback[i];
         return LOCUS_OK;
     }
-    if (a->count == 1) {
-        for (int i = 0; i < nd; i++)
-            out[i] = a->v[0];
-    } else if (a->count == nd) {
-        for (int i = 0; i < nd; i++)
-            out[i] = a->v[i];
-    } else {
-        return locus_error_set(err, LOCUS_E_PARAM, "%s has %d values but the image has %d axes",
-                               name, a->count, nd);
-    }
+    if (a->count != 1 && a->count != nd)
+        return locus_error_param(err, name, NULL, "has %d values but the image has %d axes",
+                                 a->count, nd);
     for (int i = 0; i < nd; i++)
-        if (!isfinite(out[i]))
-            return locus_error_set(err, LOCUS_E_PARAM, "%s must be a finite number", name);
+        out[i] = a->v[a->count == 1 ? 0 : i];
     return LOCUS_OK;
 }
 
-static int is_odd_integer(double v)
+static int all_equal(const double *v, int nd)
 {
-    return v == floor(v) && fmod(v, 2.0) != 0.0;
+    for (int a = 1; a < nd; a++)
+        if (v[a] != v[0])
+            return 0;
+    return 1;
 }
 
-/* Largest diameter or smoothing width accepted: far beyond any real
- * particle, small enough that no index arithmetic can overflow. */
-#define MAX_WIDTH 4095.0
-
+/* What the values of the table cannot check alone: counts against the
+ * image's axes, defaults that follow diameter, rules between two. */
 int locus_params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err)
 {
-    double ones[3] = {1, 1, 1}, dia[3], tmp[3];
+    double ones[3] = {1, 1, 1}, dia[3], smooth[3], sep_default[3];
     int rc;
     memset(rp, 0, sizeof *rp);
     if (nd != 2 && nd != 3)
         return locus_error_set(err, LOCUS_E_PARAM, "images must have 2 or 3 axes, not %d", nd);
     rp->nd = nd;
+    if ((rc = locus_settings_check_all(&locus_locate_settings, p, err)))
+        return rc;
     if (p->diameter.count == 0)
-        return locus_error_set(err, LOCUS_E_PARAM, "diameter is required");
+        return locus_error_param(err, "diameter", NULL, "is required");
     if ((rc = axes_expand(&p->diameter, nd, ones, dia, "diameter", err)))
         return rc;
     for (int a = 0; a < nd; a++) {
-        if (!is_odd_integer(dia[a]) || dia[a] < 3 || dia[a] > MAX_WIDTH)
-            return locus_error_set(err, LOCUS_E_PARAM,
-                                   dia[a] == floor(dia[a]) && dia[a] >= 3 && dia[a] <= MAX_WIDTH
-                                       ? "diameter must be odd (got %g)"
-                                       : "diameter must be an odd integer from 3 to 4095 (got %g)",
-                                   dia[a]);
         rp->diameter[a] = (int)dia[a];
         rp->radius[a] = (int)dia[a] / 2;
-    }
-    rp->isotropic = 1;
-    for (int a = 1; a < nd; a++)
-        if (rp->radius[a] != rp->radius[0])
-            rp->isotropic = 0;
-
-    double sep_default[3];
-    for (int a = 0; a < nd; a++)
         sep_default[a] = dia[a] + 1;
-    if ((rc = axes_expand(&p->separation, nd, sep_default, rp->separation, "separation", err)))
-        return rc;
-    for (int a = 0; a < nd; a++)
-        if (rp->separation[a] < 0)
-            return locus_error_set(err, LOCUS_E_PARAM, "separation must not be negative (got %g)",
-                                   rp->separation[a]);
-
-    if ((rc = axes_expand(&p->noise_size, nd, ones, rp->noise_size, "noise_size", err)))
-        return rc;
-    for (int a = 0; a < nd; a++)
-        if (rp->noise_size[a] < 0)
-            return locus_error_set(err, LOCUS_E_PARAM, "noise_size must not be negative (got %g)",
-                                   rp->noise_size[a]);
-
-    if ((rc = axes_expand(&p->smoothing_size, nd, dia, tmp, "smoothing_size", err)))
+    }
+    rp->isotropic = all_equal(dia, nd);
+    if ((rc = axes_expand(&p->separation, nd, sep_default, rp->separation, "separation", err)) ||
+        (rc = axes_expand(&p->noise_size, nd, ones, rp->noise_size, "noise_size", err)) ||
+        (rc = axes_expand(&p->smoothing_size, nd, dia, smooth, "smoothing_size", err)))
         return rc;
     for (int a = 0; a < nd; a++) {
-        if (!is_odd_integer(tmp[a]) || tmp[a] < 1 || tmp[a] > MAX_WIDTH)
-            return locus_error_set(err, LOCUS_E_PARAM,
-                                   "smoothing_size must be an odd integer from 1 to 4095 (got %g)",
-                                   tmp[a]);
-        rp->smoothing[a] = (int)tmp[a];
-        if (!(rp->noise_size[a] < tmp[a]))
-            return locus_error_set(
-                err, LOCUS_E_PARAM,
-                "noise_size (%g) must be smaller than smoothing_size (%g) on every "
-                "axis (axis %s)",
-                rp->noise_size[a], tmp[a], axis_names[nd - 1][a]);
+        rp->smoothing[a] = (int)smooth[a];
+        if (!(rp->noise_size[a] < smooth[a]))
+            return locus_error_param(err, "noise_size", "smoothing_size",
+                                     "must be smaller than " LOCUS_ERROR_OTHER
+                                     " on every axis (axis %s: %g and %g)",
+                                     axis_names[nd - 1][a], rp->noise_size[a], smooth[a]);
     }
-    rp->isotropic_noise = 1;
-    for (int a = 1; a < nd; a++)
-        if (rp->noise_size[a] != rp->noise_size[0])
-            rp->isotropic_noise = 0;
-
-    if (isnan(p->minmass) || isinf(p->minmass))
-        return locus_error_set(err, LOCUS_E_PARAM, "minmass must be a finite number");
-    rp->has_maxsize = !isnan(p->maxsize) && p->maxsize > 0;
+    rp->isotropic_noise = all_equal(rp->noise_size, nd);
+    rp->has_maxsize = !isnan(p->maxsize);
     if (rp->has_maxsize && !rp->isotropic)
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "maxsize needs the same diameter on every axis (size has one column "
-                               "per axis otherwise)");
+        return locus_error_param(err, "maxsize", "diameter",
+                                 "needs the same " LOCUS_ERROR_OTHER
+                                 " on every axis (size has one column per axis otherwise)");
     if (rp->has_maxsize && !p->characterize)
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "maxsize needs characterize (size is not measured without it)");
-    if (isinf(p->threshold))
-        return locus_error_set(err, LOCUS_E_PARAM, "threshold must be a finite number");
-    if (!(p->percentile >= 0 && p->percentile <= 100))
-        return locus_error_set(err, LOCUS_E_PARAM, "percentile must be between 0 and 100 (got %g)",
-                               p->percentile);
+        return locus_error_param(err, "maxsize", "characterize",
+                                 "needs " LOCUS_ERROR_OTHER " (size is not measured without it)");
     rp->max_iterations = p->max_iterations < 1 ? 1 : p->max_iterations;
 
     for (int a = 0; a < nd; a++) {
@@ -149,8 +206,8 @@ int locus_params_resolve(const locus_params *p, int nd, resolved_params *rp, loc
         rp->margin[a] = m;
         double k = floor(2 * rp->separation[a] / sqrt((double)nd));
         if (k > 1e6)
-            return locus_error_set(err, LOCUS_E_PARAM, "separation %g is too large",
-                                   rp->separation[a]);
+            return locus_error_param(err, "separation", NULL, "is too large (%g)",
+                                     rp->separation[a]);
         rp->box[a] = k < 1 ? 1 : (int)k;
     }
     rp->dedupe = 1;

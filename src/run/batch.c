@@ -105,13 +105,14 @@ static int emit_frame(void *user, size_t frame, locus_error *err)
                 : LOCUS_OK;
 }
 
-/* "LABEL: message", so a failure names the frame's file. */
+/* A failure that names no file yet is about this frame: its label
+ * (its file, say) becomes where it happened. */
 static void name_error(const batch *b, size_t frame, locus_error *err)
 {
-    char label[LOCUS_ERROR_MAX], message[LOCUS_ERROR_MAX];
-    b->frames->name(b->frames->user, frame, label, sizeof label);
-    memcpy(message, err->message, sizeof message);
-    locus_error_set(err, err->status, "%s: %s", label, message);
+    if (err->path[0] || !b->frames->name)
+        return;
+    b->frames->name(b->frames->user, frame, err->path, sizeof err->path);
+    locus_error_compose(err);
 }
 
 static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
@@ -119,11 +120,10 @@ static void process(batch *b, size_t frame, locus_workspace *ws, void **scratch)
     slot *s = &b->slots[frame % b->window.capacity];
     locus_image img;
     int rc = b->frames->get(b->frames->user, frame, scratch, &img, &s->error);
-    if (rc == LOCUS_OK) {
+    if (rc == LOCUS_OK)
         rc = locus_locate(ws, b->params, &img, s->table, &s->error);
-        if (rc != LOCUS_OK && b->frames->name)
-            name_error(b, frame, &s->error);
-    }
+    if (rc != LOCUS_OK)
+        name_error(b, frame, &s->error);
     s->failed = rc != LOCUS_OK;
     if (s->failed && !b->opts->skip_bad)
         locus_window_cut(&b->window, frame + 1); /* nothing after a fatal frame is needed */

@@ -520,29 +520,28 @@ void locus_synth_free(locus_synth *s)
 static int check_params(const locus_synth_params *p, locus_error *err)
 {
     if (p->ndim != 2 && p->ndim != 3)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: ndim must be 2 or 3 (got %d)", p->ndim);
+        return locus_error_param(err, "ndim", NULL, "must be 2 or 3 (got %d)", p->ndim);
     for (int a = 0; a < p->ndim; a++)
         if (p->shape[a] < SYNTH_MIN_DIM || p->shape[a] > SYNTH_MAX_DIM)
-            return locus_error_set(err, LOCUS_E_PARAM,
-                                   "synth: shape[%d] must be between %d and %d pixels (got %zu)", a,
-                                   SYNTH_MIN_DIM, SYNTH_MAX_DIM, p->shape[a]);
+            return locus_error_param(err, "shape", NULL,
+                                     "must be between %d and %d pixels on every axis (axis %d: "
+                                     "%zu)",
+                                     SYNTH_MIN_DIM, SYNTH_MAX_DIM, a, p->shape[a]);
     if (p->frames < 1)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: frames must be at least 1 (got 0)");
+        return locus_error_param(err, "frames", NULL, "must be at least 1 (got 0)");
     if (!(p->sigma > 0) || isinf(p->sigma))
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "synth: sigma must be positive and finite (got %g)", p->sigma);
+        return locus_error_param(err, "sigma", NULL, "must be positive and finite (got %g)",
+                                 p->sigma);
     if (!(p->snr > 0))
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: snr must be positive (got %g)", p->snr);
+        return locus_error_param(err, "snr", NULL, "must be positive (got %g)", p->snr);
     if (p->bit_depth != 8 && p->bit_depth != 16)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: bit_depth must be 8 or 16 (got %d)",
-                               p->bit_depth);
+        return locus_error_param(err, "bit_depth", NULL, "must be 8 or 16 (got %d)", p->bit_depth);
     if (!isnan(p->min_separation) && (!(p->min_separation >= 0) || isinf(p->min_separation)))
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "synth: min_separation must be a finite number >= 0 (got %g)",
-                               p->min_separation);
+        return locus_error_param(err, "min_separation", NULL,
+                                 "must be a finite number >= 0 (got %g)", p->min_separation);
     if (!(p->step >= 0) || isinf(p->step))
-        return locus_error_set(err, LOCUS_E_PARAM,
-                               "synth: step must be a finite number >= 0 (got %g)", p->step);
+        return locus_error_param(err, "step", NULL, "must be a finite number >= 0 (got %g)",
+                                 p->step);
     return LOCUS_OK;
 }
 
@@ -558,9 +557,10 @@ static int place_error(const locus_synth *s, double sep, locus_error *err)
 {
     char shp[80];
     shape_text(s, shp, sizeof shp);
-    return locus_error_set(err, LOCUS_E_PARAM,
-                           "synth: cannot place %zu particles with min_separation %g in a %s image",
-                           s->p.particles, sep, shp);
+    return locus_error_param(err, "particles", "min_separation",
+                             "cannot all be placed: %zu with " LOCUS_ERROR_OTHER
+                             " %g in a %s image",
+                             s->p.particles, sep, shp);
 }
 
 /*
@@ -598,7 +598,7 @@ static int place_particles(locus_synth *s, double sep, locus_error *err)
     if (ncell == SIZE_MAX || !(head = malloc(ncell * sizeof *head)) ||
         !(next = malloc(np * sizeof *next))) {
         free(head);
-        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory placing particles");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory placing particles");
     }
     for (size_t c = 0; c < ncell; c++)
         head[c] = SIZE_MAX;
@@ -660,7 +660,7 @@ done:
 int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_error *err)
 {
     if (!out || !p)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: no output or parameters given");
+        return locus_error_set(err, LOCUS_E_PARAM, "no output or parameters given");
     *out = NULL;
     int rc = check_params(p, err);
     if (rc)
@@ -668,7 +668,7 @@ int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_err
 
     locus_synth *s = calloc(1, sizeof *s);
     if (!s)
-        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     s->p = *p;
     s->ndim = p->ndim;
     int nd = p->ndim, off = 3 - nd; /* internal axis of public axis a: a + off */
@@ -715,7 +715,7 @@ int locus_synth_create(locus_synth **out, const locus_synth_params *p, locus_err
     }
     if (fail) {
         locus_synth_free(s);
-        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
 
     /* background increments: B * 0.3 * i / ((n - 1) * ndim) per real axis */
@@ -887,13 +887,12 @@ int locus_synth_next(locus_synth *s, locus_image *img, const double **truth, siz
                      locus_error *err)
 {
     if (!s || !img)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: no generator or image given");
+        return locus_error_set(err, LOCUS_E_PARAM, "no generator or image given");
     if (s->frame >= s->p.frames)
-        return locus_error_set(err, LOCUS_E_PARAM, "synth: all %zu frames already produced",
-                               s->p.frames);
+        return locus_error_set(err, LOCUS_E_PARAM, "all %zu frames already produced", s->p.frames);
     /* the noise team first: a frame either is made whole or not begun */
     if (!s->pool && !(s->pool = locus_pool_create(s->threads)))
-        return locus_error_set(err, LOCUS_E_NOMEM, "synth: out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     if (s->frame > 0)
         move_particles(s);
     render_spots(s);

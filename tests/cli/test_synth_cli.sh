@@ -266,7 +266,7 @@ bad "OUTDIR: missing" --frames 3
 bad "--format: 3-D" "$T/x" --shape 8x16x16
 bad "--stack: needs --format tiff" "$T/x" --stack
 bad "--stack: only for 2-D" "$T/x" --stack --format tiff --shape 16x32x32
-bad "--particles: cannot place 1000 particles with min_separation 8 in a 32x32 image" \
+bad "--particles: cannot all be placed: 1000 with --min-separation 8 in a 32x32 image" \
     "$T/x" --shape 32x32 --particles 1000
 bad "$T/y: unexpected argument" "$T/x" "$T/y"
 [ ! -e "$T/x" ]

@@ -475,12 +475,12 @@ static void test_png_rgb(void)
     }
     int st = read_frame(path, -1, 0, 0, rd, &img, &err);
     expect_error(st, &err, LOCUS_E_CHANNEL, path,
-                 "colour image (RGB, 3 channels); choose one with --channel N (0 = red, 1 = "
+                 "colour image (RGB, 3 channels); choose one with channel (0 = red, 1 = "
                  "green, 2 = blue)",
                  "RGB PNG without a channel");
     st = read_frame(path, 3, 0, 0, rd, &img, &err);
-    expect_error(st, &err, LOCUS_E_CHANNEL, path,
-                 "channel 3 out of range (the image has 3 channels)", "RGB PNG channel 3");
+    expect_error(st, &err, LOCUS_E_CHANNEL, path, "no channel 3: the image has 3 channels (0 to 2)",
+                 "RGB PNG channel 3");
     free(rgb);
     locus_reader_free(rd);
 }
@@ -1010,13 +1010,13 @@ static void test_png_errors(void)
                "truncated PNG (33 bytes cannot hold a 30000 x 30000 image)",
                "a 30000 x 30000 PNG header alone");
     expect_bad(AT_OPEN, tpath("good.png"), 2, 0, LOCUS_E_CHANNEL,
-               "channel 2 out of range (the image has 1 channel)", "grey PNG channel 2");
+               "no channel 2: the image has 1 channel (0 to 0)", "grey PNG channel 2");
     expect_bad(AT_OPEN, tpath("good.png"), -1, 1, LOCUS_E_SHAPE,
-               "--volume needs a multi-page TIFF; this is a PNG", "PNG in volume mode");
+               "volume needs a multi-page TIFF; this is a PNG", "PNG in volume mode");
     uint8_t rgba[4 * 4 * 4] = {0};
     write_png_raw(tpath("rgba.png"), 4, 4, 8, PNG_COLOR_TYPE_RGBA, 0, rgba);
     expect_bad(AT_OPEN, tpath("rgba.png"), -1, 0, LOCUS_E_CHANNEL,
-               "colour image (RGBA, 4 channels); choose one with --channel N (0 = red, 1 = "
+               "colour image (RGBA, 4 channels); choose one with channel (0 = red, 1 = "
                "green, 2 = blue, 3 = alpha)",
                "RGBA PNG without a channel");
 }
@@ -1089,7 +1089,7 @@ static void test_tiff_errors(void)
     expect_bad(AT_OPEN, tpath("rgb.tif"), -1, 0, LOCUS_E_CHANNEL, "colour image (RGB, 3 channels)",
                "RGB TIFF without a channel");
     expect_bad(AT_OPEN, tpath("rgb.tif"), 5, 0, LOCUS_E_CHANNEL,
-               "channel 5 out of range (the image has 3 channels)", "RGB TIFF channel 5");
+               "no channel 5: the image has 3 channels (0 to 2)", "RGB TIFF channel 5");
 
     /* JPEG: greyscale decodes (lossily, as written); YCbCr colour is refused */
     if (TIFFIsCODECConfigured(COMPRESSION_JPEG)) {

@@ -36,6 +36,7 @@ import gc
 import glob
 import json
 import math
+import re
 import signal
 import tempfile
 import threading
@@ -476,9 +477,9 @@ def errors():
          lambda: locus.locate(image, (13, 13, 13))),
         (ValueError, 'maxsize needs the same diameter on every axis',
          lambda: locus.locate(image, (13, 11), maxsize=3)),
-        (ValueError, 'noise_size (20) must be smaller than smoothing_size (13)',
+        (ValueError, 'noise_size must be smaller than smoothing_size on every axis (axis y: 20 and 13)',
          lambda: locus.locate(image, 13, noise_size=20)),
-        (ValueError, 'percentile must be between 0 and 100 (got 120)',
+        (ValueError, 'percentile must be a number from 0 to 100 (got 120)',
          lambda: locus.locate(image, 13, percentile=120)),
         (ValueError, 'image (5x5 pixels) is smaller than the diameter (13)',
          lambda: locus.locate(image[:5, :5], 13)),
@@ -518,7 +519,7 @@ def file_errors():
              [rgba]),
             (ValueError, f'{rgba}: colour image (RGBA, 4 channels)', locus.batch, [rgba, 13], {},
              [rgba]),
-            (ValueError, f'{rgba}: channel 5 out of range (the image has 4 channels)',
+            (ValueError, f'{rgba}: no channel 5: the image has 4 channels (0 to 3)',
              locus.imread, [rgba], {'channel': 5}, ['--channel', '5', rgba]),
             (FileNotFoundError, f'{missing}: No such file or directory', locus.imread, [missing],
              {}, [missing]),
@@ -536,7 +537,10 @@ def file_errors():
             if os.path.exists(binary):
                 run = subprocess.run([binary, 'locate', '-d', '13'] + cli_args,
                                      capture_output=True, text=True)
-                same_as_cli = message.split(': ', 1)[1] in run.stderr and run.returncode == 2
+                # the same facts; the CLI names parameters as options (--channel)
+                cli_words = re.sub(r'--([a-z-]+)', lambda m: m.group(1).replace('-', '_'),
+                                   run.stderr)
+                same_as_cli = message.split(': ', 1)[1] in cli_words and run.returncode == 2
                 detail += f'\nCLI: {run.stderr.strip()}'
             check(ok and same_as_cli, f'{fn.__name__}: {exc.__name__}: {message} (as the CLI)',
                   detail)

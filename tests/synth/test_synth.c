@@ -598,9 +598,14 @@ static void bad(const char *what, locus_synth_params p, const char *expect)
     locus_error err;
     err.message[0] = 0;
     int rc = locus_synth_create(&s, &p, &err);
+    /* expect: "PARAM" or "PARAM: words the reason holds" */
+    char param[64];
+    snprintf(param, sizeof param, "%.*s", (int)strcspn(expect, ":"), expect);
+    const char *words = strchr(expect, ':') ? strchr(expect, ':') + 2 : "";
     CHECK(rc == LOCUS_E_PARAM && err.status == LOCUS_E_PARAM && s == NULL &&
-              strstr(err.message, expect),
-          "%s: LOCUS_E_PARAM \"%s\"", what, err.message);
+              !strcmp(err.param, param) && strstr(err.reason, words) &&
+              !strncmp(err.message, param, strlen(param)),
+          "%s: LOCUS_E_PARAM about %s (\"%s\")", what, param, err.message);
     if (rc == LOCUS_OK && s != (locus_synth *)&p)
         locus_synth_free(s);
 }
@@ -614,11 +619,11 @@ static void test_bad_params(void)
     p = p0, p.ndim = 4;
     bad("ndim 4", p, "ndim");
     p = p0, p.shape[0] = 7;
-    bad("shape 7", p, "shape[0]");
+    bad("shape 7", p, "shape: axis 0: 7");
     p = p0, p.shape[1] = 65537;
-    bad("shape 65537", p, "shape[1]");
+    bad("shape 65537", p, "shape: axis 1: 65537");
     p = p0, p.ndim = 3;
-    bad("3-D with shape[2] unset", p, "shape[2]");
+    bad("3-D with shape[2] unset", p, "shape: axis 2: 0");
     p = p0, p.frames = 0;
     bad("frames 0", p, "frames");
     p = p0, p.sigma = 0;
@@ -638,10 +643,15 @@ static void test_bad_params(void)
     p = p0, p.min_separation = -1;
     bad("min_separation -1", p, "min_separation");
     p = p0, p.shape[0] = 32, p.shape[1] = 32, p.particles = 1000;
-    bad("too many particles", p,
-        "cannot place 1000 particles with min_separation 8 in a 32x32 image");
+    bad("too many particles", p, "particles: cannot all be placed: 1000 with \037 8 in a 32x32");
+    locus_error e2;
+    locus_synth *s2 = NULL;
+    locus_synth_create(&s2, &p, &e2);
+    CHECK(!strcmp(e2.other, "min_separation") &&
+              strstr(e2.message, "1000 with min_separation 8 in a 32x32 image"),
+          "too many particles: the reason names min_separation (\"%s\")", e2.message);
     p = p0, p.shape[0] = 8, p.shape[1] = 8, p.particles = 1;
-    bad("no room inside the margin", p, "cannot place 1 particles");
+    bad("no room inside the margin", p, "particles: cannot all be placed: 1 with");
     p = p0, p.shape[0] = 8, p.shape[1] = 8, p.particles = 0;
     locus_synth *s = NULL;
     locus_error err;
