@@ -30,6 +30,6 @@ cd "$T" # so that the sheets are titled with the names below
 
 # What those parameters find in frame 0.
 "$BIN" locate -d 9 --minmass 400 'movie/*.png' -o chosen.csv --quiet
-"$BIN" annotate movie/frame_000.png chosen.csv --color yellow -o "$DOCS/annotate.png"
+"$BIN" annotate movie/frame_000.png chosen.csv --frame 0 --color yellow -o "$DOCS/annotate.png"
 
 ls -l "$DOCS"/*.png

@@ -240,6 +240,37 @@ def main():
     check(r.returncode == 0 and frames == list(range(10)),
           'a 10-page TIFF gives frames 0..9', frames)
 
+    # a run that fails before its first frame leaves no output behind, and
+    # never truncates an existing file (a finished run's table, say)
+    fresh = os.path.join(tmp, 'never.csv')
+    r = locus('locate', '--quiet', '-d', '501', '-o', fresh, good)
+    check(r.returncode == 2 and not os.path.exists(fresh),
+          'a run that fails before its first frame creates no output file', r.stderr)
+    kept = os.path.join(tmp, 'kept.csv')
+    write(kept, b'y,x,mass\n1,2,3\n')
+    r = locus('locate', '--quiet', '-d', '501', '-o', kept, good)
+    check(r.returncode == 2 and open(kept, 'rb').read() == b'y,x,mass\n1,2,3\n',
+          'nor does it truncate an existing one', r.stderr)
+    r = locus('locate', '--quiet', '-d', '9', '-o', kept, good)
+    check(r.returncode == 0 and open(kept).read().startswith('y,x,mass,size'),
+          'a run that succeeds replaces it', r.stderr)
+
+    # a switch given a value names the switch (getopt's code was printed raw)
+    for cmd in (['locate', '-d', '9', '--invert=True', good], ['locate', '-d', '9',
+                '--no-preprocess=1', good], ['synth', os.path.join(tmp, 's'), '--stack=yes'],
+                ['diag', kept, '--print=1'], ['annotate', good, kept, '-o', 'x.png',
+                '--minmax=1']):
+        r = locus(*cmd)
+        opt = [a for a in cmd if '=' in a][0].split('=')[0]
+        line = r.stderr.strip()
+        check(r.returncode == 2 and len(line.splitlines()) == 1 and f'{opt}: takes no value' in line
+              and line.isprintable(), f'{cmd[0]} {opt}=...: "{opt}: takes no value"', line)
+    r = locus('locate', '--help')
+    check(r.stdout.startswith('usage: locus locate -d DIAMETER'), 'locate --help: the usage line',
+          r.stdout[:80])
+    r = locus('locate', '--bogus', good)
+    check('try locus locate --help' in r.stderr, 'the hint names the command once', r.stderr)
+
     # every number reads back as the same double, written as short as possible
     r = locus('locate', '--quiet', '-d', '13', '--invert', '--channel', '0', first)
     rows = rows_of(r.stdout)[1:]
