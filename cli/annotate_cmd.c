@@ -70,9 +70,8 @@ typedef struct {
     long frame;
     int frame_given; /* --frame was on the command line */
     long page;       /* -1: follow --frame */
-    long z;          /* -1: the middle slice */
     locus_source_opts source;
-    annotate_style style;
+    locus_annotate_opts style; /* z: -1, the middle slice */
 } annotate_options;
 
 static const cli_section annotate_sections[] = {
@@ -114,7 +113,7 @@ static int annotate_option(void *options, int id, const char *arg, const char *p
     case OPT_PAGE:
         return cli_whole(prog, "--page", arg, 0, 1000000000L, &o->page);
     case OPT_Z:
-        return cli_whole(prog, "--z", arg, 0, 1000000000L, &o->z);
+        return cli_whole(prog, "--z", arg, 0, 1000000000L, &o->style.z);
     case OPT_INVERT:
         o->style.invert = 1;
         return -1;
@@ -130,7 +129,7 @@ static int annotate_option(void *options, int id, const char *arg, const char *p
     case OPT_DIAMETER:
         return parse_diameters(prog, arg, &o->style.diameter);
     default: /* OPT_COLOR */
-        return annotate_parse_color(arg, &o->style.color)
+        return locus_color_parse(arg, o->style.color)
                    ? cli_usage_error(prog, "--color", "'%s' is not a colour name or #RRGGBB", arg)
                    : -1;
     }
@@ -140,9 +139,9 @@ static int annotate_option(void *options, int id, const char *arg, const char *p
 static int parse_args(int argc, char **argv, annotate_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->page = o->z = -1;
+    o->page = -1;
     locus_source_opts_init(&o->source);
-    annotate_style_init(&o->style);
+    locus_annotate_opts_init(&o->style);
     const cli_command cmd = {PROG,
                              "FRAME FEATURES.csv -o OUT.png [options]",
                              annotate_about,
@@ -159,7 +158,7 @@ static int parse_args(int argc, char **argv, annotate_options *o)
     }
     if (!o->output)
         return cli_usage_error(PROG, "--output", "required (the PNG to write)");
-    if (o->z >= 0 && !o->source.volume)
+    if (o->style.z >= 0 && !o->source.volume)
         return cli_usage_error(PROG, "--z", "only with --volume");
     o->input = argv[first];
     o->csv = argv[first + 1];
@@ -175,22 +174,9 @@ static int pick_image(const annotate_options *o, const locus_source *src, size_t
     size_t have = locus_source_frames(src);
     long want = o->page >= 0 ? o->page : have == 1 ? 0 : o->frame;
     if ((size_t)want >= have)
-        return locus_error_set(err, LOCUS_E_PARAM, "%s: no frame %ld: it has %zu (use --page)",
-                               o->input, want, have);
+        return cli_error(err, LOCUS_E_PARAM, "%s: no frame %ld: it has %zu (use --page)", o->input,
+                         want, have);
     *index = (size_t)want;
-    return LOCUS_OK;
-}
-
-static int pick_slice(const annotate_options *o, const locus_image *img, size_t *z,
-                      locus_error *err)
-{
-    *z = 0;
-    if (img->ndim != 3)
-        return LOCUS_OK;
-    *z = o->z >= 0 ? (size_t)o->z : img->shape[0] / 2;
-    if (*z >= img->shape[0])
-        return locus_error_set(err, LOCUS_E_PARAM, "--z: no slice %zu: the volume has %zu", *z,
-                               img->shape[0]);
     return LOCUS_OK;
 }
 
@@ -200,33 +186,38 @@ static int pick_slice(const annotate_options *o, const locus_image *img, size_t 
  * not frame 0 of the table), so it must be given.
  */
 static int check_frame_given(const annotate_options *o, const locus_source *src,
-                             const features_table *t, locus_error *err)
+                             const locus_table *t, locus_error *err)
 {
-    const double *fr = locus_features_column(t, "frame");
-    if (o->frame_given || o->page >= 0 || !fr || locus_source_frames(src) != 1)
+    int c = locus_table_find(t, "frame");
+    if (o->frame_given || o->page >= 0 || c < 0 || locus_source_frames(src) != 1)
         return LOCUS_OK;
+    const double *fr = locus_table_column(t, c);
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < t->nrows; i++)
+    for (size_t i = 0; i < locus_table_rows(t); i++)
         if (isfinite(fr[i]))
             lo = fr[i] < lo ? fr[i] : lo, hi = fr[i] > hi ? fr[i] : hi;
     if (!(hi > lo))
         return LOCUS_OK;
-    return locus_error_set(err, LOCUS_E_PARAM,
-                           "%s holds frames %g to %g and %s is one image: give --frame N, the "
-                           "frame it is",
-                           o->csv, lo, hi, o->input);
+    return cli_error(err, LOCUS_E_PARAM,
+                     "%s holds frames %g to %g and %s is one image: give --frame N, the "
+                     "frame it is",
+                     o->csv, lo, hi, o->input);
 }
 
 /* Read the image and the table, draw, write. */
-static int annotate(const annotate_options *o, locus_reader *rd, features_table *t, size_t *drawn,
+static int annotate(const annotate_options *o, locus_reader *rd, locus_table *t, size_t *drawn,
                     locus_error *err)
 {
     static const char *const want[] = {"x",    "y",      "z",      "frame",
                                        "size", "size_x", "size_y", "size_z"};
     const char *input = o->input;
     locus_source *src = NULL;
-    size_t index = 0, z = 0;
+    size_t index = 0;
     locus_image img = {0};
+    locus_picture pic = {0};
+    locus_annotate_opts style = o->style;
+    style.frame = (double)o->frame;
+    style.table = o->csv;
     int rc = locus_source_open(&src, &input, 1, &o->source, err);
     if (rc == LOCUS_OK)
         rc = locus_source_check(src, err);
@@ -235,13 +226,14 @@ static int annotate(const annotate_options *o, locus_reader *rd, features_table 
     if (rc == LOCUS_OK)
         rc = locus_source_read(src, index, rd, &img, err);
     if (rc == LOCUS_OK)
-        rc = pick_slice(o, &img, &z, err);
-    if (rc == LOCUS_OK)
-        rc = locus_features_csv_read(o->csv, want, 8, t, err);
+        rc = locus_table_read_csv(t, o->csv, want, 8, err);
     if (rc == LOCUS_OK)
         rc = check_frame_given(o, src, t, err);
     if (rc == LOCUS_OK)
-        rc = annotate_write(o->output, &img, z, t, (double)o->frame, &o->style, o->csv, drawn, err);
+        rc = locus_annotate(&img, t, &style, &pic, drawn, err);
+    if (rc == LOCUS_OK)
+        rc = locus_picture_write_png(&pic, o->output, err);
+    locus_picture_free(&pic);
     locus_source_free(src);
     return rc;
 }
@@ -253,14 +245,14 @@ int cmd_annotate(int argc, char **argv)
     if (rc >= 0)
         return rc;
     locus_reader *rd = locus_reader_create();
-    features_table t = {0};
+    locus_table *t = locus_table_create();
     locus_error err = {0};
     size_t drawn = 0;
-    rc = rd ? annotate(&o, rd, &t, &drawn, &err)
-            : locus_error_set(&err, LOCUS_E_NOMEM, "out of memory");
+    rc = rd && t ? annotate(&o, rd, t, &drawn, &err)
+                 : cli_error(&err, LOCUS_E_NOMEM, "out of memory");
     if (rc == LOCUS_OK && drawn == 0)
         fprintf(stderr, PROG ": note: no feature of frame %ld to draw in %s\n", o.frame, o.csv);
-    locus_features_table_free(&t);
+    locus_table_free(t);
     locus_reader_free(rd);
     if (rc == LOCUS_OK)
         return EXIT_OK;

@@ -2,7 +2,7 @@
 #include "annotate_frame.h"
 #include "commands.h"
 #include "options.h"
-#include "run/output.h"
+#include "run/run.h"
 #include "progress.h"
 #include "run.h"
 

@@ -239,6 +239,20 @@ int cli_exit_status(int status)
     }
 }
 
+int cli_error(locus_error *err, int status, const char *fmt, ...)
+{
+    if (!err)
+        return status;
+    memset(err, 0, sizeof *err);
+    err->status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->reason, sizeof err->reason, fmt, ap);
+    va_end(ap);
+    locus_error_describe(err, NULL, NULL, err->message, sizeof err->message);
+    return status;
+}
+
 int cli_usage_error(const char *prog, const char *opt, const char *fmt, ...)
 {
     va_list ap;

@@ -69,6 +69,11 @@ int cli_exit_status(int status);
  * for option `opt`: -1, or EXIT_USAGE after printing why. */
 int cli_whole(const char *prog, const char *opt, const char *arg, long min, long max, long *out);
 int cli_real(const char *prog, const char *opt, const char *arg, int allow_inf, double *out);
+/* Fill err with a status and a reason of the command's own (the
+ * library's errors come filled); returns the status. */
+int cli_error(locus_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* "PROG: OPT: reason" and EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *opt, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

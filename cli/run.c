@@ -34,8 +34,8 @@ volatile const int *run_stop_flag(void)
 
 int error_from_errno(locus_error *err, int errnum, const char *what)
 {
-    err->status = errnum == ENOMEM ? LOCUS_E_NOMEM : LOCUS_E_IO;
-    snprintf(err->message, sizeof err->message, "%s", what);
+    cli_error(err, errnum == ENOMEM ? LOCUS_E_NOMEM : LOCUS_E_IO, "%s", what);
+    err->sys_errno = errnum;
     return err->status;
 }
 

@@ -7,7 +7,7 @@
 #define LOCUS_CLI_RUN_H
 
 #include "options.h"
-#include "run/output.h"
+#include "run/run.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,6 @@
 /* `locus synth`: write a synthetic movie and its ground truth. */
 #include "commands.h"
 #include "options.h"
-#include "io/imageio.h"
 #include "locus.h"
 
 #include <errno.h>
@@ -314,7 +313,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
     const char *ext = o->tiff ? "tif" : "png";
     int nd = p->ndim, rc = EXIT_OK;
     locus_error err;
-    tiffio_writer *stack = NULL;
+    locus_tiff_writer *stack = NULL;
     char *stack_path = NULL;
     char name[64];
 
@@ -323,7 +322,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             fprintf(stderr, PROG ": out of memory\n");
             return EXIT_FAILURE_;
         }
-        if (locus_tiffio_writer_open(&stack, stack_path, &err)) {
+        if (locus_tiff_writer_open(&stack, stack_path, &err)) {
             rc = fail(&err);
             free(stack_path);
             return rc;
@@ -340,7 +339,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             break;
         }
         if (stack) {
-            if (locus_tiffio_writer_add(stack, &img, &err)) {
+            if (locus_tiff_writer_add(stack, &img, &err)) {
                 rc = fail(&err);
                 break;
             }
@@ -354,17 +353,17 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
             }
             int st;
             if (o->tiff) {
-                tiffio_writer *w = NULL;
-                st = locus_tiffio_writer_open(&w, path, &err);
+                locus_tiff_writer *w = NULL;
+                st = locus_tiff_writer_open(&w, path, &err);
                 if (!st) {
-                    st = locus_tiffio_writer_add(w, &img, &err);
+                    st = locus_tiff_writer_add(w, &img, &err);
                     locus_error err2;
-                    int st2 = locus_tiffio_writer_close(w, st ? &err2 : &err);
+                    int st2 = locus_tiff_writer_close(w, st ? &err2 : &err);
                     if (!st)
                         st = st2;
                 }
             } else {
-                st = locus_pngio_write(path, &img, &err);
+                st = locus_image_write_png(path, &img, &err);
             }
             if (f == 0)
                 snprintf(first, namecap, "%s", path);
@@ -390,7 +389,7 @@ static int write_frames(const synth_options *o, locus_synth *s, FILE *csv, const
     }
     if (stack) {
         locus_error err2;
-        int st = locus_tiffio_writer_close(stack, rc ? &err2 : &err);
+        int st = locus_tiff_writer_close(stack, rc ? &err2 : &err);
         if (st && !rc)
             rc = fail(&err);
     }

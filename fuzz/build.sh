@@ -32,7 +32,7 @@ PKG_LIBS=$(pkg-config --libs libpng libtiff-4 libdeflate 2>/dev/null || echo -lp
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
-LIB_SRC="src/common/error.c src/common/buffer.c src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c"
+LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c"
 WRITE_SRC="src/io/png_write.c src/io/tiff_write.c"
 
 build() {
@@ -40,7 +40,7 @@ build() {
     mkdir -p "$OUT/obj" "$OUT/seedgen"
     local objs=()
     for s in $LIB_SRC; do
-        local o="$OUT/obj/$(basename "${s%.c}").o"
+        local o="$OUT/obj/$(echo "${s%.c}" | tr / _).o"
         "$CLANG" $COMMON $SAN -fsanitize=fuzzer-no-link -c "$s" -o "$o"
         objs+=("$o")
     done
@@ -52,7 +52,7 @@ build() {
     # the seed generator: plain (no fuzzer runtime), with the writers
     local sobjs=()
     for s in $LIB_SRC $WRITE_SRC; do
-        local o="$OUT/seedgen/$(basename "${s%.c}").o"
+        local o="$OUT/seedgen/$(echo "${s%.c}" | tr / _).o"
         "$CLANG" $COMMON -c "$s" -o "$o"
         sobjs+=("$o")
     done

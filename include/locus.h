@@ -213,7 +213,10 @@ LOCUS_API int locus_param_set_text(int group, void *target, const char *name, co
 /* Results                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The most columns locus_locate produces (and locus_columns writes). */
 #define LOCUS_MAX_COLUMNS 14
+/* The most columns any table holds. */
+#define LOCUS_TABLE_MAX_COLUMNS 64
 
 /* A table of features: named columns of doubles (NaN where undefined). */
 typedef struct locus_table locus_table;
@@ -229,6 +232,26 @@ LOCUS_API int locus_table_find(const locus_table *t, const char *name);
 /* Nonzero when the last locate saw an image with no signal left after
  * preprocessing ("image is blank": no features, by definition). */
 LOCUS_API int locus_table_blank(const locus_table *t);
+
+/*
+ * Set column `name` to a copy of n values, adding it if the table has no
+ * such column. Every column has the same number of rows: the first
+ * column of an empty table sets it. For tables made elsewhere (a
+ * DataFrame's columns, say) to draw pictures from.
+ */
+LOCUS_API int locus_table_set_column(locus_table *t, const char *name, const double *v, size_t n,
+                                     locus_error *err);
+
+/*
+ * Read the columns named want[0..nwant-1] of a CSV table (from `locus
+ * locate`, or pandas' to_csv with or without the index column) into t; a
+ * wanted column the file lacks is left out, so check with
+ * locus_table_find. Only wanted columns are parsed: other columns may
+ * hold anything. An asked-for field must be a number or empty (NaN).
+ * Errors say "PATH:LINE: reason".
+ */
+LOCUS_API int locus_table_read_csv(locus_table *t, const char *path, const char *const *want,
+                                   int nwant, locus_error *err);
 
 /*
  * The column names locus_locate produces for these parameters and an
@@ -270,6 +293,8 @@ typedef struct {
 } locus_buffer;
 
 LOCUS_API void locus_buffer_free(locus_buffer *b);
+/* Write the buffer's bytes to path (a file left incomplete is removed). */
+LOCUS_API int locus_buffer_write_file(const locus_buffer *b, const char *path, locus_error *err);
 /* Append len bytes (the buffer stays NUL-terminated); 0 or LOCUS_E_NOMEM. */
 LOCUS_API int locus_buffer_append(locus_buffer *b, const char *data, size_t len);
 LOCUS_API int locus_csv_header(locus_buffer *b, const char *const *names, int ncols);
@@ -338,6 +363,26 @@ LOCUS_API void locus_reader_free(locus_reader *rd);
  */
 LOCUS_API int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd,
                                 locus_image *img, locus_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Writing images                                                      */
+/* ------------------------------------------------------------------ */
+
+/* A 2-D uint8 or uint16 grey image (any strides) as a PNG file. A file
+ * left incomplete by an error is removed. */
+LOCUS_API int locus_image_write_png(const char *path, const locus_image *img, locus_error *err);
+
+/*
+ * A multi-page TIFF: each 2-D image added is one page, each 3-D image one
+ * page per z slice; grey uint8/uint16/float32/float64, uncompressed.
+ * Classic TIFF, rewritten as BigTIFF as soon as it would exceed 4 GiB.
+ */
+typedef struct locus_tiff_writer locus_tiff_writer;
+
+LOCUS_API int locus_tiff_writer_open(locus_tiff_writer **w, const char *path, locus_error *err);
+LOCUS_API int locus_tiff_writer_add(locus_tiff_writer *w, const locus_image *img, locus_error *err);
+/* Finish the file and free w (also after a failed add). */
+LOCUS_API int locus_tiff_writer_close(locus_tiff_writer *w, locus_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Batches: many frames, many threads, results in frame order          */
@@ -418,6 +463,74 @@ LOCUS_API int locus_batch(const locus_params *p, const locus_batch_opts *opts,
 
 /* Number of online CPU cores. */
 LOCUS_API int locus_cpu_count(void);
+
+/* ------------------------------------------------------------------ */
+/* Pictures to choose parameters by                                    */
+/* ------------------------------------------------------------------ */
+
+/* An 8-bit RGB picture: height rows of width RGB triples, packed. */
+typedef struct {
+    unsigned char *rgb;
+    size_t height, width;
+} locus_picture;
+
+LOCUS_API void locus_picture_free(locus_picture *p);
+LOCUS_API int locus_picture_write_png(const locus_picture *p, const char *path, locus_error *err);
+/* The picture as PNG bytes (for a notebook, say); png is overwritten. */
+LOCUS_API int locus_picture_encode_png(const locus_picture *p, locus_buffer *png, locus_error *err);
+
+/* How locus_annotate draws (trackpy's annotate). */
+typedef struct {
+    unsigned char color[3];       /* the rings' colour; default red */
+    int invert;                   /* show the frame inverted, as locate's invert sees it */
+    int minmax;                   /* grey from min to max (default: 0.1th to 99.9th percentile) */
+    double radius;                /* > 0: every ring this radius */
+    locus_axes diameter;          /* count > 0: rings of this diameter ((z,) y, x) */
+    locus_axes fallback_diameter; /* used when the table has no size column */
+    double frame;                 /* draw the rows whose frame is this; NaN: every row */
+    long z;                       /* volumes: the slice to draw; -1: the middle one */
+    const char *table;            /* names the table in errors ("features.csv") */
+} locus_annotate_opts;
+
+LOCUS_API void locus_annotate_opts_init(locus_annotate_opts *o);
+/* "red", "green", "blue", "yellow", "cyan", "magenta", "white" or
+ * "#RRGGBB" into rgb; 0, or -1 when s is none of them. */
+LOCUS_API int locus_color_parse(const char *s, unsigned char rgb[3]);
+
+/*
+ * The frame (2-D, or slice z of a volume) in grey with a ring around each
+ * feature: radius 2.5 x its size (per axis for size_y, size_x), or as
+ * opts says; a feature of a volume is the cross-section of its ellipsoid
+ * with the slice. features needs x and y (and z for volumes); frame and
+ * size columns are used when present. *out is the caller's to free
+ * (locus_picture_free); *drawn (may be NULL) counts the rings.
+ */
+LOCUS_API int locus_annotate(const locus_image *img, const locus_table *features,
+                             const locus_annotate_opts *opts, locus_picture *out, size_t *drawn,
+                             locus_error *err);
+
+/* The diagnostic sheet (locus diag). */
+typedef struct {
+    int bins;          /* of the mass and sub-pixel histograms; default 20 */
+    double minmass;    /* NaN: none; else marked, and panels (c), (d) count mass > minmass */
+    const char *table; /* names the table in errors */
+} locus_diag_opts;
+
+typedef enum {
+    LOCUS_DIAG_PNG = 1, /* a 1200 x 900 PNG */
+    LOCUS_DIAG_SVG,     /* the same sheet as SVG */
+    LOCUS_DIAG_TEXT     /* the histograms' numbers, one line per bin */
+} locus_diag_format;
+
+LOCUS_API void locus_diag_opts_init(locus_diag_opts *o);
+/*
+ * Four panels from a feature table (x, y, mass; size and frame when
+ * present): the mass histogram, mass against size, the histograms of the
+ * fractional parts of x and y (trackpy's subpx_bias), the features per
+ * frame. The sheet (or its numbers) goes into out, overwritten.
+ */
+LOCUS_API int locus_diag(const locus_table *features, const locus_diag_opts *opts, int format,
+                         locus_buffer *out, locus_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Synthetic movies with known positions                               */

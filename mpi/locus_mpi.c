@@ -18,9 +18,7 @@
  */
 #include "commands.h"
 #include "options.h"
-#include "common/pool.h"
-#include "common/window.h"
-#include "run/output.h"
+#include "run/run.h"
 #include "progress.h"
 #include "run.h"
 

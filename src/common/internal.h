@@ -64,6 +64,9 @@ int locus_mem_reserve(void **buf, size_t *cap, size_t bytes);
 int locus_mem_grow(void **buf, size_t *cap, size_t bytes);
 void locus_mem_release(void **buf, size_t *cap);
 
+/* Room for `extra` more bytes (and the NUL) in a public locus_buffer. */
+int locus_buffer_room(locus_buffer *b, size_t extra);
+
 /* a * b, or SIZE_MAX when it overflows. */
 static inline size_t size_mul(size_t a, size_t b)
 {

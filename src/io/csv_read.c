@@ -1,6 +1,8 @@
 /* Reading feature CSV files: see features_csv.h. */
 #include "io/csv_read.h"
 
+#include "common/table.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -286,9 +288,36 @@ int locus_features_require(const features_table *t, const char *path, const char
     return LOCUS_OK;
 }
 
+int locus_table_read_csv(locus_table *t, const char *path, const char *const *want, int nwant,
+                         locus_error *err)
+{
+    if (!t || !path || (nwant && !want))
+        return locus_error_set(err, LOCUS_E_PARAM, "locus_table_read_csv: missing argument");
+    features_table ft;
+    int rc = locus_features_csv_read(path, want, nwant, &ft, err);
+    if (rc)
+        return rc;
+    locus_table_reset(t, NULL, 0, 0);
+    for (int i = 0; rc == LOCUS_OK && i < ft.ncols; i++)
+        if (ft.col[i])
+            rc = locus_table_set_column(t, ft.names[i], ft.col[i], ft.nrows, err);
+    t->rows = ft.nrows; /* also with no wanted column present */
+    if (rc == LOCUS_OK) {
+        /* the lines stay with the table, for messages about its rows */
+        t->line = ft.line, ft.line = NULL;
+        t->header = ft.header, ft.header = NULL;
+        t->header_line = ft.header_line;
+    }
+    locus_features_table_free(&ft);
+    return rc;
+}
+
 void locus_features_of_table(features_table *t, const locus_table *lt)
 {
     memset(t, 0, sizeof *t);
+    t->line = lt->line;
+    t->header = lt->header;
+    t->header_line = lt->header_line;
     t->nrows = locus_table_rows(lt);
     int n = locus_table_cols(lt);
     for (int i = 0; i < n && i < FEATURES_MAX_WANT; i++) {

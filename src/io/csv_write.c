@@ -7,42 +7,11 @@
 #include "common/internal.h"
 #include "common/table.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void locus_buffer_free(locus_buffer *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-static int reserve(locus_buffer *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap)
-        return LOCUS_OK;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return LOCUS_E_NOMEM;
-    b->data = p;
-    b->cap = cap;
-    return LOCUS_OK;
-}
-
-int locus_buffer_append(locus_buffer *b, const char *data, size_t len)
-{
-    if (reserve(b, len))
-        return LOCUS_E_NOMEM;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return LOCUS_OK;
-}
 
 /* In src/common/shortest.cc: v = ±digits × 10^exponent, digits as few as possible. */
 int locus_shortest_decimal(double v, uint64_t *digits, int *exponent);
@@ -99,13 +68,13 @@ int locus_csv_header(locus_buffer *b, const char *const *names, int ncols)
 {
     for (int c = 0; c < ncols; c++) {
         size_t n = strlen(names[c]);
-        if (reserve(b, n + 8))
+        if (locus_buffer_room(b, n + 8))
             return LOCUS_E_NOMEM;
         memcpy(b->data + b->len, names[c], n);
         b->len += n;
         b->data[b->len++] = ',';
     }
-    if (reserve(b, 8))
+    if (locus_buffer_room(b, 8))
         return LOCUS_E_NOMEM;
     memcpy(b->data + b->len, "frame\n", 6);
     b->len += 6;
@@ -118,7 +87,7 @@ int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame)
     char frame_text[32];
     int frame_len = snprintf(frame_text, sizeof frame_text, "%ld\n", frame);
     for (size_t r = 0; r < t->rows; r++) {
-        if (reserve(b, (size_t)t->ncols * 33 + (size_t)frame_len))
+        if (locus_buffer_room(b, (size_t)t->ncols * 33 + (size_t)frame_len))
             return LOCUS_E_NOMEM;
         char *p = b->data + b->len;
         for (int c = 0; c < t->ncols; c++) {

@@ -114,6 +114,10 @@ void locus_pngio_release(locus_reader *rd);
  */
 int locus_pngio_write(const char *path, const locus_image *img, locus_error *err);
 
+/* Interleaved 8-bit RGB (rows packed, 3 * width bytes each) as a PNG in memory. */
+int locus_pngio_encode_rgb8(locus_buffer *out, const uint8_t *rgb, size_t height, size_t width,
+                            locus_error *err);
+
 /* Write interleaved 8-bit RGB, rows packed (3 * width bytes each). */
 int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
                            locus_error *err);
@@ -203,7 +207,7 @@ void locus_tiffio_options_init(tiffio_options *o);
  * rewritten as BigTIFF as soon as that is known. Writes go to the path
  * directly; errors name it.
  */
-typedef struct tiffio_writer tiffio_writer;
+typedef struct locus_tiff_writer tiffio_writer; /* locus.h's locus_tiff_writer */
 
 int locus_tiffio_writer_open(tiffio_writer **w, const char *path, locus_error *err);
 int locus_tiffio_writer_open_opts(tiffio_writer **w, const char *path, const tiffio_options *o,

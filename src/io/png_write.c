@@ -13,9 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* One write's state, reached from libpng's callbacks. */
+/* One write's state, reached from libpng's callbacks: a file, or memory. */
 typedef struct {
     FILE *f;
+    locus_buffer *mem;
     int write_errno;
     char msg[256];
 } pngio_output;
@@ -32,8 +33,9 @@ typedef struct {
 static void pngio_write_fn(png_structp png, png_bytep data, size_t n)
 {
     pngio_output *o = png_get_io_ptr(png);
-    if (fwrite(data, 1, n, o->f) != n) {
-        o->write_errno = errno ? errno : EIO;
+    if (o->mem ? locus_buffer_append(o->mem, (const char *)data, n) != LOCUS_OK
+               : fwrite(data, 1, n, o->f) != n) {
+        o->write_errno = o->mem ? ENOMEM : errno ? errno : EIO;
         png_error(png, "write error");
     }
 }
@@ -152,6 +154,31 @@ int locus_pngio_write(const char *path, const locus_image *img, locus_error *err
     return pngio_write_rows(path, &s, err);
 }
 
+int locus_pngio_encode_rgb8(locus_buffer *out, const uint8_t *rgb, size_t height, size_t width,
+                            locus_error *err)
+{
+    if (!rgb || width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
+        return locus_error_set(err, LOCUS_E_PARAM, "cannot encode a %zu x %zu PNG", height, width);
+    pngio_rows_src s = {.base = rgb,
+                        .row_stride = (ptrdiff_t)size_mul(width, 3),
+                        .px_stride = 3,
+                        .width = width,
+                        .height = height,
+                        .px_bytes = 3,
+                        .color_type = PNG_COLOR_TYPE_RGB,
+                        .bit_depth = 8};
+    pngio_output o = {.mem = out};
+    out->len = 0;
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, &o, pngio_on_error, pngio_on_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    int st = LOCUS_OK;
+    if (!info || pngio_emit_guarded(png, info, &o, &s))
+        st = locus_error_set(err, LOCUS_E_NOMEM, "out of memory encoding a PNG");
+    png_destroy_write_struct(&png, &info);
+    return st;
+}
+
 int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, size_t width,
                            locus_error *err)
 {
@@ -166,4 +193,9 @@ int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, 
                         .color_type = PNG_COLOR_TYPE_RGB,
                         .bit_depth = 8};
     return pngio_write_rows(path, &s, err);
+}
+
+int locus_image_write_png(const char *path, const locus_image *img, locus_error *err)
+{
+    return locus_pngio_write(path, img, err);
 }

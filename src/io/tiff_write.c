@@ -19,7 +19,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
-struct tiffio_writer {
+struct locus_tiff_writer {
     TIFF *tif;
     char *path;
     tiffio_options o;
@@ -324,4 +324,20 @@ int locus_tiffio_writer_close(tiffio_writer *w, locus_error *err)
     free(w->path);
     free(w);
     return st;
+}
+
+/* The public face (locus.h): the default options. */
+int locus_tiff_writer_open(locus_tiff_writer **w, const char *path, locus_error *err)
+{
+    return locus_tiffio_writer_open(w, path, err);
+}
+
+int locus_tiff_writer_add(locus_tiff_writer *w, const locus_image *img, locus_error *err)
+{
+    return locus_tiffio_writer_add(w, img, err);
+}
+
+int locus_tiff_writer_close(locus_tiff_writer *w, locus_error *err)
+{
+    return locus_tiffio_writer_close(w, err);
 }

@@ -145,27 +145,12 @@ plot_surface locus_svg_surface(svg_doc *d)
     return (plot_surface){d, svg_rect, svg_line, svg_dot, svg_text};
 }
 
-int locus_svg_save(svg_doc *d, const char *path, locus_error *err)
+int locus_svg_finish(svg_doc *d, locus_error *err)
 {
     emit(d, "</svg>\n");
     if (d->failed) {
         locus_svg_free(d);
-        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        locus_svg_free(d);
-        return locus_error_set(err, LOCUS_E_IO, "%s: cannot create: %s", path, strerror(errno));
-    }
-    size_t n = d->out.len;
-    int bad = fwrite(d->out.data, 1, n, f) != n;
-    int saved = errno;
-    bad |= fclose(f) != 0;
-    locus_svg_free(d);
-    if (bad) {
-        remove(path);
-        return locus_error_set(err, LOCUS_E_IO, "%s: cannot write: %s", path,
-                               strerror(saved ? saved : errno));
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory writing SVG");
     }
     return LOCUS_OK;
 }

@@ -17,8 +17,8 @@ typedef struct {
 /* Start a width x height document on a white background. */
 void locus_svg_begin(svg_doc *d, double width, double height);
 plot_surface locus_svg_surface(svg_doc *d);
-/* Finish the document and write it to path; frees d's buffer. */
-int locus_svg_save(svg_doc *d, const char *path, locus_error *err);
+/* Finish the document: d->out holds it (on failure it is freed). */
+int locus_svg_finish(svg_doc *d, locus_error *err);
 void locus_svg_free(svg_doc *d);
 
 #endif

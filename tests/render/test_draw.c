@@ -382,11 +382,15 @@ static void test_svg(void)
                              "?</text>") != NULL,
           "text escaped, non-ASCII shown as '?'");
     CHECK(strstr(d.out.data, "stroke-dasharray") != NULL, "dashed line");
-    CHECK(locus_svg_save(&d, tpath("p.svg"), &err) == LOCUS_OK && access(tpath("p.svg"), R_OK) == 0,
-          "SVG saved");
-    locus_svg_begin(&d, 10, 10);
-    CHECK(locus_svg_save(&d, "/nonexistent-dir/p.svg", &err) == LOCUS_E_IO, "unwritable SVG: %s",
-          err.message);
+    CHECK(locus_svg_finish(&d, &err) == LOCUS_OK && d.out.len > 7 &&
+              !strcmp(d.out.data + d.out.len - 7, "</svg>\n"),
+          "SVG finished with its closing tag");
+    CHECK(locus_buffer_write_file(&d.out, tpath("p.svg"), &err) == LOCUS_OK &&
+              access(tpath("p.svg"), R_OK) == 0,
+          "SVG written");
+    CHECK(locus_buffer_write_file(&d.out, "/nonexistent-dir/p.svg", &err) == LOCUS_E_IO,
+          "unwritable SVG: %s", err.message);
+    locus_svg_free(&d);
 }
 
 int main(void)

@@ -2,7 +2,7 @@
  * The layout of the `locus diag` sheet: a header and four panels in a
  * 2 x 2 grid, drawn through a plot_surface so that PNG and SVG agree.
  */
-#include "diag.h"
+#include "render/diag.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -213,7 +213,7 @@ static void header(const plot_surface *s, const diag_data *d)
     s->text(s->ctx, 24, 52, line, 2, PLOT_LEFT, 0, grey);
 }
 
-void diag_draw(const plot_surface *s, const diag_data *d, size_t max_points)
+void locus_diag_draw(const plot_surface *s, const diag_data *d, size_t max_points)
 {
     header(s, d);
     mass_panel(s, d);

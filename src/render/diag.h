@@ -6,8 +6,8 @@
  * subpx_bias: flat when the diameter is large enough) and the number of
  * features per frame.
  */
-#ifndef LOCUS_CLI_DIAG_H
-#define LOCUS_CLI_DIAG_H
+#ifndef LOCUS_RENDER_DIAG_H
+#define LOCUS_RENDER_DIAG_H
 
 #include "io/csv_read.h"
 #include "render/plot.h"
@@ -42,6 +42,6 @@ typedef struct {
 
 /* Draw the sheet on a DIAG_WIDTH x DIAG_HEIGHT surface; at most
  * max_points dots in the scatter panel (a regular subsample beyond). */
-void diag_draw(const plot_surface *s, const diag_data *d, size_t max_points);
+void locus_diag_draw(const plot_surface *s, const diag_data *d, size_t max_points);
 
 #endif
