@@ -560,7 +560,8 @@ static int push_frames(locus_linker *lk, const link_table *t, link_run *r, progr
         size_t b = a;
         int64_t f = t->frame[r->order[a]];
         for (; b < n && t->frame[r->order[b]] == f; b++)
-            memcpy(r->buf + (b - a) * nd, t->pos + r->order[b] * nd, nd * sizeof *r->buf);
+            for (size_t q = 0; q < nd; q++)
+                r->buf[(b - a) * nd + q] = t->pos[r->order[b] * nd + q];
         int rc = locus_linker_push(lk, f, r->buf, b - a, r->idbuf, err);
         if (rc)
             return rc;

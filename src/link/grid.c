@@ -19,6 +19,8 @@ void locus_link_grid_free(locus_link_grid *g)
     free(g->item);
     free(g->ipos);
     free(g->cell_of);
+    free(g->dorder);
+    free(g->dcount);
     memset(g, 0, sizeof *g);
 }
 
@@ -27,9 +29,10 @@ void locus_link_cands_free(locus_link_cands *c)
     free(c->start);
     free(c->dst);
     free(c->d);
-    free(c->near_src);
-    free(c->near_d2);
-    free(c->near_n);
+    free(c->ndst_src);
+    free(c->e_src);
+    free(c->e_dst);
+    free(c->e_d2);
     memset(c, 0, sizeof *c);
 }
 
@@ -81,7 +84,7 @@ static void plan_cells(locus_link_grid *g, double bound, const double *hi, size_
     for (int a = 0; a < g->ndim; a++)
         ext = fmax(ext, hi[a] - g->lo[a]);
     double side = bound * (1 + 1e-6) + ext * 1e-12;
-    double limit = 4.0 * (double)n + 64, per[3];
+    double limit = fmin(4.0 * (double)n + 64, 1u << 31), per[3];
     for (;;) {
         double cells = 1;
         for (int a = 0; a < g->ndim; a++) {
@@ -113,6 +116,48 @@ static size_t cell_index(const locus_link_grid *g, const double *p)
     return id;
 }
 
+static int finite_row(const double *p, int ndim)
+{
+    int ok = 1;
+    for (int a = 0; a < ndim; a++)
+        ok &= isfinite(p[a]);
+    return ok;
+}
+
+static int grid_reserve(locus_link_grid *g, size_t n)
+{
+    if (g->cells + 1 > g->cap_cells) {
+        /* dcount shares cell_start's capacity */
+        size_t cap = g->cells + 1 + (g->cells + 1) / 2;
+        void *a = realloc(g->cell_start, size_mul(cap, sizeof *g->cell_start));
+        if (a)
+            g->cell_start = a;
+        void *b = a ? realloc(g->dcount, size_mul(cap, sizeof *g->dcount)) : NULL;
+        if (b)
+            g->dcount = b;
+        if (!b)
+            return LOCUS_E_NOMEM;
+        g->cap_cells = cap;
+    }
+    if (n <= g->cap_items)
+        return 0;
+    /* item and ipos (3 doubles a source, whatever ndim) share cell_of's capacity */
+    size_t cap = n + n / 2;
+    void *a = realloc(g->cell_of, size_mul(cap, sizeof *g->cell_of));
+    if (a)
+        g->cell_of = a;
+    void *b = a ? realloc(g->item, size_mul(cap, sizeof *g->item)) : NULL;
+    if (b)
+        g->item = b;
+    void *c = b ? realloc(g->ipos, size_mul(cap, 3 * sizeof(double))) : NULL;
+    if (c)
+        g->ipos = c;
+    if (!c)
+        return LOCUS_E_NOMEM;
+    g->cap_items = cap;
+    return 0;
+}
+
 /* Sort the finite sources into cells (a counting sort). */
 static int grid_build(locus_link_grid *g, int ndim, double bound, const double *src, size_t n)
 {
@@ -123,47 +168,51 @@ static int grid_build(locus_link_grid *g, int ndim, double bound, const double *
         return 0;
     }
     plan_cells(g, bound, hi, n);
-    if (grow((void **)&g->cell_start, &g->cap_cells, g->cells + 1, sizeof *g->cell_start))
+    if (grid_reserve(g, n))
         return LOCUS_E_NOMEM;
-    if (n > g->cap_items) {
-        /* item and ipos (3 doubles a source, whatever ndim) share cell_of's capacity */
-        size_t cap = n + n / 2;
-        void *a = realloc(g->cell_of, size_mul(cap, sizeof *g->cell_of));
-        if (a)
-            g->cell_of = a;
-        void *b = a ? realloc(g->item, size_mul(cap, sizeof *g->item)) : NULL;
-        if (b)
-            g->item = b;
-        void *c = b ? realloc(g->ipos, size_mul(cap, 3 * sizeof(double))) : NULL;
-        if (c)
-            g->ipos = c;
-        if (!c)
-            return LOCUS_E_NOMEM;
-        g->cap_items = cap;
-    }
-    memset(g->cell_start, 0, (g->cells + 1) * sizeof *g->cell_start);
+    uint32_t *start = g->cell_start;
+    memset(start, 0, (g->cells + 1) * sizeof *start);
     for (size_t i = 0; i < n; i++) {
         const double *p = src + i * (size_t)ndim;
-        int ok = 1;
-        for (int a = 0; a < ndim; a++)
-            ok &= isfinite(p[a]);
-        g->cell_of[i] = ok ? cell_index(g, p) : SIZE_MAX;
+        int ok = finite_row(p, ndim);
+        g->cell_of[i] = ok ? (uint32_t)cell_index(g, p) : UINT32_MAX;
         if (ok)
-            g->cell_start[g->cell_of[i] + 1]++;
+            start[g->cell_of[i] + 1]++;
     }
     for (size_t k = 0; k < g->cells; k++)
-        g->cell_start[k + 1] += g->cell_start[k];
+        start[k + 1] += start[k];
     for (size_t i = 0; i < n; i++) {
-        if (g->cell_of[i] == SIZE_MAX)
+        if (g->cell_of[i] == UINT32_MAX)
             continue;
-        size_t at = g->cell_start[g->cell_of[i]]++;
+        size_t at = start[g->cell_of[i]]++;
         g->item[at] = (uint32_t)i;
-        memcpy(g->ipos + at * (size_t)ndim, src + i * (size_t)ndim, (size_t)ndim * sizeof(double));
+        for (int a = 0; a < ndim; a++)
+            g->ipos[at * (size_t)ndim + (size_t)a] = src[i * (size_t)ndim + (size_t)a];
     }
     /* the fill advanced each start to the next cell's: shift back */
     for (size_t k = g->cells; k > 0; k--)
-        g->cell_start[k] = g->cell_start[k - 1];
-    g->cell_start[0] = 0;
+        start[k] = start[k - 1];
+    start[0] = 0;
+    return 0;
+}
+
+/* The destinations in the order of their (nearest) cells, so that
+ * neighbouring queries read neighbouring memory. */
+static int order_destinations(locus_link_grid *g, const double *dst, size_t n)
+{
+    size_t c1 = g->cap_dorder;
+    if (grow((void **)&g->dorder, &c1, n, sizeof *g->dorder))
+        return LOCUS_E_NOMEM;
+    g->cap_dorder = c1;
+    if (g->cells == 0)
+        return 0;
+    memset(g->dcount, 0, (g->cells + 1) * sizeof *g->dcount);
+    for (size_t j = 0; j < n; j++)
+        g->dcount[cell_index(g, dst + j * (size_t)g->ndim) + 1]++;
+    for (size_t k = 0; k < g->cells; k++)
+        g->dcount[k + 1] += g->dcount[k];
+    for (size_t j = 0; j < n; j++)
+        g->dorder[g->dcount[cell_index(g, dst + j * (size_t)g->ndim)]++] = (uint32_t)j;
     return 0;
 }
 
@@ -247,29 +296,38 @@ static void grid_query(const locus_link_grid *g, const double *q, double bound2,
 
 static int cands_reserve(locus_link_cands *c, size_t nsrc, size_t ndst)
 {
-    size_t m = size_mul(ndst, LINK_MAX_NEIGHBORS);
-    size_t cs = c->cap_src, cd = c->cap_dst, cd2 = c->cap_dst, cdn = c->cap_dst;
-    if (grow((void **)&c->start, &cs, nsrc + 1, sizeof *c->start))
+    size_t cs = c->cap_src, cd = c->cap_dst;
+    if (grow((void **)&c->start, &cs, nsrc + 1, sizeof *c->start) ||
+        grow((void **)&c->ndst_src, &cd, ndst, sizeof *c->ndst_src))
         return LOCUS_E_NOMEM;
     c->cap_src = cs;
-    if (ndst > c->cap_dst) {
-        if (grow((void **)&c->near_src, &cd, m, sizeof *c->near_src) ||
-            grow((void **)&c->near_d2, &cd2, m, sizeof *c->near_d2) ||
-            grow((void **)&c->near_n, &cdn, ndst, sizeof *c->near_n))
-            return LOCUS_E_NOMEM;
-        c->cap_dst = ndst;
-    }
+    c->cap_dst = cd;
+    c->ne = 0;
     return 0;
 }
 
-/* Sort one source's list by d, equal d keeping destination order. */
+/* Room for the pairs of one more destination. */
+static int edges_reserve(locus_link_cands *c, size_t more)
+{
+    if (c->ne + more <= c->cap_e)
+        return 0;
+    size_t c1 = c->cap_e, c2 = c->cap_e, c3 = c->cap_e;
+    if (grow((void **)&c->e_src, &c1, c->ne + more, sizeof *c->e_src) ||
+        grow((void **)&c->e_dst, &c2, c->ne + more, sizeof *c->e_dst) ||
+        grow((void **)&c->e_d2, &c3, c->ne + more, sizeof *c->e_d2))
+        return LOCUS_E_NOMEM;
+    c->cap_e = c1;
+    return 0;
+}
+
+/* Sort one source's list by d, equal d by destination index (§3). */
 static void sort_list(uint32_t *dst, double *d, size_t n)
 {
     for (size_t k = 1; k < n; k++) {
         uint32_t j = dst[k];
         double v = d[k];
         size_t m = k;
-        while (m > 0 && d[m - 1] > v) {
+        while (m > 0 && (d[m - 1] > v || (d[m - 1] == v && dst[m - 1] > j))) {
             d[m] = d[m - 1];
             dst[m] = dst[m - 1];
             m--;
@@ -279,29 +337,25 @@ static void sort_list(uint32_t *dst, double *d, size_t n)
     }
 }
 
-/* From the per-destination lists to per-source lists (LINKING.md §3). */
+/* From the pairs found to per-source lists (a counting sort by source). */
 static int transpose(locus_link_cands *c)
 {
-    size_t nsrc = c->nsrc, ndst = c->ndst, edges = 0;
+    size_t nsrc = c->nsrc, ne = c->ne;
     memset(c->start, 0, (nsrc + 1) * sizeof *c->start);
-    for (size_t j = 0; j < ndst; j++)
-        for (int k = 0; k < c->near_n[j]; k++)
-            c->start[c->near_src[j * LINK_MAX_NEIGHBORS + (size_t)k] + 1]++;
+    for (size_t e = 0; e < ne; e++)
+        c->start[c->e_src[e] + 1]++;
     for (size_t i = 0; i < nsrc; i++)
         c->start[i + 1] += c->start[i];
-    edges = c->start[nsrc];
     size_t ce = c->cap_edges, ce2 = c->cap_edges;
-    if (grow((void **)&c->dst, &ce, edges, sizeof *c->dst) ||
-        grow((void **)&c->d, &ce2, edges, sizeof *c->d))
+    if (grow((void **)&c->dst, &ce, ne, sizeof *c->dst) ||
+        grow((void **)&c->d, &ce2, ne, sizeof *c->d))
         return LOCUS_E_NOMEM;
     c->cap_edges = ce < ce2 ? ce : ce2;
-    for (size_t j = 0; j < ndst; j++)
-        for (int k = 0; k < c->near_n[j]; k++) {
-            size_t e = j * LINK_MAX_NEIGHBORS + (size_t)k;
-            size_t at = c->start[c->near_src[e]]++;
-            c->dst[at] = (uint32_t)j;
-            c->d[at] = sqrt(c->near_d2[e]);
-        }
+    for (size_t e = 0; e < ne; e++) {
+        size_t at = c->start[c->e_src[e]]++;
+        c->dst[at] = c->e_dst[e];
+        c->d[at] = sqrt(c->e_d2[e]);
+    }
     for (size_t i = nsrc; i > 0; i--)
         c->start[i] = c->start[i - 1];
     c->start[0] = 0;
@@ -317,14 +371,24 @@ int locus_link_candidates(locus_link_grid *g, locus_link_cands *c, int ndim, dou
     double bound = R + LINK_SLACK, bound2 = bound * bound;
     c->nsrc = nsrc;
     c->ndst = ndst;
-    if (cands_reserve(c, nsrc, ndst) || grid_build(g, ndim, bound, src, nsrc))
+    if (cands_reserve(c, nsrc, ndst) || grid_build(g, ndim, bound, src, nsrc) ||
+        order_destinations(g, dst, ndst))
         return LOCUS_E_NOMEM;
-    for (size_t j = 0; j < ndst; j++) {
+    memset(c->ndst_src, 0, ndst * sizeof *c->ndst_src);
+    if (g->cells == 0)
+        return transpose(c);
+    for (size_t k = 0; k < ndst; k++) {
+        uint32_t j = g->dorder[k];
         near_list l;
         grid_query(g, dst + j * (size_t)ndim, bound2, &l);
-        c->near_n[j] = (uint8_t)l.n;
-        memcpy(c->near_src + j * LINK_MAX_NEIGHBORS, l.src, (size_t)l.n * sizeof *l.src);
-        memcpy(c->near_d2 + j * LINK_MAX_NEIGHBORS, l.d2, (size_t)l.n * sizeof *l.d2);
+        if (edges_reserve(c, (size_t)l.n))
+            return LOCUS_E_NOMEM;
+        c->ndst_src[j] = (uint8_t)l.n;
+        for (int q = 0; q < l.n; q++) {
+            c->e_src[c->ne] = l.src[q];
+            c->e_dst[c->ne] = j;
+            c->e_d2[c->ne++] = l.d2[q];
+        }
     }
     return transpose(c);
 }

@@ -32,12 +32,12 @@ typedef struct {
     size_t *start; /* nsrc + 1 */
     uint32_t *dst;
     double *d;
-    size_t cap_src, cap_edges;
-    /* per destination scratch: up to LINK_MAX_NEIGHBORS (d², source) */
-    uint32_t *near_src;
-    double *near_d2;
-    uint8_t *near_n;
-    size_t cap_dst;
+    uint8_t *ndst_src; /* per destination: how many sources list it */
+    size_t cap_src, cap_edges, cap_dst;
+    /* the pairs found, in search order, before sorting by source */
+    uint32_t *e_src, *e_dst;
+    double *e_d2;
+    size_t ne, cap_e;
 } locus_link_cands;
 
 /* The grid of cells over the sources, and its scratch. */
@@ -45,11 +45,13 @@ typedef struct {
     int ndim;
     double lo[3], side;
     size_t ncell[3], cells;
-    size_t *cell_start; /* cells + 1 */
-    uint32_t *item;     /* source indices, by cell */
-    double *ipos;       /* their positions, by cell (ndim each) */
-    size_t *cell_of;    /* per source: its cell, or SIZE_MAX (not finite) */
-    size_t cap_cells, cap_items;
+    uint32_t *cell_start; /* cells + 1 */
+    uint32_t *item;       /* source indices, by cell */
+    double *ipos;         /* their positions, by cell (ndim each) */
+    uint32_t *cell_of;    /* per source: its cell, or UINT32_MAX (not finite) */
+    uint32_t *dorder;     /* destinations in cell order, for locality */
+    uint32_t *dcount;     /* cells + 1, for sorting the destinations */
+    size_t cap_cells, cap_items, cap_dorder;
 } locus_link_grid;
 
 void locus_link_grid_free(locus_link_grid *g);

@@ -167,7 +167,8 @@ static void expire_sources(locus_linker *lk, int64_t L)
         if (age > window)
             continue;
         if (k != i) {
-            memcpy(s->raw + k * nd, s->raw + i * nd, nd * sizeof *s->raw);
+            for (size_t a = 0; a < nd; a++)
+                s->raw[k * nd + a] = s->raw[i * nd + a];
             s->id[k] = s->id[i];
             s->level[k] = s->level[i];
             s->frame[k] = s->frame[i];
@@ -212,7 +213,8 @@ static int roll_sources(locus_linker *lk, int64_t L, int64_t frame, const double
     for (size_t i = 0; i < s->n; i++) {
         if (lk->src_link[i] >= 0)
             continue;
-        memcpy(t->raw + k * nd, s->raw + i * nd, nd * sizeof *s->raw);
+        for (size_t a = 0; a < nd; a++)
+            t->raw[k * nd + a] = s->raw[i * nd + a];
         t->id[k] = s->id[i];
         t->level[k] = s->level[i];
         t->frame[k] = s->frame[i];

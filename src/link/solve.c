@@ -211,11 +211,18 @@ int locus_link_solve_frame(locus_linker *lk, int64_t frame, locus_error *err)
     for (size_t j = 0; j < c->ndst; j++)
         lk->dloc[j] = -1;
     lk->nstack = lk->nitems = 0;
-    /* the frame's sources with candidates, at the full range */
+    /* the frame's sources with candidates, at the full range; a source
+     * with one candidate that no other source lists is a trivial subnet,
+     * linked at once (most are, and the split need not see them) */
     for (size_t i = 0; i < ns; i++) {
         lk->len[i] = (uint32_t)(c->start[i + 1] - c->start[i]);
-        if (lk->len[i])
+        uint32_t j = lk->len[i] == 1 ? c->dst[c->start[i]] : 0;
+        if (lk->len[i] == 1 && c->ndst_src[j] == 1) {
+            lk->src_link[i] = (int)j;
+            lk->dst_src[j] = (int)i;
+        } else if (lk->len[i]) {
             lk->cur[n++] = (uint32_t)i;
+        }
     }
     if (push_item(lk, lk->cur, n, lk->R))
         return error_set(err, LOCUS_E_NOMEM, "out of memory");

@@ -83,7 +83,8 @@ static int push_all(locus_linker *lk, const int64_t *frames, const double *pos, 
         size_t b = a;
         int64_t f = frames[order[a]];
         while (b < n && frames[order[b]] == f) {
-            memcpy(buf + (b - a) * nd, pos + order[b] * nd, nd * sizeof *pos);
+            for (size_t q = 0; q < nd; q++)
+                buf[(b - a) * nd + q] = pos[order[b] * nd + q];
             b++;
         }
         int rc = locus_linker_push(lk, f, buf, b - a, idbuf, err);
