@@ -156,8 +156,9 @@ static int find_field(const char *b, const char *eol, const char *name)
 static int missing_column(reader *r, const char *name, locus_error *err)
 {
     link_table *t = r->t;
-    return error_set(err, LOCUS_E_FORMAT, "%s:%zu: no column '%s' (the header is: %.200s)", t->path,
-                     r->line, name, t->header);
+    int n = t->header_len < 200 ? (int)t->header_len : 200;
+    return error_set(err, LOCUS_E_FORMAT, "%s:%zu: no column '%s' (the header is: %.*s)", t->path,
+                     r->line, name, n, t->header);
 }
 
 static int read_header(reader *r, const char *const *pos, int npos, const char *tcol,

@@ -484,7 +484,9 @@ LOCUS_API void locus_linker_free(locus_linker *lk);
  * numbers strictly increasing from call to call (gaps allowed; without a
  * predictor every frame number in between counts towards memory, with one
  * only the frames pushed do). ids[i] receives row i's trajectory ID.
- * n = 0 is allowed. After a failure the linker refuses further frames.
+ * n = 0 is allowed. A frame refused for its input (LOCUS_E_PARAM: order,
+ * non-finite position) changes nothing; after a failure while linking
+ * (LOCUS_E_OVERSIZE, LOCUS_E_NOMEM) the linker refuses further frames.
  */
 LOCUS_API int locus_linker_push(locus_linker *lk, int64_t frame, const double *pos, size_t n,
                                 int64_t *ids, locus_error *err);
