@@ -186,7 +186,7 @@ static int working_positions(locus_linker *lk, int64_t frame, const double *pos,
     if (lk->pred) {
         if (locus_predictor_predict(lk->pred, frame, src, lk->src.frame, ns, lk->work_src))
             return LOCUS_E_NOMEM;
-    } else {
+    } else if (ns) {
         memcpy(lk->work_src, src, ns * nd * sizeof(double));
     }
     memcpy(lk->work_dst, pos, n * nd * sizeof(double));

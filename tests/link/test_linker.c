@@ -310,6 +310,20 @@ static void size_rules(void)
                   "after an oversize failure the linker refuses further frames");
         locus_linker_free(lk);
     }
+    /* one source with 9 destinations is small: hybrid solves it, numba refuses */
+    for (int k = 0; k < 2; k++) {
+        locus_link_params p = params(5, 0);
+        p.strategy = k ? LOCUS_LINK_NUMBA : LOCUS_LINK_HYBRID;
+        p.oversize = LOCUS_OVERSIZE_RAISE;
+        locus_linker *lk;
+        locus_linker_create(&lk, &p, &err);
+        locus_linker_push(lk, 10, f0, 1, ids, &err);
+        int rc = locus_linker_push(lk, 11, f1, 9, ids, &err);
+        CHECK(k ? rc == LOCUS_E_OVERSIZE : rc == 0 && ids[0] == 0,
+              "1 source, 9 destinations, %s: %s", k ? "numba" : "hybrid (small subnet)",
+              rc ? err.message : "linked");
+        locus_linker_free(lk);
+    }
     locus_link_params p = params(5, 0);
     locus_linker *lk;
     locus_linker_create(&lk, &p, &err);
@@ -323,8 +337,57 @@ static void size_rules(void)
     locus_linker_free(lk);
 }
 
+/*
+ * Adaptive search (§7): 16 sources 3 apart, each with its own destination
+ * exactly 4 away (neighbours' at 5): one subnet of 16 > 15 sources. With
+ * range 8 and step 0.5 the range becomes exactly 4, and pruning keeps
+ * d <= 4 (inclusive): 16 trivial links.
+ */
+static void adaptive_exact(void)
+{
+    double f0[32], f1[32];
+    for (int k = 0; k < 16; k++) {
+        f0[2 * k] = 0, f0[2 * k + 1] = 3 * k;
+        f1[2 * k] = 4, f1[2 * k + 1] = 3 * k;
+    }
+    int64_t a[16], b[16];
+    locus_error err = {0};
+    locus_link_params p = params(8, 0);
+    p.adaptive_stop = 1;
+    p.adaptive_step = 0.5;
+    locus_linker *lk;
+    locus_linker_create(&lk, &p, &err);
+    locus_linker_push(lk, 0, f0, 16, a, &err);
+    int rc = locus_linker_push(lk, 1, f1, 16, b, &err);
+    locus_link_stats last;
+    locus_linker_stats(lk, &last, NULL);
+    CHECK(rc == 0 && !memcmp(a, b, sizeof a) && last.adaptive_shrinks == 1,
+          "adaptive: shrunk once to range 4, candidates at exactly 4 kept, all 16 linked");
+    locus_linker_free(lk);
+    /* adaptive_stop at the full range: the first oversize subnet gives up */
+    p.adaptive_stop = 8;
+    p.oversize = LOCUS_OVERSIZE_RAISE;
+    locus_linker_create(&lk, &p, &err);
+    locus_linker_push(lk, 0, f0, 16, a, &err);
+    rc = locus_linker_push(lk, 1, f1, 16, b, &err);
+    CHECK(rc == LOCUS_E_OVERSIZE && strstr(err.message, "16 sources"),
+          "adaptive_stop = range: raise at once (%s)", err.message);
+    locus_linker_free(lk);
+    /* 15 sources fit the adaptive limit: solved at range 8, no shrink */
+    p.adaptive_stop = 1;
+    locus_linker_create(&lk, &p, &err);
+    locus_linker_push(lk, 0, f0, 15, a, &err);
+    rc = locus_linker_push(lk, 1, f1, 15, b, &err);
+    locus_linker_stats(lk, &last, NULL);
+    CHECK(rc == 0 && last.adaptive_shrinks == 0 && last.subnets == 1 &&
+              !memcmp(a, b, 15 * sizeof *a),
+          "adaptive: a subnet of 15 sources is solved whole");
+    locus_linker_free(lk);
+}
+
 int main(void)
 {
+    adaptive_exact();
     memory_window();
     gaps_count();
     streaming_equals_table();
