@@ -612,21 +612,30 @@ static int count_lengths(link_run *r, size_t n)
     return 0;
 }
 
-static int write_all(const char *path, const char *data, size_t len)
+/* Write the table to path (NULL: standard output); on failure remove the
+ * file, so that no partial table is left as if complete. */
+static int write_output(const char *path, const link_table *t, const link_run *r, size_t min_len)
 {
     FILE *f = path ? fopen(path, "wb") : stdout;
     if (!f) {
         fprintf(stderr, PROG ": %s: cannot write: %s\n", path, strerror(errno));
         return EXIT_USAGE;
     }
-    int bad = fwrite(data, 1, len, f) != len;
-    bad |= path ? fclose(f) != 0 : fflush(f) != 0;
-    if (bad) {
-        fprintf(stderr, PROG ": %s: write failed: %s\n", path ? path : "standard output",
-                strerror(errno));
+    int rc = link_table_write(t, r->order, r->ids, r->length, min_len, f);
+    int e = errno;
+    if (path ? fclose(f) != 0 : fflush(f) != 0) {
+        rc = rc ? rc : LOCUS_E_IO;
+        e = errno;
+    }
+    if (rc) {
+        if (rc == LOCUS_E_NOMEM)
+            fprintf(stderr, PROG ": out of memory\n");
+        else
+            fprintf(stderr, PROG ": %s: write failed: %s\n", path ? path : "standard output",
+                    strerror(e));
         if (path)
-            unlink(path); /* no partial table left as if complete */
-        return EXIT_USAGE;
+            unlink(path);
+        return rc == LOCUS_E_NOMEM ? EXIT_FAILURE_ : EXIT_USAGE;
     }
     return EXIT_OK;
 }
@@ -661,20 +670,15 @@ static int run(link_options *o)
     if (rc < 0)
         rc = link_rows(o, &t, &r, m);
     progress_free(m);
-    char *out = NULL;
-    size_t len = 0;
-    if (rc < 0 && o->min_length > 0 && count_lengths(&r, t.nrows))
-        rc = EXIT_FAILURE_;
-    if (rc < 0 &&
-        link_table_format(&t, r.order, r.ids, r.length, (size_t)o->min_length, &out, &len))
-        rc = EXIT_FAILURE_;
-    if (rc == EXIT_FAILURE_)
+    if (rc < 0 && o->min_length > 0 && count_lengths(&r, t.nrows)) {
         fprintf(stderr, PROG ": out of memory\n");
+        rc = EXIT_FAILURE_;
+    }
     if (rc < 0)
-        rc = write_all(o->output && strcmp(o->output, "-") ? o->output : NULL, out, len);
+        rc = write_output(o->output && strcmp(o->output, "-") ? o->output : NULL, &t, &r,
+                          (size_t)o->min_length);
     if (rc == EXIT_OK)
         print_summary(o, &r, t.nrows, progress_now() - t0);
-    free(out);
     run_free(&r);
     link_table_free(&t);
     return rc;

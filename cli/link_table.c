@@ -9,13 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 int locus_parse_double(const char *begin, const char *end, double *out);
 
 /* The whole file in one read (plus a NUL, for messages). */
-static int slurp(const char *path, char **data, size_t *len, locus_error *err)
+static int slurp(const char *path, char **data, size_t *len, int *mapped, locus_error *err)
 {
     int fd = open(path, O_RDONLY);
     struct stat st;
@@ -24,6 +25,17 @@ static int slurp(const char *path, char **data, size_t *len, locus_error *err)
         if (fd >= 0)
             close(fd);
         return error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(e));
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        /* a regular file is mapped whole: no copy, pages mapped up front */
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (m != MAP_FAILED) {
+            close(fd);
+            *data = m;
+            *len = (size_t)st.st_size;
+            *mapped = 1;
+            return LOCUS_OK;
+        }
     }
     size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 1 << 16, n = 0;
     char *buf = malloc(cap);
@@ -340,7 +352,7 @@ int link_table_read(link_table *t, const char *path, const char *const *pos, int
     memset(t, 0, sizeof *t);
     t->path = path;
     t->particle_field = -1;
-    int rc = slurp(path, &t->data, &t->len, err);
+    int rc = slurp(path, &t->data, &t->len, &t->mapped, err);
     if (rc)
         return rc;
     reader r = {.t = t, .p = t->data, .limit = t->data + t->len};
@@ -367,7 +379,10 @@ int link_table_read(link_table *t, const char *path, const char *const *pos, int
 
 void link_table_free(link_table *t)
 {
-    free(t->data);
+    if (t->mapped)
+        munmap(t->data, t->len);
+    else
+        free(t->data);
     free(t->row);
     free(t->row_len);
     free(t->pfield_begin);
@@ -395,41 +410,60 @@ static size_t put_int(char *p, int64_t v)
     return k;
 }
 
-int link_table_format(const link_table *t, const size_t *order, const int64_t *ids,
-                      const size_t *length, size_t min_length, char **out, size_t *out_len)
+/* The output, formatted into a buffer of this size and written as it fills. */
+#define OUT_CHUNK (1 << 20)
+
+/* One output row: the row's text with the particle ID appended or put in
+ * place of the old particle field. Returns the length written at p. */
+static size_t format_row(const link_table *t, size_t i, int64_t id, char *p)
 {
-    size_t cap = t->header_len + 16;
-    for (size_t k = 0; k < t->nrows; k++)
-        cap += (size_t)t->row_len[k] + 24;
-    char *buf = malloc(cap), *p = buf;
+    const char *row = t->row[i];
+    size_t len = t->row_len[i], cut = t->particle_field >= 0 ? t->pfield_begin[i] : len;
+    char *q = p;
+    memcpy(q, row, cut);
+    q += cut;
+    if (t->particle_field < 0)
+        *q++ = ',';
+    q += put_int(q, id);
+    if (t->particle_field >= 0) {
+        size_t rest = t->pfield_end[i];
+        memcpy(q, row + rest, len - rest);
+        q += len - rest;
+    }
+    *q++ = '\n';
+    return (size_t)(q - p);
+}
+
+int link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
+                     const size_t *length, size_t min_length, FILE *f)
+{
+    char *buf = malloc(OUT_CHUNK);
     if (!buf)
         return LOCUS_E_NOMEM;
-    memcpy(p, t->header, t->header_len);
-    p += t->header_len;
-    if (t->particle_field < 0) {
-        memcpy(p, ",particle", 9);
-        p += 9;
-    }
-    *p++ = '\n';
-    for (size_t k = 0; k < t->nrows; k++) {
+    size_t n = 0;
+    int bad = fwrite(t->header, 1, t->header_len, f) != t->header_len;
+    bad |= fputs(t->particle_field < 0 ? ",particle\n" : "\n", f) < 0;
+    for (size_t k = 0; k < t->nrows && !bad; k++) {
         size_t i = order[k];
         if (length && length[ids[i]] < min_length)
             continue; /* filter_stubs: shorter trajectories are dropped */
-        const char *row = t->row[i];
-        size_t len = t->row_len[i], cut = t->particle_field >= 0 ? t->pfield_begin[i] : len;
-        memcpy(p, row, cut);
-        p += cut;
-        if (t->particle_field < 0)
-            *p++ = ',';
-        p += put_int(p, ids[i]);
-        if (t->particle_field >= 0) {
-            size_t rest = t->pfield_end[i];
-            memcpy(p, row + rest, len - rest);
-            p += len - rest;
+        size_t need = (size_t)t->row_len[i] + 24;
+        if (n + need > OUT_CHUNK) {
+            bad |= fwrite(buf, 1, n, f) != n;
+            n = 0;
         }
-        *p++ = '\n';
+        if (need > OUT_CHUNK) {
+            /* a row longer than the buffer: on its own */
+            char *big = malloc(need);
+            size_t m = big ? format_row(t, i, ids[i], big) : 0;
+            bad |= !big || fwrite(big, 1, m, f) != m;
+            free(big);
+            continue;
+        }
+        n += format_row(t, i, ids[i], buf + n);
     }
-    *out = buf;
-    *out_len = (size_t)(p - buf);
-    return 0;
+    if (!bad && n)
+        bad |= fwrite(buf, 1, n, f) != n;
+    free(buf);
+    return bad ? LOCUS_E_IO : 0;
 }

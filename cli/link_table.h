@@ -15,11 +15,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct {
     const char *path;
-    char *data; /* the file */
+    char *data; /* the file (mapped, or read) */
     size_t len;
+    int mapped;
     const char *header; /* the header line, without its end of line */
     size_t header_len;
     int nfields;
@@ -45,13 +47,14 @@ int link_table_read(link_table *t, const char *path, const char *const *pos, int
 void link_table_free(link_table *t);
 
 /*
- * The output CSV: the header (plus ",particle" unless the table has that
- * column), then the rows in `order` (n of them, indices into the table)
- * with their particle ID (appended, or in place of the old field). Rows
- * whose trajectory is shorter than min_length (per-trajectory row counts
- * in `length`, NULL for none) are left out. Returns a malloc'd buffer.
+ * Write the output CSV to f: the header (plus ",particle" unless the
+ * table has that column), then the rows in `order` (indices into the
+ * table) with their particle ID ids[row] (appended, or in place of the old
+ * field). Rows whose trajectory is shorter than min_length (rows per
+ * trajectory in `length`, NULL for none) are left out. 0, LOCUS_E_IO
+ * (a write failed) or LOCUS_E_NOMEM.
  */
-int link_table_format(const link_table *t, const size_t *order, const int64_t *ids,
-                      const size_t *length, size_t min_length, char **out, size_t *out_len);
+int link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
+                     const size_t *length, size_t min_length, FILE *f);
 
 #endif

@@ -84,7 +84,7 @@ static void plan_cells(locus_link_grid *g, double bound, const double *hi, size_
     for (int a = 0; a < g->ndim; a++)
         ext = fmax(ext, hi[a] - g->lo[a]);
     double side = bound * (1 + 1e-6) + ext * 1e-12;
-    double limit = fmin(4.0 * (double)n + 64, 1u << 31), per[3];
+    double limit = fmin(8.0 * (double)n + 64, 1u << 31), per[3];
     for (;;) {
         double cells = 1;
         for (int a = 0; a < g->ndim; a++) {
@@ -94,9 +94,10 @@ static void plan_cells(locus_link_grid *g, double bound, const double *hi, size_
         }
         if (cells <= limit || !isfinite(side))
             break;
-        side *= 2;
+        side *= 1.25;
     }
     g->side = side;
+    g->inv = 1 / side;
     g->cells = 1;
     for (int a = 0; a < g->ndim; a++) {
         g->ncell[a] = per[a] <= limit ? (size_t)per[a] : 1;
@@ -108,7 +109,7 @@ static size_t cell_index(const locus_link_grid *g, const double *p)
 {
     size_t id = 0;
     for (int a = 0; a < g->ndim; a++) {
-        double x = (p[a] - g->lo[a]) / g->side;
+        double x = (p[a] - g->lo[a]) * g->inv;
         size_t n = g->ncell[a];
         size_t k = x >= 0 && x < (double)n ? (size_t)x : x >= (double)n ? n - 1 : 0;
         id = id * n + k;
@@ -126,9 +127,9 @@ static int finite_row(const double *p, int ndim)
 
 static int grid_reserve(locus_link_grid *g, size_t n)
 {
-    if (g->cells + 1 > g->cap_cells) {
+    if (g->cells + 2 > g->cap_cells) {
         /* dcount shares cell_start's capacity */
-        size_t cap = g->cells + 1 + (g->cells + 1) / 2;
+        size_t cap = g->cells + 2 + (g->cells + 2) / 2;
         void *a = realloc(g->cell_start, size_mul(cap, sizeof *g->cell_start));
         if (a)
             g->cell_start = a;
@@ -170,34 +171,40 @@ static int grid_build(locus_link_grid *g, int ndim, double bound, const double *
     plan_cells(g, bound, hi, n);
     if (grid_reserve(g, n))
         return LOCUS_E_NOMEM;
+    /* counts at start[c + 2], so that after the prefix sums and the
+     * placement start[c] and start[c + 1] bound cell c */
     uint32_t *start = g->cell_start;
-    memset(start, 0, (g->cells + 1) * sizeof *start);
+    memset(start, 0, (g->cells + 2) * sizeof *start);
     for (size_t i = 0; i < n; i++) {
         const double *p = src + i * (size_t)ndim;
         int ok = finite_row(p, ndim);
         g->cell_of[i] = ok ? (uint32_t)cell_index(g, p) : UINT32_MAX;
         if (ok)
-            start[g->cell_of[i] + 1]++;
+            start[g->cell_of[i] + 2]++;
     }
-    for (size_t k = 0; k < g->cells; k++)
-        start[k + 1] += start[k];
+    for (size_t k = 2; k <= g->cells; k++)
+        start[k] += start[k - 1];
     for (size_t i = 0; i < n; i++) {
         if (g->cell_of[i] == UINT32_MAX)
             continue;
-        size_t at = start[g->cell_of[i]]++;
+        size_t at = start[g->cell_of[i] + 1]++;
         g->item[at] = (uint32_t)i;
         for (int a = 0; a < ndim; a++)
             g->ipos[at * (size_t)ndim + (size_t)a] = src[i * (size_t)ndim + (size_t)a];
     }
-    /* the fill advanced each start to the next cell's: shift back */
-    for (size_t k = g->cells; k > 0; k--)
-        start[k] = start[k - 1];
-    start[0] = 0;
     return 0;
 }
 
-/* The destinations in the order of their (nearest) cells, so that
- * neighbouring queries read neighbouring memory. */
+/* The first-axis cell of a point (clamped to the grid). */
+static size_t row_index(const locus_link_grid *g, const double *p)
+{
+    double x = (p[0] - g->lo[0]) * g->inv;
+    size_t n = g->ncell[0];
+    return x >= 0 && x < (double)n ? (size_t)x : x >= (double)n ? n - 1 : 0;
+}
+
+/* The destinations in the order of their first-axis cells, so that
+ * successive queries read neighbouring parts of the grid. */
 static int order_destinations(locus_link_grid *g, const double *dst, size_t n)
 {
     size_t c1 = g->cap_dorder;
@@ -206,13 +213,14 @@ static int order_destinations(locus_link_grid *g, const double *dst, size_t n)
     g->cap_dorder = c1;
     if (g->cells == 0)
         return 0;
-    memset(g->dcount, 0, (g->cells + 1) * sizeof *g->dcount);
+    size_t rows = g->ncell[0];
+    memset(g->dcount, 0, (rows + 1) * sizeof *g->dcount);
     for (size_t j = 0; j < n; j++)
-        g->dcount[cell_index(g, dst + j * (size_t)g->ndim) + 1]++;
-    for (size_t k = 0; k < g->cells; k++)
+        g->dcount[row_index(g, dst + j * (size_t)g->ndim) + 1]++;
+    for (size_t k = 0; k < rows; k++)
         g->dcount[k + 1] += g->dcount[k];
     for (size_t j = 0; j < n; j++)
-        g->dorder[g->dcount[cell_index(g, dst + j * (size_t)g->ndim)]++] = (uint32_t)j;
+        g->dorder[g->dcount[row_index(g, dst + j * (size_t)g->ndim)]++] = (uint32_t)j;
     return 0;
 }
 
@@ -260,16 +268,22 @@ static void scan_items(const locus_link_grid *g, size_t a, size_t b, const doubl
     }
 }
 
-/* The range of cells [*k0, *k1] along axis a that may hold sources near q[a]. */
+/*
+ * The cells [*k0, *k1] along axis a that the window q[a] ± side meets.
+ * A source within the bound of q is inside that window, with a margin
+ * (side exceeds the bound by 1e-6 of it) far above the rounding of the
+ * cell computation, so its cell is among these.
+ */
 static int axis_range(const locus_link_grid *g, int a, double qa, size_t *k0, size_t *k1)
 {
-    double f = floor((qa - g->lo[a]) / g->side);
-    if (f < -1 || f > (double)g->ncell[a])
+    double f0 = floor((qa - g->side - g->lo[a]) * g->inv);
+    double f1 = floor((qa + g->side - g->lo[a]) * g->inv);
+    double top = (double)g->ncell[a] - 1;
+    if (f1 < 0 || f0 > top)
         return 0;
-    long long k = (long long)f;
-    *k0 = k - 1 < 0 ? 0 : (size_t)(k - 1);
-    *k1 = k + 1 >= (long long)g->ncell[a] ? g->ncell[a] - 1 : (size_t)(k + 1);
-    return *k0 <= *k1;
+    *k0 = f0 < 0 ? 0 : (size_t)f0;
+    *k1 = f1 > top ? g->ncell[a] - 1 : (size_t)f1;
+    return 1;
 }
 
 static void grid_query(const locus_link_grid *g, const double *q, double bound2, near_list *l)

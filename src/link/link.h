@@ -43,7 +43,7 @@ typedef struct {
 /* The grid of cells over the sources, and its scratch. */
 typedef struct {
     int ndim;
-    double lo[3], side;
+    double lo[3], side, inv; /* inv = 1 / side */
     size_t ncell[3], cells;
     uint32_t *cell_start; /* cells + 1 */
     uint32_t *item;       /* source indices, by cell */

@@ -163,7 +163,7 @@ static void far_apart(locus_link_grid *g, locus_link_cands *c)
 {
     double s[4] = {0, 0, 1e12, 1e12}, q[4] = {1, 0, 1e12, 1e12 + 2};
     int ok = locus_link_candidates(g, c, 2, 5, s, 2, q, 2) == 0;
-    CHECK(ok && c->start[1] == 1 && c->start[2] == 2 && g->cells <= 4 * 2 + 64,
+    CHECK(ok && c->start[1] == 1 && c->start[2] == 2 && g->cells <= 16 * 2 + 64,
           "points 1e12 apart: found, with %zu cells", g->cells);
 }
 
