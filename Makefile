@@ -58,11 +58,18 @@ $(BUILD)/%.o: %.c $(wildcard include/*.h src/*/*.h cli/*.h tests/*.h tests/*/*.h
 	@$(if $(V),,echo "  CC    $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -c $< -o $@
 
-# The one C++ file wraps a header-only library; it needs no C++ runtime.
+# The C++ files wrap header-only libraries (dragonbox, fast_float); they
+# need no C++ runtime.
 CXX      ?= c++
 DRAGONBOX_CFLAGS := $(firstword $(wildcard /usr/include/dragonbox-*))
+# fast_float (libfast-float-dev) installs in /usr/include; a copy elsewhere
+# can be named with FAST_FLOAT_INC=DIR (the directory holding fast_float/).
+FAST_FLOAT_INC ?= $(patsubst %/fast_float/fast_float.h,%,$(firstword $(wildcard \
+                    /usr/local/include/fast_float/fast_float.h)))
+FAST_FLOAT_CFLAGS := $(if $(FAST_FLOAT_INC),-I$(FAST_FLOAT_INC))
 CXXFLAGS_ALL = -std=c++17 $(OPT) $(ARCH) -g -ffp-contract=off -fPIC -fvisibility=hidden \
-               -fno-exceptions -fno-rtti -Wall -Wextra -Werror -I$(DRAGONBOX_CFLAGS) $(SAN)
+               -fno-exceptions -fno-rtti -Wall -Wextra -Werror -I$(DRAGONBOX_CFLAGS) \
+               $(FAST_FLOAT_CFLAGS) $(SAN)
 
 $(BUILD)/%.o: %.cc Makefile
 	@mkdir -p $(dir $@)

@@ -514,3 +514,7 @@ EOF
 mv "$tmp/results.md" "$OUT"
 echo
 echo "== wrote $OUT ($((T_END - T_START)) s)"
+
+# Linking (trackpy's link) has its own benchmark and results file.
+echo
+BUILD=$BUILD SHARED=$SHARED BENCH_RUNS=$RUNS bash bench/link.sh || echo "bench: bench/link.sh failed"

@@ -16,6 +16,7 @@ static void usage(FILE *out)
                  "  synth    write a synthetic movie with known positions\n"
                  "  annotate draw a frame with a ring around each feature (PNG)\n"
                  "  diag     mass, size, sub-pixel and per-frame plots of a table (PNG/SVG)\n"
+                 "  link     join features into trajectories (trackpy's link)\n"
                  "\n"
                  "`locus COMMAND --help` describes a command's options.\n"
                  "  -h, --help       this help\n"
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return cmd_annotate(argc - 1, argv + 1);
     if (!strcmp(cmd, "diag"))
         return cmd_diag(argc - 1, argv + 1);
+    if (!strcmp(cmd, "link"))
+        return cmd_link(argc - 1, argv + 1);
     fprintf(stderr, "locus: unknown command '%s' (try locus --help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -62,6 +62,7 @@ typedef enum {
     LOCUS_E_INTERRUPTED, /* stopped on request (signal) */
     LOCUS_E_ABORTED,     /* a caller's callback asked to stop */
     LOCUS_E_SYSTEM,      /* thread or other operating-system failure */
+    LOCUS_E_OVERSIZE,    /* linking: a subnet larger than trackpy solves (oversize = RAISE) */
     LOCUS_E_COUNT_
 } locus_status;
 
@@ -565,6 +566,130 @@ LOCUS_API void locus_synth_free(locus_synth *s);
  */
 LOCUS_API int locus_synth_next(locus_synth *s, locus_image *img, const double **truth,
                                size_t *ntruth, locus_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Trajectories (trackpy's link; docs/LINKING.md)                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Linking joins the features of successive frames into trajectories,
+ * giving the same trajectories as trackpy's `link` (the same partition of
+ * rows; ties aside). Positions are rows of ndim doubles in trackpy's
+ * pos_columns order (e.g. z, y, x). Trajectory IDs are canonical: the
+ * rows, walked in (frame, input order), number trajectories 0, 1, 2, ...
+ * by their first row.
+ */
+
+/* trackpy's link_strategy names. AUTO is HYBRID (trackpy with numba). */
+typedef enum {
+    LOCUS_LINK_HYBRID = 0, /* default; also "auto" */
+    LOCUS_LINK_NUMBA,
+    LOCUS_LINK_RECURSIVE,
+    LOCUS_LINK_NONRECURSIVE,
+    LOCUS_LINK_DROP,
+    LOCUS_LINK_STRATEGY_COUNT_
+} locus_link_strategy;
+
+/* "auto", "hybrid", "numba", "recursive", "nonrecursive", "drop" → *out;
+ * 0, or -1 for an unknown name. */
+LOCUS_API int locus_link_strategy_parse(const char *name, locus_link_strategy *out);
+LOCUS_API const char *locus_link_strategy_name(locus_link_strategy s);
+
+/* What to do with a subnet larger than trackpy's solver accepts. */
+typedef enum {
+    LOCUS_OVERSIZE_SOLVE = 0, /* default: solve it exactly anyway, and count it */
+    LOCUS_OVERSIZE_RAISE,     /* fail with LOCUS_E_OVERSIZE, as trackpy does */
+} locus_oversize_policy;
+
+/* trackpy's predictors (trackpy.predict); NONE links measured positions. */
+typedef enum {
+    LOCUS_PREDICT_NONE = 0,
+    LOCUS_PREDICT_DRIFT,   /* DriftPredict: the mean velocity */
+    LOCUS_PREDICT_NEAREST, /* NearestVelocityPredict: the nearest particle's velocity */
+    LOCUS_PREDICT_CHANNEL, /* ChannelPredict: a flow profile across the channel (2-D) */
+} locus_predict_kind;
+
+/*
+ * A predictor and its arguments, in trackpy's names. Guess arrays are
+ * borrowed: they are copied by locus_linker_create.
+ */
+typedef struct {
+    locus_predict_kind kind;
+    int span; /* frames the velocities are taken over; default 1 */
+    /* DRIFT initial_guess: ndim velocities, used when has_guess. */
+    int has_guess;
+    double guess[3];
+    /* NEAREST initial_guess_positions and initial_guess_vels: nguess rows
+     * of ndim values each (both, or neither). */
+    const double *guess_positions, *guess_velocities;
+    size_t nguess;
+    /* CHANNEL: bin_size (required, > 0), flow_axis (an axis index, default
+     * the last, x), minsamples (default 20), initial_profile_guess: nprofile
+     * rows of (coordinate across the flow, velocity). */
+    double bin_size;
+    int flow_axis;
+    long minsamples;
+    const double *profile;
+    size_t nprofile;
+} locus_predict_params;
+
+typedef struct {
+    int ndim;                       /* 1 to 3 (required) */
+    locus_axes search_range;        /* required, > 0: one value, or one per axis */
+    long memory;                    /* frames a feature may be missing; default 0 */
+    double adaptive_stop;           /* NaN (default): no adaptive search; else > 0 */
+    double adaptive_step;           /* 0 < step < 1; default 0.95 */
+    locus_link_strategy strategy;   /* default HYBRID */
+    locus_oversize_policy oversize; /* default SOLVE */
+    locus_predict_params predict;   /* default NONE */
+} locus_link_params;
+
+/* trackpy's defaults; ndim 2, search_range unset (count 0). */
+LOCUS_API void locus_link_params_init(locus_link_params *p);
+/* LOCUS_E_PARAM naming the parameter at fault (search_range, memory, ...). */
+LOCUS_API int locus_link_params_check(const locus_link_params *p, locus_error *err);
+
+/* Counts over some frames. */
+typedef struct {
+    uint64_t frames;           /* frames pushed (with rows) */
+    uint64_t features;         /* rows */
+    uint64_t subnets;          /* non-trivial subnets solved (or dropped) */
+    uint64_t oversize;         /* of those, larger than trackpy's limit (solved anyway) */
+    uint64_t largest_oversize; /* sources of the largest of them */
+    uint64_t largest_subnet;   /* sources of the largest subnet solved */
+    uint64_t adaptive_shrinks; /* subnets shrunk by adaptive search */
+    uint64_t trajectories;     /* trajectories started */
+} locus_link_stats;
+
+/* A streaming linker: frames in increasing order, IDs out at once. */
+typedef struct locus_linker locus_linker;
+
+LOCUS_API int locus_linker_create(locus_linker **out, const locus_link_params *p, locus_error *err);
+LOCUS_API void locus_linker_free(locus_linker *lk);
+
+/*
+ * Link one frame: n positions (n rows of ndim doubles, finite), frame
+ * numbers strictly increasing from call to call (gaps allowed; without a
+ * predictor every frame number in between counts towards memory, with one
+ * only the frames pushed do). ids[i] receives row i's trajectory ID.
+ * n = 0 is allowed. A frame refused for its input (LOCUS_E_PARAM: order,
+ * non-finite position) changes nothing; after a failure while linking
+ * (LOCUS_E_OVERSIZE, LOCUS_E_NOMEM) the linker refuses further frames.
+ */
+LOCUS_API int locus_linker_push(locus_linker *lk, int64_t frame, const double *pos, size_t n,
+                                int64_t *ids, locus_error *err);
+
+/* The counts of the last push and of all pushes so far (either may be NULL). */
+LOCUS_API void locus_linker_stats(const locus_linker *lk, locus_link_stats *last,
+                                  locus_link_stats *total);
+
+/*
+ * Link a whole table: n rows, frames[i] and pos[i * ndim ...], in any
+ * order (sorted by frame, stably). ids[i] receives row i's trajectory ID;
+ * stats (may be NULL) the totals. n = 0 links nothing.
+ */
+LOCUS_API int locus_link_table(const locus_link_params *p, const int64_t *frames, const double *pos,
+                               size_t n, int64_t *ids, locus_link_stats *stats, locus_error *err);
 
 #ifdef __cplusplus
 }

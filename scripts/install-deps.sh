@@ -5,7 +5,7 @@
 #   scripts/install-deps.sh --fuzz     also clang and libFuzzer for `make fuzz`
 # Uses sudo when not root. Installs nothing that is already there.
 set -eu
-packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev python3
+packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev libfast-float-dev python3
           libopenmpi-dev openmpi-bin)
 for flag in "$@"; do
     case "$flag" in

@@ -19,6 +19,7 @@ static const char *const status_text[LOCUS_E_COUNT_] = {
     [LOCUS_E_INTERRUPTED] = "interrupted",
     [LOCUS_E_ABORTED] = "stopped by caller",
     [LOCUS_E_SYSTEM] = "system error",
+    [LOCUS_E_OVERSIZE] = "subnet too large (SubnetOversizeException)",
 };
 
 const char *locus_strerror(int status)
