@@ -75,6 +75,8 @@ $(BUILD)/%.o: %.cc Makefile
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CXX   $<")
 	$(Q)$(CXX) $(CXXFLAGS_ALL) -c $< -o $@
+	@# the header-only libraries' C++ code (mangled _Z names) is the file's own
+	$(Q)objcopy --wildcard --localize-symbol='_Z*' $@
 
 $(BUILD)/liblocus.a: $(LIB_OBJ)
 	@rm -f $@

@@ -14,6 +14,7 @@ int cmd_locate(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_annotate(int argc, char **argv);
 int cmd_diag(int argc, char **argv);
+int cmd_track(int argc, char **argv);
 int cmd_link(int argc, char **argv);
 
 #endif

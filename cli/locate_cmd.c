@@ -66,28 +66,28 @@ static int compute(const locate_options *o, const locus_source *src, sink_state 
     return rc;
 }
 
-static int run(const locate_options *o, locus_source *src)
+int locate_run(const char *prog, const locate_options *o, locus_source *src, locus_tracker *tracker)
 {
     sink_state s = {0};
     locus_error err = {0};
     int rc = annotate_hook_open(&s.annotate, o, src, &err);
     if (rc != LOCUS_OK) {
-        cli_report(PROG, &err);
+        cli_report(prog, &err);
         annotate_hook_close(&s.annotate);
         return cli_exit_status(rc);
     }
     /* without a checkpoint every frame goes out as soon as it is done */
-    if ((rc = run_open_output(PROG, o, src, o->checkpoint ? o->chunk : 1, &s.out)) != -1) {
+    if ((rc = run_open_output(prog, o, src, o->checkpoint ? o->chunk : 1, tracker, &s.out)) != -1) {
         annotate_hook_close(&s.annotate);
         return rc;
     }
     int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-    s.meter = show && !o->quiet ? progress_create(PROG) : NULL;
+    s.meter = show && !o->quiet ? progress_create(prog) : NULL;
     double t0 = progress_now();
     run_install_signals();
     rc = compute(o, src, &s, &err);
     progress_clear(s.meter);
-    int status = run_finish(PROG, o, s.out, rc, &err, progress_now() - t0);
+    int status = run_finish(prog, o, s.out, rc, &err, progress_now() - t0);
     progress_free(s.meter);
     annotate_hook_close(&s.annotate);
     return status;
@@ -103,7 +103,7 @@ int cmd_locate(int argc, char **argv)
     rc = run_open_source(PROG, &o, &src);
     if (rc >= 0)
         return rc;
-    rc = run(&o, src);
+    rc = locate_run(PROG, &o, src, NULL);
     locus_source_free(src);
     return rc;
 }

@@ -9,7 +9,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: locus COMMAND [options]\n"
                  "\n"
-                 "Fast, exact particle feature location (trackpy's locate, in C).\n"
+                 "Fast, exact particle tracking: trackpy's locate and link, in C.\n"
                  "\n"
                  "commands:\n"
                  "  locate   find features in image files, write a CSV table\n"
@@ -17,6 +17,7 @@ static void usage(FILE *out)
                  "  annotate draw a frame with a ring around each feature (PNG)\n"
                  "  diag     mass, size, sub-pixel and per-frame plots of a table (PNG/SVG)\n"
                  "  link     join features into trajectories (trackpy's link)\n"
+                 "  track    locate and link in one run (locate, then link)\n"
                  "\n"
                  "`locus COMMAND --help` describes a command's options.\n"
                  "  -h, --help       this help\n"
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_annotate(argc - 1, argv + 1);
     if (!strcmp(cmd, "diag"))
         return cmd_diag(argc - 1, argv + 1);
+    if (!strcmp(cmd, "track"))
+        return cmd_track(argc - 1, argv + 1);
     if (!strcmp(cmd, "link"))
         return cmd_link(argc - 1, argv + 1);
     fprintf(stderr, "locus: unknown command '%s' (try locus --help)\n", cmd);

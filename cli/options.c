@@ -576,6 +576,23 @@ static int locate_option(void *options, int id, const char *arg, const char *pro
     return rc;
 }
 
+/* What locate's options need together, and the inputs. */
+static int check_locate(const char *prog, locate_options *o, int argc, char **argv, int first)
+{
+    if (o->annotate_frames && !o->annotate_dir)
+        return cli_usage_error(prog, "--annotate-frames", "needs --annotate DIR");
+    if (o->params.diameter.count == 0)
+        return cli_usage_error(prog, "--diameter",
+                               "required (the feature diameter in pixels, odd)");
+    if (first >= argc) {
+        fprintf(stderr, "%s: no INPUT given (image files, patterns or directories)\n", prog);
+        return EXIT_USAGE;
+    }
+    o->inputs = argv + first;
+    o->ninputs = argc - first;
+    return -1;
+}
+
 int locate_options_parse(const char *prog, int argc, char **argv, locate_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -591,18 +608,124 @@ int locate_options_parse(const char *prog, int argc, char **argv, locate_options
                              sizeof locate_sections / sizeof *locate_sections,
                              locate_option};
     int first, rc = cli_parse(&cmd, argc, argv, o, &first);
+    return rc >= 0 ? rc : check_locate(prog, o, argc, argv, first);
+}
+
+/* ------------------------------------------------------------------ */
+/* Linking options                                                     */
+/* ------------------------------------------------------------------ */
+
+enum { OPT_GUESS = LINK_OPTION_FIRST, OPT_GUESS_FILE, OPT_FLOW_AXIS };
+
+static const cli_option predict_own[] = {
+    {"predict-guess", 0, "L",
+     "the predictor's initial guess, rows separated by ';', values by ',': drift: one row of "
+     "velocities by position column; nearest: rows of positions then velocities (y,x,vy,vx;... "
+     "in 2-D); channel: rows of (coordinate across, velocity)",
+     OPT_GUESS},
+    {"predict-guess-file", 0, "F",
+     "the same rows from a file, one per line, values separated by commas or blanks; a first "
+     "line that is not numbers (a header) is skipped",
+     OPT_GUESS_FILE},
+    {"channel-flow-axis", 0, "A",
+     "channel predictor: the position column along the flow (default x)", OPT_FLOW_AXIS},
+};
+
+static const char *const linking_params[] = {
+    "search_range", "memory", "adaptive_stop", "adaptive_step", "link_strategy", "oversize", NULL};
+static const char *const predicting_params[] = {"predict", "predict_span", "channel_bin_size",
+                                                "channel_min_samples", NULL};
+
+void link_sections(cli_section *out, size_t base)
+{
+    static const char linking[] = "linking (trackpy's names and defaults)";
+    static const char predicting[] = "prediction (trackpy.predict)";
+    size_t params = base + offsetof(link_setup, params);
+    out[0] = (cli_section){linking, NULL, 0, LOCUS_PARAMS_LINK, params, linking_params, 0};
+    out[1] = (cli_section){predicting, NULL, 0, LOCUS_PARAMS_LINK, params, predicting_params, 0};
+    out[2] = (cli_section){
+        predicting, predict_own, sizeof predict_own / sizeof *predict_own, 0, 0, NULL, 0};
+}
+
+int link_option(link_setup *l, int id, const char *arg, const char *prog)
+{
+    (void)prog;
+    switch (id) {
+    case OPT_GUESS:
+        l->guess = arg;
+        break;
+    case OPT_GUESS_FILE:
+        l->guess_file = arg;
+        break;
+    default: /* OPT_FLOW_AXIS */
+        l->flow_axis = arg;
+    }
+    return -1;
+}
+
+void link_setup_init(link_setup *l)
+{
+    memset(l, 0, sizeof *l);
+    locus_link_params_init(&l->params);
+}
+
+int link_setup_check(const char *prog, const link_setup *l)
+{
+    const locus_predict_params *q = &l->params.predict;
+    if (l->params.search_range.count == 0)
+        return cli_usage_error(prog, "--search-range", "required (the largest step, in pixels)");
+    if (q->kind == LOCUS_PREDICT_NONE &&
+        (l->guess || l->guess_file || q->span != 1 || l->flow_axis || q->bin_size))
+        return cli_usage_error(prog, "--predict",
+                               "required by the --predict-* and --channel-* options");
+    if (l->guess && l->guess_file)
+        return cli_usage_error(prog, "--predict-guess",
+                               "give it or --predict-guess-file, not both");
+    if (q->kind != LOCUS_PREDICT_CHANNEL && (l->flow_axis || q->bin_size))
+        return cli_usage_error(prog, "--channel-bin-size", "only with --predict channel");
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* `track`                                                             */
+/* ------------------------------------------------------------------ */
+
+static const char track_about[] =
+    "Locate features in every frame (as `locus locate`) and link them into\n"
+    "trajectories (as `locus link`) in one run: frames are located on every\n"
+    "core and linked as they are written, in frame order. The table is the\n"
+    "one `locus locate` then `locus link` would give, byte for byte: locate's\n"
+    "columns, `frame`, then `particle`. Memory stays flat with the movie's\n"
+    "length; --checkpoint resumes it as it does locate.\n";
+
+static int track_option(void *options, int id, const char *arg, const char *prog)
+{
+    track_options *o = options;
+    if (id >= LINK_OPTION_FIRST)
+        return link_option(&o->link, id, arg, prog);
+    return locate_option(&o->locate, id, arg, prog);
+}
+
+int track_options_parse(const char *prog, int argc, char **argv, track_options *o)
+{
+    memset(o, 0, sizeof *o);
+    locus_params_init(&o->locate.params);
+    locus_source_opts_init(&o->locate.source);
+    o->locate.progress = -1;
+    o->locate.chunk = DEFAULT_CHUNK;
+    link_setup_init(&o->link);
+    enum { NLOCATE = sizeof locate_sections / sizeof *locate_sections };
+    cli_section sections[NLOCATE + LINK_SECTIONS];
+    memcpy(sections, locate_sections, sizeof locate_sections);
+    link_sections(sections + NLOCATE, offsetof(track_options, link));
+    const cli_command cmd = {prog,        "-d DIAMETER --search-range R [options] INPUT...",
+                             track_about, locate_footer,
+                             sections,    NLOCATE + LINK_SECTIONS,
+                             track_option};
+    int first, rc = cli_parse(&cmd, argc, argv, o, &first);
     if (rc >= 0)
         return rc;
-    if (o->annotate_frames && !o->annotate_dir)
-        return cli_usage_error(prog, "--annotate-frames", "needs --annotate DIR");
-    if (o->params.diameter.count == 0)
-        return cli_usage_error(prog, "--diameter",
-                               "required (the feature diameter in pixels, odd)");
-    if (first >= argc) {
-        fprintf(stderr, "%s: no INPUT given (image files, patterns or directories)\n", prog);
-        return EXIT_USAGE;
-    }
-    o->inputs = argv + first;
-    o->ninputs = argc - first;
-    return -1;
+    if ((rc = check_locate(prog, &o->locate, argc, argv, first)) >= 0)
+        return rc;
+    return link_setup_check(prog, &o->link);
 }

@@ -116,4 +116,39 @@ typedef struct {
  */
 int locate_options_parse(const char *prog, int argc, char **argv, locate_options *o);
 
+/* ------------------------------------------------------------------ */
+/* The linking options, shared by `locus link` and `locus track`       */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    locus_link_params params;
+    const char *guess, *guess_file; /* --predict-guess, --predict-guess-file */
+    const char *flow_axis;          /* --channel-flow-axis */
+} link_setup;
+
+/* Option ids from here on are the linking options' (link_option). */
+enum { LINK_OPTION_FIRST = 100 };
+#define LINK_SECTIONS 3
+
+/* The linking options' sections, for a link_setup at offset `base` of a
+ * command's options; writes LINK_SECTIONS sections. */
+void link_sections(cli_section *out, size_t base);
+/* Apply one (id >= LINK_OPTION_FIRST) to l: -1, or an exit status. */
+int link_option(link_setup *l, int id, const char *arg, const char *prog);
+/* Defaults (trackpy's). */
+void link_setup_init(link_setup *l);
+/* Options that depend on each other: -1, or EXIT_USAGE after saying why. */
+int link_setup_check(const char *prog, const link_setup *l);
+
+/* ------------------------------------------------------------------ */
+/* `track`: locate's options and linking's, shared with locus-mpi      */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    locate_options locate; /* first: locate's sections apply as they are */
+    link_setup link;
+} track_options;
+
+int track_options_parse(const char *prog, int argc, char **argv, track_options *o);
+
 #endif

@@ -65,12 +65,17 @@ static int header_of(const locate_options *o, const locus_source *src, locus_buf
 }
 
 int run_open_output(const char *prog, const locate_options *o, const locus_source *src,
-                    size_t chunk, locus_output **out)
+                    size_t chunk, locus_tracker *tracker, locus_output **out)
 {
     locus_buffer header = {0}, manifest = {0};
     locus_error err = {0};
     int rc =
         header_of(o, src, &header) ? error_from_errno(&err, ENOMEM, "out of memory") : LOCUS_OK;
+    if (rc == LOCUS_OK && tracker) { /* the trajectory after locate's columns */
+        header.len--;
+        if (locus_buffer_append(&header, ",particle\n", 10))
+            rc = error_from_errno(&err, ENOMEM, "out of memory");
+    }
     if (rc == LOCUS_OK && o->checkpoint)
         rc = locus_run_manifest(&o->params, &o->source, src, o->chunk, NULL, &manifest, &err);
     locus_output_opts oo = {.path = o->output,
@@ -78,7 +83,9 @@ int run_open_output(const char *prog, const locate_options *o, const locus_sourc
                             .checkpoint = o->checkpoint,
                             .manifest = manifest.data,
                             .chunk = chunk,
-                            .nframes = locus_source_frames(src)};
+                            .nframes = locus_source_frames(src),
+                            .transform = tracker ? locus_tracker_rows : NULL,
+                            .transform_user = tracker};
     if (rc == LOCUS_OK)
         rc = locus_output_open(out, &oo, &err);
     locus_buffer_free(&header);

@@ -17,10 +17,16 @@ int run_open_source(const char *prog, const locate_options *o, locus_source **sr
 
 /* Open the output and the checkpoint for this run (the header is the
  * locate columns then `frame`), written in chunks of `chunk` frames (the
- * checkpoint's and MPI's unit; 1 writes every frame as it comes): -1 on
- * success, else the exit status (the error is printed). */
+ * checkpoint's and MPI's unit; 1 writes every frame as it comes). With a
+ * tracker (locus track) every row gets its `particle`. -1 on success,
+ * else the exit status (the error is printed). */
 int run_open_output(const char *prog, const locate_options *o, const locus_source *src,
-                    size_t chunk, locus_output **out);
+                    size_t chunk, locus_tracker *tracker, locus_output **out);
+
+/* `locus locate` (tracker NULL) or `locus track`: the whole run on this
+ * machine's threads; returns the exit status. */
+int locate_run(const char *prog, const locate_options *o, locus_source *src,
+               locus_tracker *tracker);
 
 /* SIGINT/SIGTERM set a flag the batch polls between frames. */
 void run_install_signals(void);

@@ -183,7 +183,8 @@ typedef enum {
     LOCUS_PARAM_AXES = 1, /* locus_axes: one value, or one per axis */
     LOCUS_PARAM_REAL,     /* double */
     LOCUS_PARAM_INT,      /* int or long */
-    LOCUS_PARAM_FLAG      /* int, 0 or 1 */
+    LOCUS_PARAM_FLAG,     /* int, 0 or 1 */
+    LOCUS_PARAM_CHOICE    /* an enum, set by name ("hybrid"); from numbers, its value */
 } locus_param_type;
 
 typedef struct {

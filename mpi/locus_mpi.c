@@ -459,7 +459,7 @@ static int start_rank0(int argc, char **argv, locate_options *o, locus_source **
     }
     if ((rc = run_open_source(PROG, o, src)) >= 0)
         return rc;
-    if ((rc = run_open_output(PROG, o, *src, o->chunk, out)) >= 0)
+    if ((rc = run_open_output(PROG, o, *src, o->chunk, NULL, out)) >= 0)
         return rc;
     if (locus_source_pack(*src, packed)) {
         fprintf(stderr, PROG ": out of memory\n");

@@ -67,6 +67,13 @@ void locus_mem_release(void **buf, size_t *cap);
 /* Room for `extra` more bytes (and the NUL) in a public locus_buffer. */
 int locus_buffer_room(locus_buffer *b, size_t extra);
 
+/*
+ * The number in [begin, end) exactly as strtod reads it (the whole span,
+ * nothing else), found fast (common/parse_number.cc, fast_float): 0, or
+ * -1 when the span is not one number.
+ */
+int locus_parse_double(const char *begin, const char *end, double *out);
+
 /* a * b, or SIZE_MAX when it overflows. */
 static inline size_t size_mul(size_t a, size_t b)
 {

@@ -37,6 +37,9 @@ static const char *kind_of(const setting *s)
 static int out_of_range(const setting *s, double v, locus_error *err)
 {
     const char *name = s->info.name;
+    if ((s->rules & SETTING_ABOVE_MIN) && (s->rules & SETTING_BELOW_MAX))
+        return locus_error_param(err, name, NULL, "must be %s between %g and %g (got %g)",
+                                 kind_of(s), s->min, s->max, v);
     if ((s->rules & SETTING_HAS_MIN) && (s->rules & SETTING_HAS_MAX))
         return locus_error_param(err, name, NULL, "must be %s from %g to %g (got %g)", kind_of(s),
                                  s->min, s->max, v);
@@ -59,7 +62,8 @@ int locus_setting_check_value(const setting *s, double v, locus_error *err)
         return out_of_range(s, v, err);
     int low = (s->rules & SETTING_HAS_MIN) &&
               ((s->rules & SETTING_ABOVE_MIN) ? !(v > s->min) : !(v >= s->min));
-    int high = (s->rules & SETTING_HAS_MAX) && !(v <= s->max);
+    int high = (s->rules & SETTING_HAS_MAX) &&
+               ((s->rules & SETTING_BELOW_MAX) ? !(v < s->max) : !(v <= s->max));
     if (low || high)
         return out_of_range(s, v, err);
     if ((s->rules & SETTING_ODD) && fmod(v, 2.0) == 0.0)
@@ -88,8 +92,36 @@ static double get_number(const setting *s, const void *target)
     return (double)*(const int *)f;
 }
 
+/* The choice's name for a value, or NULL. */
+static const char *choice_name(const setting *s, int v)
+{
+    for (const setting_choice *c = s->choices; c && c->name; c++)
+        if (c->value == v)
+            return c->name;
+    return NULL;
+}
+
+/* "a, b or c", for messages. */
+static void choice_list(const setting *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (const setting_choice *c = s->choices; c && c->name && k + 1 < n; c++)
+        k +=
+            (size_t)snprintf(buf + k, n - k, "%s%s", k ? (c[1].name ? ", " : " or ") : "", c->name);
+}
+
 int locus_setting_check(const setting *s, const void *target, locus_error *err)
 {
+    if (s->info.type == LOCUS_PARAM_CHOICE) {
+        int v = *(const int *)cfield(s, target);
+        if (!choice_name(s, v)) {
+            char list[200];
+            choice_list(s, list, sizeof list);
+            return locus_error_param(err, s->info.name, NULL, "must be %s (got %d)", list, v);
+        }
+        return LOCUS_OK;
+    }
     if (s->info.type == LOCUS_PARAM_FLAG) {
         int v = *(const int *)cfield(s, target);
         if (v != 0 && v != 1)
@@ -156,6 +188,16 @@ int locus_setting_set(const setting *s, void *target, const double *v, int n, lo
     }
     if (n > 1)
         return locus_error_param(err, name, NULL, "takes one value, not %d", n);
+    if (s->info.type == LOCUS_PARAM_CHOICE) {
+        int c = n == 0 ? (int)s->fallback_value : (int)v[0];
+        if (n && ((double)c != v[0] || !choice_name(s, c))) {
+            char list[200];
+            choice_list(s, list, sizeof list);
+            return locus_error_param(err, name, NULL, "must be %s", list);
+        }
+        *(int *)field(s, target) = c;
+        return LOCUS_OK;
+    }
     if (s->info.type == LOCUS_PARAM_FLAG) {
         int on = n == 0 ? s->info.flag_default : v[0] != 0;
         if (n && v[0] != 0 && v[0] != 1)
@@ -236,6 +278,17 @@ int locus_setting_set_text(const setting *s, void *target, const char *text, loc
     if (!text)
         return locus_setting_set(s, target, NULL, 0, err);
     switch (s->info.type) {
+    case LOCUS_PARAM_CHOICE:
+        for (const setting_choice *c = s->choices; c && c->name; c++)
+            if (!strcmp(c->name, text)) {
+                v[0] = c->value;
+                return locus_setting_set(s, target, v, 1, err);
+            }
+        {
+            char list[200];
+            choice_list(s, list, sizeof list);
+            return locus_error_param(err, name, NULL, "must be %s, not '%.64s'", list, text);
+        }
     case LOCUS_PARAM_AXES:
         if (parse_list(text, v, &n))
             return locus_error_param(err, name, NULL,

@@ -24,7 +24,14 @@ enum {
     SETTING_HAS_MIN = 1 << 4,   /* a lower bound at all */
     SETTING_UNSET_NAN = 1 << 5, /* NaN means "not given" (a default applies) */
     SETTING_INF_OK = 1 << 6,    /* infinity allowed */
+    SETTING_BELOW_MAX = 1 << 7, /* with SETTING_HAS_MAX: strictly below max */
 };
+
+/* A name a LOCUS_PARAM_CHOICE takes, and the value it stands for. */
+typedef struct {
+    const char *name;
+    int value;
+} setting_choice;
 
 typedef struct {
     locus_param_info info; /* what the public sees; info.name first */
@@ -32,7 +39,8 @@ typedef struct {
     size_t width;          /* sizeof the field (int, long, double, locus_axes) */
     unsigned rules;        /* SETTING_* */
     double min, max;
-    double fallback_value; /* what "not given" stores (n = 0 restores it) */
+    double fallback_value;         /* what "not given" stores (n = 0 restores it) */
+    const setting_choice *choices; /* LOCUS_PARAM_CHOICE: {NULL, 0}-terminated */
 } setting;
 
 typedef struct {

@@ -345,14 +345,16 @@ static const setting source_settings[] = {
      SETTING_INTEGER | SETTING_HAS_MIN,
      0,
      0,
-     -1},
+     -1,
+     NULL},
     {{"volume", LOCUS_PARAM_FLAG, NULL, "each multi-page TIFF is one 3-D image (z, y, x)", 0},
      offsetof(locus_source_opts, volume),
      sizeof(int),
      0,
      0,
      0,
-     0},
+     0,
+     NULL},
 };
 
 const setting_table locus_source_settings = {source_settings,

@@ -55,7 +55,7 @@ int locus_linker_create(locus_linker **out, const locus_link_params *p, locus_er
         return rc;
     locus_linker *lk = calloc(1, sizeof *lk);
     if (!lk)
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     lk->p = *p;
     lk->ndim = p->ndim;
     setup_space(lk, p);
@@ -237,22 +237,25 @@ static int check_frame(locus_linker *lk, int64_t frame, const double *pos, size_
                        locus_error *err)
 {
     if (lk->failed)
-        return error_set(err, LOCUS_E_PARAM, "frame %lld: the linker failed on an earlier frame",
-                         (long long)frame);
+        return locus_error_set(err, LOCUS_E_PARAM,
+                               "frame %lld: the linker failed on an earlier frame",
+                               (long long)frame);
     if (lk->have_last && frame <= lk->last_frame)
-        return error_set(err, LOCUS_E_PARAM,
-                         "frame %lld: frames must come in increasing order (after frame %lld)",
-                         (long long)frame, (long long)lk->last_frame);
+        return locus_error_set(
+            err, LOCUS_E_PARAM,
+            "frame %lld: frames must come in increasing order (after frame %lld)", (long long)frame,
+            (long long)lk->last_frame);
     if (n >= UINT32_MAX / 2)
-        return error_set(err, LOCUS_E_PARAM, "frame %lld: too many rows (%zu)", (long long)frame,
-                         n);
+        return locus_error_set(err, LOCUS_E_PARAM, "frame %lld: too many rows (%zu)",
+                               (long long)frame, n);
     size_t nd = (size_t)lk->ndim;
     for (size_t i = 0; i < n * nd; i++)
         if (!isfinite(pos[i]))
-            return error_set(err, LOCUS_E_PARAM,
-                             "frame %lld, row %zu: position is not finite (trackpy links wrongly "
-                             "around NaN positions)",
-                             (long long)frame, i / nd);
+            return locus_error_set(
+                err, LOCUS_E_PARAM,
+                "frame %lld, row %zu: position is not finite (trackpy links wrongly "
+                "around NaN positions)",
+                (long long)frame, i / nd);
     return LOCUS_OK;
 }
 
@@ -291,7 +294,7 @@ static int link_to_sources(locus_linker *lk, int64_t frame, const double *pos, s
 {
     size_t ns = lk->src.n;
     if (frame_reserve(lk, ns, n) || working_positions(lk, frame, pos, n))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t j = 0; j < n; j++)
         lk->dst_src[j] = -1;
     for (size_t i = 0; i < ns; i++)
@@ -300,7 +303,7 @@ static int link_to_sources(locus_linker *lk, int64_t frame, const double *pos, s
         return LOCUS_OK;
     if (locus_link_candidates(&lk->grid, &lk->cands, lk->ndim, lk->R, lk->work_src, ns,
                               lk->work_dst, n))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     return locus_link_solve_frame(lk, frame, err);
 }
 
@@ -324,7 +327,7 @@ int locus_linker_push(locus_linker *lk, int64_t frame, const double *pos, size_t
         assign_ids(lk, n, ids);
         if (roll_sources(lk, L, frame, pos, ids, n) ||
             (lk->pred && locus_predictor_observe(lk->pred, frame, pos, ids, n)))
-            rc = error_set(err, LOCUS_E_NOMEM, "out of memory");
+            rc = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     if (rc) {
         lk->failed = 1;

@@ -108,7 +108,7 @@ int locus_predictor_create(locus_predictor **out, const locus_predict_params *p,
         pr->ring = calloc((size_t)p->span + 1, sizeof *pr->ring);
     if (!pr || !pr->ring) {
         free(pr);
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     pr->kind = p->kind;
     pr->ndim = ndim;
@@ -129,7 +129,7 @@ int locus_predictor_create(locus_predictor **out, const locus_predict_params *p,
     }
     if (rc) {
         locus_predictor_free(pr);
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     }
     *out = pr;
     return 0;

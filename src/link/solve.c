@@ -66,10 +66,11 @@ static int oversize_error(const locus_linker *lk, int64_t frame, oversize_kind w
     char tail[96] = "";
     if (lk->adaptive)
         snprintf(tail, sizeof tail, "; adaptive search stopped at range %g", r);
-    return error_set(err, LOCUS_E_OVERSIZE,
-                     "frame %lld: SubnetOversizeException: %s (a subnet of %zu sources and %zu "
-                     "destinations%s)",
-                     (long long)frame, msg, S, D, tail);
+    return locus_error_set(
+        err, LOCUS_E_OVERSIZE,
+        "frame %lld: SubnetOversizeException: %s (a subnet of %zu sources and %zu "
+        "destinations%s)",
+        (long long)frame, msg, S, D, tail);
 }
 
 static int push_item(locus_linker *lk, const uint32_t *src, size_t n, double r)
@@ -175,7 +176,7 @@ static int handle_component(locus_linker *lk, int64_t frame, const uint32_t *src
         double r2 = r * lk->p.adaptive_step; /* repeated multiplication */
         lk->last.adaptive_shrinks++;
         prune(lk, src, S, r2);
-        return push_item(lk, src, S, r2) ? error_set(err, LOCUS_E_NOMEM, "out of memory") : 0;
+        return push_item(lk, src, S, r2) ? locus_error_set(err, LOCUS_E_NOMEM, "out of memory") : 0;
     }
     if (lk->p.oversize == LOCUS_OVERSIZE_RAISE)
         return oversize_error(lk, frame, why, S, D, c, r, err);
@@ -194,7 +195,7 @@ static int run_item(locus_linker *lk, int64_t frame, locus_error *err)
     size_t ncomp;
     if (locus_link_split_run(&lk->split, &lk->cands, lk->len, lk->cur, it.n, lk->off, lk->ndst,
                              &ncomp))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     for (size_t k = 0; k < ncomp; k++) {
         int rc = handle_component(lk, frame, lk->cur + lk->off[k], lk->off[k + 1] - lk->off[k],
                                   lk->ndst[k], it.r, err);
@@ -225,7 +226,7 @@ int locus_link_solve_frame(locus_linker *lk, int64_t frame, locus_error *err)
         }
     }
     if (push_item(lk, lk->cur, n, lk->R))
-        return error_set(err, LOCUS_E_NOMEM, "out of memory");
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     while (lk->nitems) {
         int rc = run_item(lk, frame, err);
         if (rc)

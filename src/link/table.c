@@ -93,9 +93,9 @@ static int push_all(locus_linker *lk, const int64_t *frames, const double *pos, 
             for (size_t k = a; k < b; k++)
                 for (size_t q = 0; q < nd; q++)
                     if (!isfinite(pos[order[k] * nd + q]))
-                        return error_set(err, LOCUS_E_PARAM,
-                                         "row %zu (frame %lld): position is not finite", order[k],
-                                         (long long)f);
+                        return locus_error_set(err, LOCUS_E_PARAM,
+                                               "row %zu (frame %lld): position is not finite",
+                                               order[k], (long long)f);
         if (rc)
             return rc;
         for (size_t k = a; k < b; k++)
@@ -120,7 +120,7 @@ int locus_link_table(const locus_link_params *p, const int64_t *frames, const do
     double *buf = malloc(size_mul(n, (size_t)p->ndim * sizeof *buf));
     int64_t *idbuf = malloc(size_mul(n, sizeof *idbuf));
     if (!order || !buf || !idbuf)
-        rc = error_set(err, LOCUS_E_NOMEM, "out of memory");
+        rc = locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     else {
         locus_link_order(frames, n, order);
         rc = push_all(lk, frames, pos, n, order, buf, idbuf, ids, err);

@@ -27,6 +27,9 @@ struct locus_output {
     locus_chunk loaded;  /* a chunk read back from the checkpoint */
     size_t frames, features, blank, skipped, resumed;
     locus_buffer skips;
+    locus_output_transform transform;
+    void *transform_user;
+    locus_buffer transformed;
 };
 
 /* ------------------------------------------------------------------ */
@@ -128,7 +131,13 @@ static int write_chunk(locus_output *o, const locus_chunk *c, int complete, locu
         return rc;
     if ((rc = start(o, err)))
         return rc;
-    if (c->rows.len && fwrite(c->rows.data, 1, c->rows.len, o->file) != c->rows.len)
+    const locus_buffer *rows = &c->rows;
+    if (o->transform) {
+        if ((rc = o->transform(o->transform_user, c, &o->transformed, err)))
+            return rc;
+        rows = &o->transformed;
+    }
+    if (rows->len && fwrite(rows->data, 1, rows->len, o->file) != rows->len)
         return write_failed(o, err);
     o->frames += c->frames;
     o->features += c->features;
@@ -177,6 +186,8 @@ int locus_output_open(locus_output **out, const locus_output_opts *opts, locus_e
     o->header = dup_or_null(opts->header, &bad);
     o->chunk = opts->chunk;
     o->nframes = opts->nframes;
+    o->transform = opts->transform;
+    o->transform_user = opts->transform_user;
     o->nchunks = (opts->nframes + o->chunk - 1) / o->chunk;
     int rc = bad ? locus_error_set(err, LOCUS_E_NOMEM, "out of memory") : LOCUS_OK;
     /* the checkpoint first: a refused one must not cost the output file */
@@ -289,6 +300,7 @@ void locus_output_free(locus_output *o)
     locus_chunk_free(&o->filling);
     locus_chunk_free(&o->loaded);
     locus_buffer_free(&o->skips);
+    locus_buffer_free(&o->transformed);
     free(o->path);
     free(o->header);
     free(o);

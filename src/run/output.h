@@ -36,6 +36,16 @@ void locus_chunk_free(locus_chunk *c);
 int locus_chunk_add_frame(locus_chunk *c, size_t frame, const locus_table *t,
                           const locus_error *why, locus_error *err);
 
+/*
+ * Optional: what the file gets instead of a chunk's rows, made from
+ * them (locus track appends each row's trajectory). Chunks go to the
+ * checkpoint as they were computed, so a resumed run transforms the
+ * copied chunks exactly as it transforms computed ones. Called for every
+ * chunk written, in chunk order; out is overwritten.
+ */
+typedef int (*locus_output_transform)(void *user, const locus_chunk *c, locus_buffer *out,
+                                      locus_error *err);
+
 typedef struct {
     const char *path;       /* NULL or "-": standard output */
     const char *header;     /* the CSV header line, "\n"-terminated */
@@ -43,6 +53,8 @@ typedef struct {
     const char *manifest;   /* what the run is (locus_run_manifest), with a checkpoint */
     size_t chunk;           /* frames per chunk (> 0) */
     size_t nframes;
+    locus_output_transform transform; /* or NULL: the rows as they are */
+    void *transform_user;
 } locus_output_opts;
 
 typedef struct {

@@ -6,7 +6,7 @@
  */
 #include "common/settings.h"
 
-extern const setting_table locus_locate_settings, locus_source_settings;
+extern const setting_table locus_locate_settings, locus_source_settings, locus_link_settings;
 
 const setting_table *locus_settings_of(int group)
 {
@@ -15,6 +15,8 @@ const setting_table *locus_settings_of(int group)
         return &locus_locate_settings;
     case LOCUS_PARAMS_SOURCE:
         return &locus_source_settings;
+    case LOCUS_PARAMS_LINK:
+        return &locus_link_settings;
     default:
         return NULL;
     }

@@ -8,6 +8,8 @@
  *                    checkpoint, resume, lazily created file
  *   common/window.h  the ordered window (locus-mpi deals chunks with it)
  *   common/pool.h    the thread team (rank 0 of locus-mpi runs on two)
+ *   run/link_csv.h   `locus link`'s job: a features CSV in, trajectories out
+ *   run/track.h      `locus track`: links the output's chunks as they are written
  *
  * Everything else a program uses is in include/locus.h.
  */
@@ -16,6 +18,8 @@
 
 #include "common/pool.h"
 #include "common/window.h"
+#include "run/link_csv.h"
 #include "run/output.h"
+#include "run/track.h"
 
 #endif

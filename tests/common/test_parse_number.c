@@ -5,14 +5,13 @@
  * digit strings, inf/nan, hexadecimal, signs, junk).
  */
 #include "check.h"
+#include "common/internal.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int locus_parse_double(const char *begin, const char *end, double *out);
 
 static uint64_t rng_state = 0xD1B54A32D192ED03ull;
 

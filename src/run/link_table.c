@@ -1,5 +1,5 @@
 /* Reading and writing the tables of `locus link`: see link_table.h. */
-#include "link_table.h"
+#include "run/link_table.h"
 
 #include "common/internal.h"
 
@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int locus_parse_double(const char *begin, const char *end, double *out);
-
 /* The whole file in one read (plus a NUL, for messages). */
 static int slurp(const char *path, char **data, size_t *len, int *mapped, locus_error *err)
 {
@@ -24,7 +22,7 @@ static int slurp(const char *path, char **data, size_t *len, int *mapped, locus_
         int e = errno;
         if (fd >= 0)
             close(fd);
-        return error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(e));
+        return locus_error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(e));
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
         /* a regular file is mapped whole: no copy, pages mapped up front */
@@ -56,13 +54,13 @@ static int slurp(const char *path, char **data, size_t *len, int *mapped, locus_
             int e = errno;
             close(fd);
             free(buf);
-            return error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(e));
+            return locus_error_set(err, LOCUS_E_IO, "%s: cannot read: %s", path, strerror(e));
         } else
             n += (size_t)got;
     }
     close(fd);
     if (!buf)
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", path);
     buf[n] = '\0';
     *data = buf;
     *len = n;
@@ -169,8 +167,8 @@ static int missing_column(reader *r, const char *name, locus_error *err)
 {
     link_table *t = r->t;
     int n = t->header_len < 200 ? (int)t->header_len : 200;
-    return error_set(err, LOCUS_E_FORMAT, "%s:%zu: no column '%s' (the header is: %.*s)", t->path,
-                     r->line, name, n, t->header);
+    return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: no column '%s' (the header is: %.*s)",
+                           t->path, r->line, name, n, t->header);
 }
 
 static int read_header(reader *r, const char *const *pos, int npos, const char *tcol,
@@ -181,14 +179,15 @@ static int read_header(reader *r, const char *const *pos, int npos, const char *
     if (r->limit - r->p >= 3 && !memcmp(r->p, "\xef\xbb\xbf", 3))
         r->p += 3; /* a UTF-8 byte order mark, as spreadsheets write */
     if (!next_line(r, &b, &e))
-        return error_set(err, LOCUS_E_FORMAT, "%s:1: empty file (no header)", t->path);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:1: empty file (no header)", t->path);
     t->header = b;
     t->header_len = (size_t)(e - b);
     span f;
     t->nfields = 0;
     for (const char *p = b; p; t->nfields++)
         if (next_field(p, e, &f, &p))
-            return error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", t->path, r->line);
+            return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", t->path,
+                                   r->line);
     static const char *const zyx[3] = {"z", "y", "x"};
     if (!pos) {
         int has_z = find_field(b, e, "z") >= 0;
@@ -241,11 +240,12 @@ static int parse_frame(reader *r, span f, int64_t *out, locus_error *err)
     char txt[48];
     shown(s, txt, sizeof txt);
     if (locus_parse_double(s.b, s.e, &d))
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: frame '%s' is not a number", r->t->path,
-                         r->line, txt);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: frame '%s' is not a number",
+                               r->t->path, r->line, txt);
     if (!(fabs(d) < 9.2e18))
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: frame '%s' is not a finite frame number",
-                         r->t->path, r->line, txt);
+        return locus_error_set(err, LOCUS_E_FORMAT,
+                               "%s:%zu: frame '%s' is not a finite frame number", r->t->path,
+                               r->line, txt);
     *out = (int64_t)d; /* truncation toward zero, as trackpy's astype(int64) */
     return 0;
 }
@@ -258,12 +258,13 @@ static int parse_position(reader *r, span f, const char *name, double *out, locu
     char txt[48];
     shown(s, txt, sizeof txt);
     if (s.b != s.e && locus_parse_double(s.b, s.e, out))
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: column '%s': '%s' is not a number",
-                         r->t->path, r->line, name, txt);
-    return error_set(err, LOCUS_E_FORMAT,
-                     "%s:%zu: column '%s': position '%s' is not finite (trackpy links wrongly "
-                     "around NaN positions)",
-                     r->t->path, r->line, name, txt);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: column '%s': '%s' is not a number",
+                               r->t->path, r->line, name, txt);
+    return locus_error_set(
+        err, LOCUS_E_FORMAT,
+        "%s:%zu: column '%s': position '%s' is not finite (trackpy links wrongly "
+        "around NaN positions)",
+        r->t->path, r->line, name, txt);
 }
 
 /* What each field of a row is: an axis (0-2), the frame (3), the particle
@@ -276,14 +277,15 @@ static int read_row(reader *r, const signed char *role, const char *const *names
     link_table *t = r->t;
     size_t i = t->nrows;
     if ((size_t)(e - b) >= UINT32_MAX)
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: line too long", t->path, r->line);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: line too long", t->path, r->line);
     t->row[i] = b;
     t->row_len[i] = (uint32_t)(e - b);
     span f;
     int k = 0, rc = 0;
     for (const char *p = b; p; k++) {
         if (next_field(p, e, &f, &p))
-            return error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", t->path, r->line);
+            return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: unterminated quote", t->path,
+                                   r->line);
         int what = k < t->nfields ? role[k] : ROLE_NONE;
         if (what == ROLE_NONE)
             continue;
@@ -300,8 +302,8 @@ static int read_row(reader *r, const signed char *role, const char *const *names
             return rc;
     }
     if (k != t->nfields)
-        return error_set(err, LOCUS_E_FORMAT, "%s:%zu: %d field%s, but the header has %d", t->path,
-                         r->line, k, k == 1 ? "" : "s", t->nfields);
+        return locus_error_set(err, LOCUS_E_FORMAT, "%s:%zu: %d field%s, but the header has %d",
+                               t->path, r->line, k, k == 1 ? "" : "s", t->nfields);
     t->nrows++;
     return 0;
 }
@@ -328,10 +330,10 @@ static int read_rows(reader *r, const char *const *names, locus_error *err)
 {
     link_table *t = r->t;
     if (alloc_rows(t, r->p, r->limit))
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", t->path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", t->path);
     signed char *role = malloc((size_t)t->nfields);
     if (!role)
-        return error_set(err, LOCUS_E_NOMEM, "%s: out of memory", t->path);
+        return locus_error_set(err, LOCUS_E_NOMEM, "%s: out of memory", t->path);
     memset(role, ROLE_NONE, (size_t)t->nfields);
     if (t->particle_field >= 0)
         role[t->particle_field] = ROLE_PARTICLE;
@@ -346,8 +348,8 @@ static int read_rows(reader *r, const char *const *names, locus_error *err)
     return rc;
 }
 
-int link_table_read(link_table *t, const char *path, const char *const *pos, int npos,
-                    const char *tcol, locus_error *err)
+int locus_link_table_read(link_table *t, const char *path, const char *const *pos, int npos,
+                          const char *tcol, locus_error *err)
 {
     memset(t, 0, sizeof *t);
     t->path = path;
@@ -363,21 +365,22 @@ int link_table_read(link_table *t, const char *path, const char *const *pos, int
         for (int a = 0; a < t->ndim; a++)
             for (int b = 0; b < a; b++)
                 if (t->pos_field[a] == t->pos_field[b])
-                    rc = error_set(err, LOCUS_E_FORMAT,
-                                   "%s: column '%s' named twice in the "
-                                   "position columns",
-                                   path, names[a]);
+                    rc = locus_error_set(err, LOCUS_E_FORMAT,
+                                         "%s: column '%s' named twice in the "
+                                         "position columns",
+                                         path, names[a]);
         if (t->t_field == t->particle_field && rc == 0)
-            rc = error_set(err, LOCUS_E_FORMAT, "%s: the frame column cannot be 'particle'", path);
+            rc = locus_error_set(err, LOCUS_E_FORMAT, "%s: the frame column cannot be 'particle'",
+                                 path);
     }
     if (rc == 0)
         rc = read_rows(&r, names, err);
     if (rc)
-        link_table_free(t);
+        locus_link_table_free(t);
     return rc;
 }
 
-void link_table_free(link_table *t)
+void locus_link_table_free(link_table *t)
 {
     if (t->mapped)
         munmap(t->data, t->len);
@@ -434,8 +437,8 @@ static size_t format_row(const link_table *t, size_t i, int64_t id, char *p)
     return (size_t)(q - p);
 }
 
-int link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
-                     const size_t *length, size_t min_length, FILE *f)
+int locus_link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
+                           const size_t *length, size_t min_length, FILE *f)
 {
     char *buf = malloc(OUT_CHUNK);
     if (!buf)

@@ -8,8 +8,8 @@
  * with "" for a quote); blanks around a number are allowed. Lines end in
  * \n or \r\n. Errors are one line, "PATH:LINE: reason".
  */
-#ifndef LOCUS_CLI_LINK_TABLE_H
-#define LOCUS_CLI_LINK_TABLE_H
+#ifndef LOCUS_RUN_LINK_TABLE_H
+#define LOCUS_RUN_LINK_TABLE_H
 
 #include "locus.h"
 
@@ -42,9 +42,9 @@ typedef struct {
  * read; LOCUS_E_FORMAT: not such a table (the message says FILE:LINE and
  * why); LOCUS_E_NOMEM.
  */
-int link_table_read(link_table *t, const char *path, const char *const *pos, int npos,
-                    const char *tcol, locus_error *err);
-void link_table_free(link_table *t);
+int locus_link_table_read(link_table *t, const char *path, const char *const *pos, int npos,
+                          const char *tcol, locus_error *err);
+void locus_link_table_free(link_table *t);
 
 /*
  * Write the output CSV to f: the header (plus ",particle" unless the
@@ -54,7 +54,7 @@ void link_table_free(link_table *t);
  * trajectory in `length`, NULL for none) are left out. 0, LOCUS_E_IO
  * (a write failed) or LOCUS_E_NOMEM.
  */
-int link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
-                     const size_t *length, size_t min_length, FILE *f);
+int locus_link_table_write(const link_table *t, const size_t *order, const int64_t *ids,
+                           const size_t *length, size_t min_length, FILE *f);
 
 #endif
