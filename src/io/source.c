@@ -260,7 +260,7 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
 static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
 {
     int st = locus_tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
-    f->nframes = src->opts.volume ? (st ? 0 : 1) : f->pages.npages;
+    f->nframes = src->opts.volume && st ? 0 : locus_tiffio_frames(&f->pages, src->opts.volume);
     f->problem = f->pages.first_status;
     f->problem_message = f->pages.first_error;
     f->pages.first_error = NULL; /* now the file's */
@@ -316,12 +316,50 @@ static void note_first_problem(locus_source *src, const source_file *f)
         locus_error_set(&src->first, f->status, "%s", f->message ? f->message : "out of memory");
 }
 
+/*
+ * Whether an earlier multi-file OME-TIFF of the source already reads
+ * file i (its set lists the file): a pattern that matches every file of
+ * a set then reads the set once, from its first file.
+ */
+static int in_earlier_set(const locus_source *src, size_t i)
+{
+    char *me = NULL;
+    int found = 0;
+    for (size_t k = 0; k < i && !found; k++) {
+        const tiffio_pages *p = &src->files[k].pages;
+        for (size_t s = 0; s < p->nset && !found; s++) {
+            if (!me && !(me = realpath(src->files[i].path, NULL)))
+                return 0;
+            char *r = realpath(p->set[s].path, NULL);
+            found = r && strcmp(r, me) == 0;
+            free(r);
+        }
+    }
+    free(me);
+    return found;
+}
+
+/* A file read as part of an earlier one's set: no frames of its own. */
+static void drop_file(source_file *f)
+{
+    locus_tiffio_pages_free(&f->pages);
+    free(f->message);
+    free(f->problem_message);
+    f->message = f->problem_message = NULL;
+    f->status = f->problem = 0;
+    f->nframes = 0;
+}
+
 static void scan_files(locus_source *src)
 {
     src->nframes = 0;
+    int sets = 0;
     for (size_t i = 0; i < src->nfiles; i++) {
         source_file *f = &src->files[i];
         scan_file(src, f);
+        if (sets && f->kind == SOURCE_TIFF && in_earlier_set(src, i))
+            drop_file(f);
+        sets |= f->pages.nset > 0;
         f->first = src->nframes;
         src->nframes += f->nframes + (f->status ? 1 : 0);
         note_first_problem(src, f);
@@ -498,10 +536,14 @@ static void frames_name(void *user, size_t frame, char *buf, size_t n)
         return;
     }
     const source_file *f = file_of(src, frame);
-    if (f->kind == SOURCE_TIFF && f->pages.multi && !src->opts.volume)
-        snprintf(buf, n, "%s: page %zu", f->path, frame - f->first);
+    const char *file = f->path;
+    uint64_t page = 0;
+    int labelled = f->kind == SOURCE_TIFF && !src->opts.volume && frame - f->first < f->nframes &&
+                   locus_tiffio_frame_page(&f->pages, f->path, frame - f->first, &file, &page) == 0;
+    if (labelled && (f->pages.multi || file != f->path))
+        snprintf(buf, n, "%s: page %llu", file, (unsigned long long)page);
     else
-        snprintf(buf, n, "%s", f->path);
+        snprintf(buf, n, "%s", file);
 }
 
 locus_frames locus_source_frames_of(const locus_source *src)
