@@ -119,6 +119,23 @@ int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, 
                            locus_error *err);
 
 /* ------------------------------------------------------------------ */
+/* JPEG (src/io/jpeg_read.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read the header of the JPEG open as fd, when a source opens: 0, with
+ * in *problem what reading it with this channel will refuse (an
+ * unsupported colour space, a colour image without a channel; status 0
+ * if nothing), or a file-level failure (no JPEG header) in err.
+ */
+int locus_jpegio_scan(int fd, const char *path, int channel, locus_error *problem,
+                      locus_error *err);
+
+/* Decode a JPEG file's chosen channel into rd->pixels and describe it in img. */
+int locus_jpegio_read(const char *path, int channel, locus_reader *rd, locus_image *img,
+                      locus_error *err);
+
+/* ------------------------------------------------------------------ */
 /* TIFF                                                                */
 /* ------------------------------------------------------------------ */
 

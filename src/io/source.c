@@ -45,7 +45,7 @@ static int source_add_file(locus_source *src, const char *path, locus_error *err
 
 static int is_image_name(const char *name)
 {
-    static const char *const exts[] = {".png", ".tif", ".tiff"};
+    static const char *const exts[] = {".png", ".tif", ".tiff", ".jpg", ".jpeg"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
         size_t e = strlen(exts[i]);
@@ -133,7 +133,8 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     name_list l = {0};
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "", "no .png/.tif/.tiff files in directory");
+        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "",
+                                "no .png/.tif/.tiff/.jpg/.jpeg files in directory");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)
@@ -218,10 +219,14 @@ static const unsigned char magic_png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a
 static const unsigned char magic_tiff[4][4] = {
     {'I', 'I', 42, 0}, {'M', 'M', 0, 42}, {'I', 'I', 43, 0}, {'M', 'M', 0, 43}};
 
-/* SOURCE_PNG or SOURCE_TIFF by the first bytes, else SOURCE_BAD. */
+static const unsigned char magic_jpeg[3] = {0xff, 0xd8, 0xff};
+
+/* SOURCE_PNG, SOURCE_TIFF or SOURCE_JPEG by the first bytes, else SOURCE_BAD. */
 static int kind_of(const unsigned char *b, size_t n, int *partial)
 {
     *partial = 0;
+    if (n >= 3 && memcmp(b, magic_jpeg, 3) == 0)
+        return SOURCE_JPEG; /* libjpeg reads the rest, and says if it ends early */
     size_t k = n < 8 ? n : 8;
     if (memcmp(b, magic_png, k) == 0) {
         *partial = n < 8;
@@ -257,6 +262,23 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
     return LOCUS_OK;
 }
 
+static int scan_jpeg(locus_source *src, source_file *f, int fd, locus_error *e)
+{
+    if (src->opts.volume)
+        return locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
+                                  "volume needs a multi-page TIFF; this is a JPEG");
+    locus_error problem;
+    int st = locus_jpegio_scan(fd, f->path, src->opts.channel, &problem, e);
+    if (st)
+        return st;
+    f->nframes = 1;
+    if (problem.status) {
+        f->problem = problem.status; /* reading will fail; remember why */
+        f->problem_message = strdup(problem.message);
+    }
+    return LOCUS_OK;
+}
+
 static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
 {
     int st = locus_tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
@@ -283,11 +305,13 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
         return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "read error: %s", strerror(rerr));
     f->kind = kind_of(head, n, &partial);
     if (f->kind == SOURCE_BAD)
-        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG, TIFF or JPEG image");
     if (partial)
         return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
                                   "truncated %s (header ends early)",
                                   f->kind == SOURCE_PNG ? "PNG" : "TIFF");
+    if (f->kind == SOURCE_JPEG)
+        return scan_jpeg(src, f, fd, e);
     return f->kind == SOURCE_PNG ? scan_png(src, f, head, n, (uint64_t)sb.st_size, e)
                                  : scan_tiff(src, f, fd, e);
 }
@@ -504,9 +528,10 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
     size_t k = frame - f->first;
     if (k >= f->nframes)
         return locus_error_set(err, f->status, "%s", f->message ? f->message : "out of memory");
-    int st = f->kind == SOURCE_PNG ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
-                                   : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
-                                                       src->opts.channel, rd, img, err);
+    int st = f->kind == SOURCE_PNG    ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
+             : f->kind == SOURCE_JPEG ? locus_jpegio_read(f->path, src->opts.channel, rd, img, err)
+                                      : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
+                                                          src->opts.channel, rd, img, err);
     if (!st)
         locus_error_clear(err);
     return st;
