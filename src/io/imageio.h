@@ -150,6 +150,13 @@ typedef struct {
 
 typedef struct tiffio_setfile tiffio_setfile;
 
+/* A page that cannot be decoded as found while scanning. */
+typedef struct {
+    size_t page;
+    int status;
+    char *message;
+} tiffio_problem;
+
 /* The pages of one TIFF file, found when a source is opened. */
 typedef struct {
     size_t npages;
@@ -170,7 +177,9 @@ typedef struct {
     int page_channel;    /* the channel to take within a page (-1: grey pages) */
     tiffio_setfile *set; /* the other files of a multi-file OME-TIFF */
     size_t nset;
-    char *layout; /* e.g. "ImageJ hyperstack TZCYX" (for messages), or NULL */
+    char *layout;             /* e.g. "ImageJ hyperstack TZCYX" (for messages), or NULL */
+    tiffio_problem *problems; /* while scanning: every page's problem, in page order */
+    size_t nproblems;
 } tiffio_pages;
 
 struct tiffio_setfile {
@@ -188,6 +197,7 @@ struct tiffio_setfile {
 int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
                       locus_error *err);
 void locus_tiffio_pages_free(tiffio_pages *pages);
+void locus_tiffio_problems_free(tiffio_pages *pages);
 
 /* Scan the file at path as locus_tiffio_scan does, but without reading
  * axis metadata (for the other files of a multi-file OME set). */

@@ -335,18 +335,54 @@ static int apply_ome(const ome_meta *m, const char *path, int channel, int volum
     return LOCUS_OK;
 }
 
+static const tiffio_problem *problem_of(const tiffio_pages *pg, uint64_t page)
+{
+    size_t lo = 0, hi = pg->nproblems; /* in page order */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (pg->problems[mid].page < page)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < pg->nproblems && pg->problems[lo].page == page ? &pg->problems[lo] : NULL;
+}
+
+/* What opening reports: the first problem among the pages the frames use
+ * (another channel's page may be the file's first bad one). */
+static void first_used_problem(tiffio_pages *pg)
+{
+    if (!pg->planes || !pg->first_status)
+        return;
+    free(pg->first_error);
+    pg->first_error = NULL;
+    pg->first_status = 0;
+    for (size_t i = 0; i < pg->nframes * pg->depth; i++) {
+        const tiffio_problem *p =
+            pg->planes[i].file == 0 ? problem_of(pg, pg->planes[i].page) : NULL;
+        if (p) {
+            pg->first_status = p->status;
+            pg->first_error = strdup(p->message);
+            return;
+        }
+    }
+}
+
 int locus_tiffio_axes_apply(const tiffio_axes *ax, const char *path, int channel, int volume,
                             tiffio_pages *pages, locus_error *err)
 {
     pages->page_channel = channel;
+    int st = LOCUS_OK;
     if (ax->status)
         return locus_imageio_fail(err, ax->status, path, "", "unusable OME-XML metadata (%s)",
                                   ax->why);
     if (ax->kind == AXES_IMAGEJ)
-        return apply_imagej(&ax->ij, path, channel, volume, pages, err);
-    if (ax->kind == AXES_OME)
-        return apply_ome(&ax->ome, path, channel, volume, pages, err);
-    return LOCUS_OK;
+        st = apply_imagej(&ax->ij, path, channel, volume, pages, err);
+    else if (ax->kind == AXES_OME)
+        st = apply_ome(&ax->ome, path, channel, volume, pages, err);
+    if (!st)
+        first_used_problem(pages);
+    return st;
 }
 
 /* ------------------------------------------------------------------ */

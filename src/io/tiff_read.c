@@ -345,13 +345,25 @@ static int add_offset(tiffio_pages *pages, size_t *cap, uint64_t off)
     return LOCUS_OK;
 }
 
-/* Keep the first page-level problem so locus_source_check can report it. */
-static void note_page_problem(tiffio_pages *pages, const locus_error *e)
+/*
+ * Keep the first page-level problem so locus_source_check can report it,
+ * and every page's, for axis metadata to pick the first of the pages its
+ * frames use (locus_tiffio_axes_apply).
+ */
+static void note_page_problem(tiffio_pages *pages, size_t page, const locus_error *e)
 {
-    if (pages->first_status)
-        return;
-    pages->first_error = strdup(e->message);
-    pages->first_status = e->status;
+    if (!pages->first_status) {
+        pages->first_error = strdup(e->message);
+        pages->first_status = e->status;
+    }
+    tiffio_problem *p = realloc(pages->problems, (pages->nproblems + 1) * sizeof *p);
+    if (!p)
+        return; /* only the open-time report is the poorer */
+    pages->problems = p;
+    p[pages->nproblems].page = page;
+    p[pages->nproblems].status = e->status;
+    if ((p[pages->nproblems].message = strdup(e->message)))
+        pages->nproblems++;
 }
 
 static int same_format(const tiffio_page *a, const tiffio_page *b)
@@ -394,7 +406,7 @@ static int scan_page(TIFF *tif, tiffio_pages *pages, const tiffio_page *first, c
         return st;
     }
     if (st)
-        note_page_problem(pages, &e);
+        note_page_problem(pages, k, &e);
     return LOCUS_OK;
 }
 
@@ -473,26 +485,31 @@ static int add_raw_pages(TIFF *tif, int fd, const tiffio_axes *ax, const char *p
         !raw_layout(tif, &start, &bytes) || bytes == 0 || images > UINT64_MAX / bytes ||
         start > UINT64_MAX - images * bytes || images > SIZE_MAX / sizeof(uint64_t))
         return LOCUS_OK;
-    uint64_t *o = realloc(pages->offsets, (size_t)images * sizeof *o);
+    /* a file cut short keeps the pages it holds, and one that fails to
+     * read: the description alone commits no memory */
+    struct stat sb;
+    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    uint64_t whole = size > start ? (size - start) / bytes : 0;
+    uint64_t n = images < whole + 1 ? images : whole + 1;
+    if (n < 2)
+        return LOCUS_OK;
+    uint64_t *o = realloc(pages->offsets, (size_t)n * sizeof *o);
     if (!o)
         return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     pages->offsets = o;
-    for (uint64_t k = 1; k < images; k++)
+    for (uint64_t k = 1; k < n; k++)
         o[k] = start + k * bytes;
-    pages->npages = (size_t)images;
+    pages->npages = (size_t)n;
     pages->raw_from = 1;
     pages->multi = 1;
-    struct stat sb;
-    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (start + images * bytes > size) {
-        uint64_t whole = size > start ? (size - start) / bytes : 0;
+    if (images > whole) {
         locus_error e;
         locus_imageio_fail(&e, LOCUS_E_FORMAT, path, "",
                            "truncated TIFF (ImageJ stack of %llu images of %llu bytes from byte "
                            "%llu; the file holds %llu of them)",
                            (unsigned long long)images, (unsigned long long)bytes,
                            (unsigned long long)start, (unsigned long long)whole);
-        note_page_problem(pages, &e);
+        note_page_problem(pages, (size_t)n - 1, &e);
     }
     return LOCUS_OK;
 }
@@ -526,6 +543,7 @@ static int scan_tiff_file(int fd, const char *path, int channel, int volume, int
         pages->planes = NULL;
     }
     locus_tiffio_axes_free(&ax);
+    locus_tiffio_problems_free(pages); /* needed only while scanning */
     if (st && volume)
         pages->npages = 0;
     return st;
@@ -553,12 +571,22 @@ int locus_tiffio_scan_path(const char *path, int channel, int volume, tiffio_pag
     return st;
 }
 
+void locus_tiffio_problems_free(tiffio_pages *pages)
+{
+    for (size_t i = 0; i < pages->nproblems; i++)
+        free(pages->problems[i].message);
+    free(pages->problems);
+    pages->problems = NULL;
+    pages->nproblems = 0;
+}
+
 void locus_tiffio_pages_free(tiffio_pages *pages)
 {
     free(pages->offsets);
     free(pages->first_error);
     free(pages->planes);
     free(pages->layout);
+    locus_tiffio_problems_free(pages);
     for (size_t i = 0; i < pages->nset; i++) {
         free(pages->set[i].path);
         locus_tiffio_pages_free(&pages->set[i].pages);
