@@ -11,7 +11,7 @@
  * on its own) gives, uint8 samples, a channel the components have, and
  * no colour image read without a channel.
  *
- * A file whose header claims more than 2^20 pixels is opened but not
+ * A file whose header claims more than 2^16 pixels is opened but not
  * decoded: libjpeg pads a file that ends early, so a few bytes can ask
  * for seconds of decoding under ASan (arithmetic coding makes any size
  * cheap to claim); the reader's own limits (2^31 pixels, libjpeg's 4 GiB
@@ -139,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path = fuzz_file(0, "input.jpg");
     fuzz_write(path, data, size);
     header h = read_header(data, size);
-    int decode = !h.valid || (uint64_t)h.width * h.height <= ((uint64_t)1 << 20);
+    int decode = !h.valid || (uint64_t)h.width * h.height <= ((uint64_t)1 << 16);
     static const int channels[] = {-1, 0, 1, 2, 3};
     for (size_t i = 0; i < sizeof channels / sizeof *channels; i++)
         run_source(path, &h, channels[i], 0, decode);

@@ -366,11 +366,7 @@ static int in_earlier_set(const locus_source *src, size_t i)
 /* A file read as part of an earlier one's set: no frames of its own. */
 static void drop_file(source_file *f)
 {
-    locus_tiffio_pages_free(&f->pages);
-    free(f->message);
-    free(f->problem_message);
-    f->message = f->problem_message = NULL;
-    f->status = f->problem = 0;
+    f->kind = SOURCE_TIFF;
     f->nframes = 0;
 }
 
@@ -380,9 +376,11 @@ static void scan_files(locus_source *src)
     int sets = 0;
     for (size_t i = 0; i < src->nfiles; i++) {
         source_file *f = &src->files[i];
-        scan_file(src, f);
-        if (sets && f->kind == SOURCE_TIFF && in_earlier_set(src, i))
+        /* (checked first: scanning a set's file would scan the whole set again) */
+        if (sets && in_earlier_set(src, i))
             drop_file(f);
+        else
+            scan_file(src, f);
         sets |= f->pages.nset > 0;
         f->first = src->nframes;
         src->nframes += f->nframes + (f->status ? 1 : 0);

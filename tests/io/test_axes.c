@@ -41,6 +41,10 @@ static void fill_plane(uint16_t *px, int t, int z, int c)
         px[i] = plane_value(t, z, c, i);
 }
 
+/* Page `signed_page` of the next stack written has int16 samples, which
+ * locus refuses (-1: none). */
+static int signed_page = -1;
+
 /* A multi-page uint16 TIFF; page k holds plane at[k] = {t, z, c}; the
  * first page carries desc. */
 static void write_stack(const char *path, const char *desc, int npages, const int (*at)[3],
@@ -49,6 +53,8 @@ static void write_stack(const char *path, const char *desc, int npages, const in
     TIFF *tif = TIFFOpen(path, mode);
     uint16_t px[NPX];
     for (int k = 0; k < npages; k++) {
+        if (k == signed_page)
+            TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_INT);
         TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, W);
         TIFFSetField(tif, TIFFTAG_IMAGELENGTH, H);
         TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
@@ -314,6 +320,21 @@ static void test_imagej_channels(void)
                    "channel 2 out of range (the ImageJ hyperstack TCYX has 2 channels)",
                    "ImageJ TCYX channel 2");
     expect_refusal(tcyx, 0, 1, LOCUS_E_SHAPE, "volume needs z slices", "ImageJ TCYX as a volume");
+    /* a page locus cannot decode (t 1, c 0) is channel 0's problem only */
+    signed_page = 2;
+    write_stack(tpath("bad_c0.tif"), desc, n, (const int(*)[3])at, "w");
+    signed_page = -1;
+    locus_source *bad = open_one(tpath("bad_c0.tif"), 1, 0, &err);
+    CHECK(bad && locus_source_check(bad, NULL) == 0 && frame_is(bad, 1, rd, 1, 0, 1, 1, 2),
+          "a bad page of channel 0 leaves channel 1 clean");
+    locus_source_free(bad);
+    bad = open_one(tpath("bad_c0.tif"), 0, 0, &err);
+    locus_image bimg;
+    CHECK(bad && locus_source_check(bad, &err) == LOCUS_E_UNSUPPORTED &&
+              strstr(err.message, "page 2: 16-bit signed") && frame_is(bad, 0, rd, 0, 0, 1, 0, 2) &&
+              locus_source_read(bad, 1, rd, &bimg, &err) == LOCUS_E_UNSUPPORTED,
+          "channel 0: opening reports its bad page, whose frame fails (%s)", err.message);
+    locus_source_free(bad);
 
     /* TZCYX: 2 time points of 3 slices of 2 channels, big-endian */
     n = imagej_order(2, 3, 2, at);
