@@ -907,8 +907,8 @@ static void test_directories_and_patterns(void)
     write_bytes(tpath("empty/readme.txt"), "x", 1);
     const char *empty[2] = {tpath("fa.png"), tpath("empty")};
     st = locus_source_open(&src, empty, 2, NULL, &err);
-    expect_error(st, &err, LOCUS_E_IO, tpath("empty"), "no .png/.tif/.tiff/.jpg/.jpeg files in directory",
-                 "a directory without images");
+    expect_error(st, &err, LOCUS_E_IO, tpath("empty"),
+                 "no .png/.tif/.tiff/.jpg/.jpeg files in directory", "a directory without images");
     CHECK(!src, "no source when opening fails");
     st = locus_source_open(&src, NULL, 0, NULL, &err);
     CHECK(st == LOCUS_E_PARAM, "no inputs: %s", err.message);
