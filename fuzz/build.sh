@@ -6,7 +6,7 @@
 #   bash fuzz/build.sh run SECONDS [NAME...]
 #                                       build, write seeds, then run each
 #                                       harness (all of them, or the NAMEs:
-#                                       png tiff source) for SECONDS, in
+#                                       png tiff source jpeg ome imagej) for SECONDS, in
 #                                       parallel; exit 1 if any crash, leak,
 #                                       timeout, OOM or sanitizer report
 #   bash fuzz/build.sh repro NAME FILE...   run a harness once on inputs
@@ -25,14 +25,17 @@ cd "$ROOT"
 OUT=build-fuzz
 CLANG=${CLANG:-clang}
 DATA=${FUZZ_DATA:-$ROOT/../shared/data}
-HARNESSES=(png tiff source)
+HARNESSES=(png tiff source jpeg ome imagej)
 
-PKG_CFLAGS=$(pkg-config --cflags libpng libtiff-4 libdeflate 2>/dev/null || true)
-PKG_LIBS=$(pkg-config --libs libpng libtiff-4 libdeflate 2>/dev/null || echo -lpng16 -ltiff -ldeflate)
+PKG_CFLAGS=$(pkg-config --cflags libpng libtiff-4 libdeflate expat libjpeg 2>/dev/null || true)
+PKG_LIBS=$(pkg-config --libs libpng libtiff-4 libdeflate expat libjpeg 2>/dev/null ||
+    echo -lpng16 -ltiff -ldeflate -lexpat -ljpeg)
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
-LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c"
+LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c
+         src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/jpeg_read.c
+         src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c"
 WRITE_SRC="src/io/png_write.c src/io/tiff_write.c"
 
 build() {
@@ -57,12 +60,14 @@ build() {
         sobjs+=("$o")
     done
     "$CLANG" $COMMON fuzz/make_seeds.c "${sobjs[@]}" -o "$OUT/make_seeds" $PKG_LIBS -lz -lm
+    "$CLANG" $COMMON fuzz/make_seeds_formats.c -o "$OUT/make_seeds_formats" $PKG_LIBS -lz -lm
     echo "fuzz: built $OUT/fuzz_{$(IFS=,; echo "${HARNESSES[*]}")} and $OUT/make_seeds"
 }
 
 seeds() {
     rm -rf "$OUT/seeds"
     "$OUT/make_seeds" "$OUT/seeds" "$DATA"
+    "$OUT/make_seeds_formats" "$OUT/seeds"
     # the multi-file harness starts from pairs of the single-file seeds
     bash fuzz/make_corpus.sh "$OUT/seeds"
 }
@@ -73,6 +78,9 @@ flags() {
     case $name in
     png) dict=-dict=fuzz/png.dict ;;
     tiff) dict=-dict=fuzz/tiff.dict ;;
+    jpeg) dict=-dict=fuzz/jpeg.dict ;;
+    ome) dict=-dict=fuzz/ome.dict ;;
+    imagej) dict=-dict=fuzz/imagej.dict ;;
     esac
     local max
     max=$(find "$OUT/seeds/$name" -type f -printf '%s\n' | sort -n | tail -1)
@@ -158,7 +166,8 @@ coverage() {
     done
     llvm-profdata merge -sparse "$dir"/*.profraw -o "$dir/all.profdata"
     llvm-cov report -instr-profile="$dir/all.profdata" "${bins[@]:1}" \
-        src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/image.c | tee "$dir/report.txt"
+        src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/image.c src/io/jpeg_read.c \
+        src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c | tee "$dir/report.txt"
 }
 
 case ${1:-build} in

@@ -97,14 +97,23 @@ static void check_promise(const ihdr *h, const locus_image *img, int channel, co
     if (img->shape[0] != h->height || img->shape[1] != h->width)
         fuzz_fail("%s: shape %zu x %zu but IHDR says %u x %u", what, img->shape[0], img->shape[1],
                   h->height, h->width);
-    locus_dtype want = h->depth == 8 ? LOCUS_U8 : h->depth == 16 ? LOCUS_U16 : 0;
+    /* 1/2/4-bit grey and palette indices become uint8 samples */
+    locus_dtype want = h->depth <= 8 ? LOCUS_U8 : h->depth == 16 ? LOCUS_U16 : 0;
     if (img->dtype != want)
         fuzz_fail("%s: dtype %d for bit depth %d", what, (int)img->dtype, h->depth);
-    int samples = h->ctype == 0 ? 1 : h->ctype == 4 ? 2 : h->ctype == 2 ? 3 : h->ctype == 6 ? 4 : 0;
+    /* a palette is RGB, or RGBA with tRNS: channel 3 is checked by reading */
+    int samples = h->ctype == 0   ? 1
+                  : h->ctype == 4 ? 2
+                  : h->ctype == 2 ? 3
+                  : h->ctype == 6 ? 4
+                  : h->ctype == 3 ? 4
+                                  : 0;
     if (samples == 0)
         fuzz_fail("%s: decoded colour type %d", what, h->ctype);
     if (channel >= samples)
         fuzz_fail("%s: channel %d of a %d-sample image", what, channel, samples);
+    if (h->ctype == 3 && channel < 0)
+        fuzz_fail("%s: a palette image decoded without a channel", what);
     if (channel < 0 && samples > 2)
         fuzz_fail("%s: a colour image decoded without a channel", what);
     if (h->interlace > 1)

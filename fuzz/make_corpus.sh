@@ -36,6 +36,15 @@ for mode in 0 1 2 3; do
     seed "mix_m${mode}_vol" $((mode | 4)) "${tif[3]}" "${tif[4]}"
     n=$((n + 3))
 done
+# JPEGs, and stacks with axis metadata, among the others
+mapfile -t jpg < <(find "$seeds/jpeg" -type f -size -3k 2>/dev/null | sort | head -4)
+mapfile -t axes < <(find "$seeds/tiff" -type f \( -name 'imagej_*' -o -name 'ome_*' \) 2>/dev/null | sort)
+if [ ${#jpg[@]} -ge 2 ] && [ ${#axes[@]} -ge 2 ]; then
+    seed "jpeg_mix" $((1 << 3)) "${jpg[0]}" "${png[0]}" "${jpg[1]}"
+    seed "axes_mix" $((1 << 3)) "${axes[0]}" "${tif[0]}" "${axes[1]}"
+    seed "axes_vol" $((4 | 1 << 3)) "${axes[0]}" "${axes[1]}"
+    n=$((n + 3))
+fi
 seed "one_png" 0 "${png[3]}"
 seed "empty_and_png" 0 /dev/null "${png[4]}"
 seed "rgb_channel1" $((2 << 3)) "${png[5]}" "${png[6]}"

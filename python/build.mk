@@ -7,7 +7,7 @@ PYTHON ?= /usr/bin/python3
 BUILD  ?= build
 CC     ?= cc
 OPT    ?= -O3
-LIBS   ?= -lpng16 -ltiff -ldeflate -lm
+LIBS   ?= -lpng16 -ltiff -ldeflate -lexpat -ljpeg -lm
 
 PY_INC := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
 NP_INC := $(shell $(PYTHON) -c 'import numpy; print(numpy.get_include())' 2>/dev/null)

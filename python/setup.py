@@ -21,11 +21,12 @@ LIBRARY = os.path.join(ROOT, 'build', 'liblocus.a')
 
 def pkg_libs():
     try:
-        out = subprocess.run(['pkg-config', '--libs', 'libpng', 'libtiff-4', 'libdeflate'],
+        out = subprocess.run(['pkg-config', '--libs', 'libpng', 'libtiff-4', 'libdeflate', 'expat',
+                              'libjpeg'],
                              check=True, capture_output=True, text=True).stdout
         return shlex.split(out)
     except (OSError, subprocess.CalledProcessError):
-        return ['-lpng16', '-ltiff', '-ldeflate']
+        return ['-lpng16', '-ltiff', '-ldeflate', '-lexpat', '-ljpeg']
 
 
 class BuildWithLibrary(build_ext):

@@ -6,6 +6,7 @@
 # Uses sudo when not root. Installs nothing that is already there.
 set -eu
 packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev libfast-float-dev python3
+          libexpat1-dev libjpeg62-turbo-dev python3-numpy python3-pil
           libopenmpi-dev openmpi-bin)
 for flag in "$@"; do
     case "$flag" in

@@ -123,8 +123,43 @@ int locus_pngio_write_rgb8(const char *path, const uint8_t *rgb, size_t height, 
                            locus_error *err);
 
 /* ------------------------------------------------------------------ */
+/* JPEG (src/io/jpeg_read.c)                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Read the header of the JPEG open as fd, when a source opens: 0, with
+ * in *problem what reading it with this channel will refuse (an
+ * unsupported colour space, a colour image without a channel; status 0
+ * if nothing), or a file-level failure (no JPEG header) in err.
+ */
+int locus_jpegio_scan(int fd, const char *path, int channel, locus_error *problem,
+                      locus_error *err);
+
+/* Decode a JPEG file's chosen channel into rd->pixels and describe it in img. */
+int locus_jpegio_read(const char *path, int channel, locus_reader *rd, locus_image *img,
+                      locus_error *err);
+
+/* ------------------------------------------------------------------ */
 /* TIFF                                                                */
 /* ------------------------------------------------------------------ */
+
+/* A plane of a stack: page `page` of file `file` (0: the file itself,
+ * i: set[i - 1] of a multi-file OME-TIFF); TIFFIO_MISSING: in no file. */
+typedef struct {
+    size_t file;
+    uint64_t page;
+} tiffio_plane;
+
+#define TIFFIO_MISSING ((size_t)-1)
+
+typedef struct tiffio_setfile tiffio_setfile;
+
+/* A page that cannot be decoded as found while scanning. */
+typedef struct {
+    size_t page;
+    int status;
+    locus_error *error; /* what it was (NULL: out of memory) */
+} tiffio_problem;
 
 /* The pages of one TIFF file, found when a source is opened. */
 typedef struct {
@@ -133,7 +168,28 @@ typedef struct {
     int multi;                /* the file has more than one directory: label pages in errors */
     int first_status;         /* the first page-level problem, e.g. an unsupported */
     locus_error *first_error; /* sample format (or NULL: out of memory) */
+    /* ImageJ's stacks over 4 GiB have one directory, then the other pages
+     * as raw data laid out like page 0: pages from raw_from on (0: none)
+     * are that data, offsets[k] the byte where page k starts. */
+    size_t raw_from;
+    /* Frames as the file's axis metadata (ImageJ, OME) arranges them:
+     * frame k is planes[k * depth ...] (depth z slices with volume, else
+     * 1). planes NULL: no such metadata, page k is frame k (with volume,
+     * all the pages are one frame), as for any multi-page TIFF. */
+    tiffio_plane *planes;
+    size_t nframes, depth;
+    int page_channel;    /* the channel to take within a page (-1: grey pages) */
+    tiffio_setfile *set; /* the other files of a multi-file OME-TIFF */
+    size_t nset;
+    char *layout;             /* e.g. "ImageJ hyperstack TZCYX" (for messages), or NULL */
+    tiffio_problem *problems; /* while scanning: every page's problem, in page order */
+    size_t nproblems;
 } tiffio_pages;
+
+struct tiffio_setfile {
+    char *path;
+    tiffio_pages pages;
+};
 
 /*
  * Read every directory of the TIFF file open as fd: page offsets into
@@ -145,6 +201,26 @@ typedef struct {
 int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
                       locus_error *err);
 void locus_tiffio_pages_free(tiffio_pages *pages);
+void locus_tiffio_problems_free(tiffio_pages *pages);
+
+/* Scan the file at path as locus_tiffio_scan does, but without reading
+ * axis metadata (for the other files of a multi-file OME set). */
+int locus_tiffio_scan_path(const char *path, int channel, int volume, tiffio_pages *pages,
+                           locus_error *err);
+
+/* Frames in a scanned file: pages->nframes with axis metadata, else its
+ * pages (1 with volume). */
+size_t locus_tiffio_frames(const tiffio_pages *pages, int volume);
+
+/*
+ * The file and page holding frame k (its first slice with volume), for
+ * labelling it: *file is path or a set file's path; -1 when the frame's
+ * plane is missing.
+ */
+int locus_tiffio_frame_page(const tiffio_pages *pages, const char *path, size_t k,
+                            const char **file, uint64_t *page);
+
+/* Reading axis metadata: src/io/tiff_meta.h. */
 
 /*
  * Decode page `page` (or, with volume, every page as z slices) of a TIFF

@@ -1,6 +1,7 @@
 /*
  * PNG decoding: one channel of a grey, grey+alpha, RGB or RGBA image,
- * 8 or 16 bits, interlaced or not, into the reader's buffer.
+ * 8 or 16 bits, interlaced or not, into the reader's buffer; palette
+ * images (as RGB or RGBA) and 1/2/4-bit grey as PIL reads them.
  *
  * Two paths give the same pixels. The fast one, for the common
  * well-formed non-interlaced file, reads the whole file, inflates the
@@ -117,24 +118,23 @@ static int samples_of(int color_type)
     return 1;
 }
 
+/*
+ * Palette images are read as PIL converts them, RGB (RGBA with a tRNS
+ * chunk), so they need a channel like any colour image; which of the two
+ * shows only past the header, so opening allows channel 3 and reading a
+ * palette without tRNS refuses it.
+ */
 int locus_pngio_check(const pngio_header *h, int channel, const char *path, int *pick,
                       locus_error *err)
 {
-    if (h->color_type == 3)
-        return locus_imageio_fail(
-            err, LOCUS_E_UNSUPPORTED, path, "",
-            "palette (indexed-colour) PNG images are not supported (greyscale, "
-            "grey+alpha, RGB and RGBA are)");
-    if (h->bit_depth < 8)
-        return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
-                                  "%d-bit greyscale samples are not supported (8- and 16-bit are)",
-                                  h->bit_depth);
-    int samples = samples_of(h->color_type);
+    int palette = h->color_type == 3;
+    int samples = palette ? (channel == 3 ? 4 : 3) : samples_of(h->color_type);
+    size_t size = h->bit_depth == 16 ? 2 : 1;
     int st = locus_imageio_check_size(path, "", (uint64_t)h->width * h->height,
-                                      (size_t)samples * (size_t)(h->bit_depth / 8), err);
+                                      (size_t)samples * size, err);
     if (st)
         return st;
-    static const int layouts[7] = {IMAGEIO_GREY,       0, IMAGEIO_RGB, 0,
+    static const int layouts[7] = {IMAGEIO_GREY,       0, IMAGEIO_RGB, IMAGEIO_RGB,
                                    IMAGEIO_GREY_ALPHA, 0, IMAGEIO_RGBA};
     int chosen = 0;
     st = locus_imageio_pick_channel(channel, samples, layouts[h->color_type], path, "", &chosen,
@@ -147,7 +147,7 @@ int locus_pngio_check(const pngio_header *h, int channel, const char *path, int 
 static void pngio_describe(locus_image *img, const pngio_header *h, void *pixels)
 {
     img->data = pixels;
-    img->dtype = h->bit_depth == 8 ? LOCUS_U8 : LOCUS_U16;
+    img->dtype = h->bit_depth <= 8 ? LOCUS_U8 : LOCUS_U16;
     img->ndim = 2;
     img->shape[0] = h->height;
     img->shape[1] = h->width;
@@ -269,6 +269,9 @@ typedef struct {
     locus_reader *rd;
     locus_image *img;
     locus_error *err;
+    int color_type;   /* the IHDR's, read before libpng starts */
+    int indexed;      /* palette or 1/2/4-bit grey: a byte per pixel, through lut */
+    uint8_t lut[256]; /* that byte → the sample */
 } pngio_job;
 
 /* Ancillary chunks that cannot change the samples: skip, do not parse. */
@@ -281,6 +284,12 @@ static int host_is_little_endian(void)
     return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
 }
 
+static void map_bytes(uint8_t *out, const uint8_t *in, size_t n, const uint8_t *lut)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = lut[in[i]];
+}
+
 /* Non-interlaced: one row at a time, straight into place when grey. */
 static void pngio_rows(pngio_job *j, int samples, int pick, size_t size)
 {
@@ -288,7 +297,10 @@ static void pngio_rows(pngio_job *j, int samples, int pick, size_t size)
     unsigned char *out = j->rd->pixels;
     size_t outrow = (size_t)w * size;
     for (uint32_t y = 0; y < h; y++) {
-        if (samples == 1) {
+        if (j->indexed) {
+            png_read_row(j->png, j->rd->scratch, NULL);
+            map_bytes(out + y * outrow, j->rd->scratch, w, j->lut);
+        } else if (samples == 1) {
             png_read_row(j->png, out + y * outrow, NULL);
         } else {
             png_read_row(j->png, j->rd->scratch, NULL);
@@ -301,12 +313,14 @@ static void pngio_rows(pngio_job *j, int samples, int pick, size_t size)
 static void pngio_image(pngio_job *j, int samples, int pick, size_t size, size_t rowbytes)
 {
     uint32_t w = png_get_image_width(j->png, j->info), h = png_get_image_height(j->png, j->info);
-    unsigned char *base = samples == 1 ? j->rd->pixels : j->rd->scratch;
+    unsigned char *base = samples == 1 && !j->indexed ? j->rd->pixels : j->rd->scratch;
     png_bytep *rows = j->rd->rows;
     for (uint32_t y = 0; y < h; y++)
         rows[y] = base + y * rowbytes;
     png_read_image(j->png, rows);
-    if (samples > 1)
+    if (j->indexed)
+        map_bytes(j->rd->pixels, base, (size_t)w * h, j->lut);
+    else if (samples > 1)
         locus_imageio_extract(j->rd->pixels, base, (size_t)w * h, samples, pick, size);
 }
 
@@ -316,13 +330,55 @@ static int pngio_reserve(pngio_job *j, const pngio_header *h, int samples, size_
     locus_reader *rd = j->rd;
     size_t npx = size_mul(h->width, h->height);
     int st = locus_mem_reserve(&rd->pixels, &rd->pixels_cap, size_mul(npx, size));
-    if (!st && samples > 1)
+    if (!st && (samples > 1 || j->indexed))
         st = locus_mem_reserve(&rd->scratch, &rd->scratch_cap,
                                h->interlace ? size_mul(rowbytes, h->height) : rowbytes);
     if (!st && h->interlace)
         st = locus_mem_reserve(&rd->rows, &rd->rows_cap, size_mul(h->height, sizeof(png_bytep)));
     if (st)
         return locus_imageio_fail(j->err, st, j->path, "", "out of memory");
+    return LOCUS_OK;
+}
+
+/*
+ * The samples PIL gives for the bytes png_set_packing leaves: for a
+ * palette, channel `pick` of each entry of PLTE (with tRNS as alpha,
+ * 255 where it has no entry), and for indices past PLTE the grey (i, i, i)
+ * PIL's 256-entry palette starts from; for 1/2/4-bit grey the values
+ * numpy.asarray(PIL.Image.open(f)) holds: 0/1 for 1 bit (a bool array),
+ * 0/85/170/255 for 2 bits and 0..255 in steps of 17 for 4 bits (mode L).
+ */
+static int pngio_lut(pngio_job *j, const pngio_header *h, int pick)
+{
+    uint8_t *lut = j->lut;
+    if (h->color_type != 3) {
+        int scale = h->bit_depth == 1 ? 1 : h->bit_depth == 2 ? 85 : 17;
+        for (int i = 0; i < 256; i++)
+            lut[i] = (uint8_t)(i * scale);
+        j->indexed = 1;
+        return LOCUS_OK;
+    }
+    png_colorp pal = NULL;
+    png_bytep trans = NULL;
+    int npal = 0, ntrans = 0;
+    png_get_PLTE(j->png, j->info, &pal, &npal);
+    int alpha = png_get_tRNS(j->png, j->info, &trans, &ntrans, NULL) != 0 && trans;
+    if (pick == 3 && !alpha)
+        return locus_imageio_fail(j->err, LOCUS_E_CHANNEL, j->path, "",
+                                  "channel 3 out of range (the image has 3 channels: a palette "
+                                  "without transparency is RGB)");
+    for (int i = 0; i < 256; i++) {
+        uint8_t rgba[4] = {(uint8_t)i, (uint8_t)i, (uint8_t)i, 255};
+        if (i < npal && pal) {
+            rgba[0] = pal[i].red;
+            rgba[1] = pal[i].green;
+            rgba[2] = pal[i].blue;
+        }
+        if (alpha && i < ntrans)
+            rgba[3] = trans[i];
+        lut[i] = rgba[pick];
+    }
+    j->indexed = 1;
     return LOCUS_OK;
 }
 
@@ -335,6 +391,8 @@ static int pngio_decode(pngio_job *j)
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, ignored_chunks,
                                 (int)(sizeof ignored_chunks / 5));
+    if (j->color_type == 3) /* a palette's transparency is its alpha channel */
+        png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_AS_DEFAULT, (png_const_bytep) "tRNS", 1);
     png_read_info(png, j->info);
     pngio_header h;
     png_uint_32 w, ht;
@@ -343,15 +401,20 @@ static int pngio_decode(pngio_job *j)
     h.height = ht;
     int pick = 0;
     int st = locus_pngio_check(&h, j->channel, j->path, &pick, j->err);
+    int indexed = h.color_type == 3 || h.bit_depth < 8;
+    if (!st && indexed)
+        st = pngio_lut(j, &h, pick);
     if (st)
         return st;
+    if (indexed)
+        png_set_packing(png); /* one byte per pixel, the index or grey level */
     if (h.bit_depth == 16 && host_is_little_endian())
         png_set_swap(png); /* PNG is big-endian; deliver host order */
     if (h.interlace)
         png_set_interlace_handling(png);
     png_read_update_info(png, j->info);
-    int samples = samples_of(h.color_type);
-    size_t size = (size_t)h.bit_depth / 8;
+    int samples = indexed ? 1 : samples_of(h.color_type);
+    size_t size = indexed ? 1 : (size_t)h.bit_depth / 8;
     size_t rowbytes = png_get_rowbytes(png, j->info);
     if (rowbytes != (size_t)w * (size_t)samples * size)
         return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, "", "corrupt PNG (row size)");
@@ -374,8 +437,8 @@ static int pngio_run(pngio_job *j)
     return pngio_decode(j);
 }
 
-static int pngio_decode_fd(pngio_input *in, const char *path, int channel, locus_reader *rd,
-                           locus_image *img, locus_error *err)
+static int pngio_decode_fd(pngio_input *in, const char *path, int channel, int color_type,
+                           locus_reader *rd, locus_image *img, locus_error *err)
 {
     png_structp png =
         png_create_read_struct(PNG_LIBPNG_VER_STRING, in, pngio_on_error, pngio_on_warning);
@@ -384,7 +447,7 @@ static int pngio_decode_fd(pngio_input *in, const char *path, int channel, locus
         png_destroy_read_struct(&png, NULL, NULL);
         return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
     }
-    pngio_job job = {png, info, in, path, channel, rd, img, err};
+    pngio_job job = {png, info, in, path, channel, rd, img, err, color_type, 0, {0}};
     int st = pngio_run(&job);
     png_destroy_read_struct(&png, &info, NULL);
     return st;
@@ -581,7 +644,8 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
         st = locus_pngio_check_file_size(&h, (uint64_t)sb.st_size, path, err);
     if (st)
         return st;
-    if (in->whole && !h.interlace && !rd->png_no_fast &&
+    /* the fast path unfilters whole bytes: palette and 1/2/4-bit go to libpng */
+    if (in->whole && !h.interlace && !rd->png_no_fast && h.bit_depth >= 8 && h.color_type != 3 &&
         pngio_fast(in->buf, in->len, &h, pick, rd) == 0) {
         pngio_describe(img, &h, rd->pixels);
         rd->png_fast++;
@@ -591,7 +655,7 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
     if (lseek(in->fd, 0, SEEK_SET) != 0)
         return locus_error_errno(err, path, errno, NULL);
     in->pos = in->len = 0;
-    return pngio_decode_fd(in, path, channel, rd, img, err);
+    return pngio_decode_fd(in, path, channel, h.color_type, rd, img, err);
 }
 
 int locus_pngio_read(const char *path, int channel, locus_reader *rd, locus_image *img,

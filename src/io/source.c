@@ -48,7 +48,7 @@ static int source_add_file(locus_source *src, const char *path, locus_error *err
 
 static int is_image_name(const char *name)
 {
-    static const char *const exts[] = {".png", ".tif", ".tiff"};
+    static const char *const exts[] = {".png", ".tif", ".tiff", ".jpg", ".jpeg"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
         size_t e = strlen(exts[i]);
@@ -136,7 +136,8 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     name_list l = {0};
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "", "no .png/.tif/.tiff files in directory");
+        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "",
+                                "no .png/.tif/.tiff/.jpg/.jpeg files in directory");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)
@@ -221,10 +222,14 @@ static const unsigned char magic_png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a
 static const unsigned char magic_tiff[4][4] = {
     {'I', 'I', 42, 0}, {'M', 'M', 0, 42}, {'I', 'I', 43, 0}, {'M', 'M', 0, 43}};
 
-/* SOURCE_PNG or SOURCE_TIFF by the first bytes, else SOURCE_BAD. */
+static const unsigned char magic_jpeg[3] = {0xff, 0xd8, 0xff};
+
+/* SOURCE_PNG, SOURCE_TIFF or SOURCE_JPEG by the first bytes, else SOURCE_BAD. */
 static int kind_of(const unsigned char *b, size_t n, int *partial)
 {
     *partial = 0;
+    if (n >= 3 && memcmp(b, magic_jpeg, 3) == 0)
+        return SOURCE_JPEG; /* libjpeg reads the rest, and says if it ends early */
     size_t k = n < 8 ? n : 8;
     if (memcmp(b, magic_png, k) == 0) {
         *partial = n < 8;
@@ -262,10 +267,30 @@ static int scan_png(locus_source *src, source_file *f, const unsigned char *head
     return LOCUS_OK;
 }
 
+static int scan_jpeg(locus_source *src, source_file *f, int fd, locus_error *e)
+{
+    if (src->opts.volume) {
+        locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
+                           "needs a multi-page TIFF; this is a JPEG");
+        locus_error_name(e, "volume", NULL);
+        return LOCUS_E_SHAPE;
+    }
+    locus_error problem;
+    int st = locus_jpegio_scan(fd, f->path, src->opts.channel, &problem, e);
+    if (st)
+        return st;
+    f->nframes = 1;
+    if (problem.status) {
+        f->problem = problem.status; /* reading will fail; remember why */
+        f->problem_error = locus_error_keep(&problem);
+    }
+    return LOCUS_OK;
+}
+
 static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
 {
     int st = locus_tiffio_scan(fd, f->path, src->opts.channel, src->opts.volume, &f->pages, e);
-    f->nframes = src->opts.volume ? (st ? 0 : 1) : f->pages.npages;
+    f->nframes = src->opts.volume && st ? 0 : locus_tiffio_frames(&f->pages, src->opts.volume);
     f->problem = f->pages.first_status;
     f->problem_error = f->pages.first_error;
     f->pages.first_error = NULL; /* now the file's */
@@ -288,11 +313,13 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
         return locus_error_errno(e, f->path, rerr, "read error");
     f->kind = kind_of(head, n, &partial);
     if (f->kind == SOURCE_BAD)
-        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG, TIFF or JPEG image");
     if (partial)
         return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
                                   "truncated %s (header ends early)",
                                   f->kind == SOURCE_PNG ? "PNG" : "TIFF");
+    if (f->kind == SOURCE_JPEG)
+        return scan_jpeg(src, f, fd, e);
     return f->kind == SOURCE_PNG ? scan_png(src, f, head, n, (uint64_t)sb.st_size, e)
                                  : scan_tiff(src, f, fd, e);
 }
@@ -319,12 +346,48 @@ static void note_first_problem(locus_source *src, const source_file *f)
         locus_error_restore(&src->first, f->failure, f->status);
 }
 
+/*
+ * Whether an earlier multi-file OME-TIFF of the source already reads
+ * file i (its set lists the file): a pattern that matches every file of
+ * a set then reads the set once, from its first file.
+ */
+static int in_earlier_set(const locus_source *src, size_t i)
+{
+    char *me = NULL;
+    int found = 0;
+    for (size_t k = 0; k < i && !found; k++) {
+        const tiffio_pages *p = &src->files[k].pages;
+        for (size_t s = 0; s < p->nset && !found; s++) {
+            if (!me && !(me = realpath(src->files[i].path, NULL)))
+                return 0;
+            char *r = realpath(p->set[s].path, NULL);
+            found = r && strcmp(r, me) == 0;
+            free(r);
+        }
+    }
+    free(me);
+    return found;
+}
+
+/* A file read as part of an earlier one's set: no frames of its own. */
+static void drop_file(source_file *f)
+{
+    f->kind = SOURCE_TIFF;
+    f->nframes = 0;
+}
+
 static void scan_files(locus_source *src)
 {
     src->nframes = 0;
+    int sets = 0;
     for (size_t i = 0; i < src->nfiles; i++) {
         source_file *f = &src->files[i];
-        scan_file(src, f);
+        /* (checked first: scanning a set's file would scan the whole set again) */
+        if (sets && in_earlier_set(src, i))
+            drop_file(f);
+        else
+            scan_file(src, f);
+        sets |= f->pages.nset > 0;
         f->first = src->nframes;
         src->nframes += f->nframes + (f->status ? 1 : 0);
         note_first_problem(src, f);
@@ -492,9 +555,10 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
     size_t k = frame - f->first;
     if (k >= f->nframes)
         return locus_error_restore(err, f->failure, f->status);
-    int st = f->kind == SOURCE_PNG ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
-                                   : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
-                                                       src->opts.channel, rd, img, err);
+    int st = f->kind == SOURCE_PNG    ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
+             : f->kind == SOURCE_JPEG ? locus_jpegio_read(f->path, src->opts.channel, rd, img, err)
+                                      : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
+                                                          src->opts.channel, rd, img, err);
     if (!st)
         locus_error_clear(err);
     return st;
@@ -524,10 +588,14 @@ static void frames_name(void *user, size_t frame, char *buf, size_t n)
         return;
     }
     const source_file *f = file_of(src, frame);
-    if (f->kind == SOURCE_TIFF && f->pages.multi && !src->opts.volume)
-        snprintf(buf, n, "%s: page %zu", f->path, frame - f->first);
+    const char *file = f->path;
+    uint64_t page = 0;
+    int labelled = f->kind == SOURCE_TIFF && !src->opts.volume && frame - f->first < f->nframes &&
+                   locus_tiffio_frame_page(&f->pages, f->path, frame - f->first, &file, &page) == 0;
+    if (labelled && (f->pages.multi || file != f->path))
+        snprintf(buf, n, "%s: page %llu", file, (unsigned long long)page);
     else
-        snprintf(buf, n, "%s", f->path);
+        snprintf(buf, n, "%s", file);
 }
 
 locus_frames locus_source_frames_of(const locus_source *src)

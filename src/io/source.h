@@ -4,7 +4,7 @@
 
 #include "io/imageio.h"
 
-enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF };
+enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF, SOURCE_JPEG };
 
 typedef struct {
     char *path;

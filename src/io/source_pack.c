@@ -38,18 +38,38 @@ static int put_error(locus_buffer *b, const locus_error *e)
            put_str(b, e->reason);
 }
 
+/* A TIFF's pages, with the frame map and the other files of its set. */
+static int pack_pages(locus_buffer *b, const tiffio_pages *pg)
+{
+    if (put_u64(b, pg->npages) || put_u64(b, (uint64_t)pg->multi) ||
+        put_u64(b, (uint64_t)pg->first_status) || put_error(b, pg->first_error) ||
+        put_u64(b, pg->raw_from) || put_u64(b, (uint64_t)(int64_t)pg->page_channel) ||
+        put_str(b, pg->layout))
+        return -1;
+    for (size_t p = 0; p < pg->npages; p++)
+        if (put_u64(b, pg->offsets[p]))
+            return -1;
+    size_t nplanes = pg->planes ? pg->nframes * pg->depth : 0;
+    if (put_u64(b, pg->planes ? 1 : 0) || put_u64(b, pg->nframes) || put_u64(b, pg->depth))
+        return -1;
+    for (size_t p = 0; p < nplanes; p++)
+        if (put_u64(b, (uint64_t)pg->planes[p].file) || put_u64(b, pg->planes[p].page))
+            return -1;
+    if (put_u64(b, pg->nset))
+        return -1;
+    for (size_t i = 0; i < pg->nset; i++)
+        if (put_str(b, pg->set[i].path) || pack_pages(b, &pg->set[i].pages))
+            return -1;
+    return 0;
+}
+
 static int pack_file(locus_buffer *b, const source_file *f)
 {
     if (put_str(b, f->path) || put_u64(b, (uint64_t)f->kind) || put_u64(b, f->first) ||
         put_u64(b, f->nframes) || put_u64(b, (uint64_t)f->status) || put_error(b, f->failure) ||
-        put_u64(b, (uint64_t)f->problem) || put_error(b, f->problem_error) ||
-        put_u64(b, f->pages.npages) || put_u64(b, (uint64_t)f->pages.multi) ||
-        put_u64(b, (uint64_t)f->pages.first_status) || put_error(b, f->pages.first_error))
+        put_u64(b, (uint64_t)f->problem) || put_error(b, f->problem_error))
         return -1;
-    for (size_t p = 0; p < f->pages.npages; p++)
-        if (put_u64(b, f->pages.offsets[p]))
-            return -1;
-    return 0;
+    return pack_pages(b, &f->pages);
 }
 
 int locus_source_pack(const locus_source *src, locus_buffer *out)
@@ -150,6 +170,65 @@ static locus_error *get_error(reader *r)
     return k;
 }
 
+/* n items of `each` packed bytes can still be in the message. */
+static int room_for(const reader *r, uint64_t n, size_t each)
+{
+    return !r->bad && n <= (uint64_t)(r->end - r->p) / each;
+}
+
+static void unpack_planes(reader *r, tiffio_pages *pg)
+{
+    int has = (int)get_u64(r);
+    pg->nframes = (size_t)get_u64(r);
+    pg->depth = (size_t)get_u64(r);
+    uint64_t n = has ? (uint64_t)pg->nframes * pg->depth : 0;
+    if (!has || !pg->depth || pg->nframes > SIZE_MAX / pg->depth || !room_for(r, n, 16) ||
+        !(pg->planes = malloc(n ? (size_t)n * sizeof *pg->planes : 1))) {
+        r->bad |= has != 0;
+        pg->nframes = pg->depth = 0;
+        return;
+    }
+    for (size_t p = 0; p < n; p++) {
+        pg->planes[p].file = (size_t)get_u64(r);
+        pg->planes[p].page = get_u64(r);
+    }
+}
+
+static void unpack_pages(reader *r, tiffio_pages *pg, int level)
+{
+    pg->npages = (size_t)get_u64(r);
+    pg->multi = (int)get_u64(r);
+    pg->first_status = (int)get_u64(r);
+    pg->first_error = get_error(r);
+    pg->raw_from = (size_t)get_u64(r);
+    pg->page_channel = (int)(int64_t)get_u64(r);
+    pg->layout = get_str(r);
+    if (!room_for(r, pg->npages, 8) ||
+        (pg->npages && !(pg->offsets = malloc(pg->npages * sizeof(uint64_t))))) {
+        r->bad = 1;
+        pg->npages = 0;
+        return;
+    }
+    for (size_t p = 0; p < pg->npages; p++)
+        pg->offsets[p] = get_u64(r);
+    unpack_planes(r, pg);
+    uint64_t nset = get_u64(r);
+    /* a set's files have no sets of their own */
+    if (nset &&
+        (level > 0 || !room_for(r, nset, 8) || !(pg->set = calloc(nset, sizeof *pg->set)))) {
+        r->bad = 1;
+        return;
+    }
+    for (; pg->nset < nset && !r->bad; pg->nset++) {
+        pg->set[pg->nset].path = get_str(r);
+        unpack_pages(r, &pg->set[pg->nset].pages, level + 1);
+        r->bad |= !pg->set[pg->nset].path;
+    }
+    /* every plane must name a file that is there, or be missing */
+    for (size_t p = 0; pg->planes && p < pg->nframes * pg->depth; p++)
+        r->bad |= pg->planes[p].file != TIFFIO_MISSING && pg->planes[p].file > pg->nset;
+}
+
 static void unpack_file(reader *r, source_file *f)
 {
     f->path = get_str(r);
@@ -160,22 +239,11 @@ static void unpack_file(reader *r, source_file *f)
     f->failure = get_error(r);
     f->problem = (int)get_u64(r);
     f->problem_error = get_error(r);
-    f->pages.npages = (size_t)get_u64(r);
-    f->pages.multi = (int)get_u64(r);
-    f->pages.first_status = (int)get_u64(r);
-    f->pages.first_error = get_error(r);
-    if (r->bad || !f->path || f->pages.npages > (size_t)(r->end - r->p) / 8) {
+    if (r->bad || !f->path) {
         r->bad = 1;
-        f->pages.npages = 0;
         return;
     }
-    if (f->pages.npages && !(f->pages.offsets = malloc(f->pages.npages * sizeof(uint64_t)))) {
-        r->bad = 1;
-        f->pages.npages = 0;
-        return;
-    }
-    for (size_t p = 0; p < f->pages.npages; p++)
-        f->pages.offsets[p] = get_u64(r);
+    unpack_pages(r, &f->pages, 0);
 }
 
 int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_error *err)

@@ -8,7 +8,7 @@
  * reader jumps to a page with TIFFSetSubDirectory instead of walking the
  * directory chain; a reader keeps its last file open for the next page.
  */
-#include "io/imageio.h"
+#include "io/tiff_meta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -345,13 +345,24 @@ static int add_offset(tiffio_pages *pages, size_t *cap, uint64_t off)
     return LOCUS_OK;
 }
 
-/* Keep the first page-level problem so locus_source_check can report it. */
-static void note_page_problem(tiffio_pages *pages, const locus_error *e)
+/*
+ * Keep the first page-level problem so locus_source_check can report it,
+ * and every page's, for axis metadata to pick the first of the pages its
+ * frames use (locus_tiffio_axes_apply).
+ */
+static void note_page_problem(tiffio_pages *pages, size_t page, const locus_error *e)
 {
-    if (pages->first_status)
-        return;
-    pages->first_error = locus_error_keep(e);
-    pages->first_status = e->status;
+    if (!pages->first_status) {
+        pages->first_error = locus_error_keep(e);
+        pages->first_status = e->status;
+    }
+    tiffio_problem *p = realloc(pages->problems, (pages->nproblems + 1) * sizeof *p);
+    if (!p)
+        return; /* only the open-time report is the poorer */
+    pages->problems = p;
+    p[pages->nproblems].page = page;
+    p[pages->nproblems].status = e->status;
+    p[pages->nproblems++].error = locus_error_keep(e);
 }
 
 static int same_format(const tiffio_page *a, const tiffio_page *b)
@@ -394,7 +405,7 @@ static int scan_page(TIFF *tif, tiffio_pages *pages, const tiffio_page *first, c
         return st;
     }
     if (st)
-        note_page_problem(pages, &e);
+        note_page_problem(pages, k, &e);
     return LOCUS_OK;
 }
 
@@ -421,10 +432,93 @@ static int scan_directories(TIFF *tif, tiffio_io *m, const char *path, int chann
     }
 }
 
-int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
-                      locus_error *err)
+/* The first page's ImageDescription (axis metadata), copied; NULL if none. */
+static char *first_description(TIFF *tif, size_t *n)
+{
+    const char *d = NULL;
+    *n = 0;
+    if (!TIFFGetField(tif, TIFFTAG_IMAGEDESCRIPTION, &d) || !d)
+        return NULL;
+    char *copy = strdup(d);
+    if (copy)
+        *n = strlen(copy);
+    return copy;
+}
+
+/*
+ * ImageJ writes a stack over 4 GiB with one directory and `images` pages
+ * of raw data one after another from page 0's data on (its TIFF offsets
+ * cannot reach further). When the one page is uncompressed, in strips,
+ * and its strips are contiguous, pages 1 .. images - 1 follow it.
+ */
+static int raw_layout(TIFF *tif, uint64_t *start, uint64_t *bytes)
+{
+    tiffio_page p;
+    get_page(tif, &p);
+    if (p.compression != COMPRESSION_NONE || p.tiled || TIFFIsTiled(tif) || !dtype_of(&p) ||
+        (p.planar == PLANARCONFIG_SEPARATE && p.spp > 1))
+        return 0;
+    uint64_t want = (uint64_t)p.width * p.height * p.spp * (p.bps / 8), next = 0;
+    uint32_t n = TIFFNumberOfStrips(tif);
+    for (uint32_t s = 0; s < n; s++) {
+        int e = 0;
+        uint64_t off = TIFFGetStrileOffsetWithErr(tif, s, &e);
+        uint64_t cnt = e ? 0 : TIFFGetStrileByteCountWithErr(tif, s, &e);
+        if (e || (s > 0 && off != next))
+            return 0;
+        if (s == 0)
+            *start = off;
+        next = off + cnt;
+    }
+    *bytes = want;
+    return n > 0 && next - *start == want;
+}
+
+/* Extend a one-directory ImageJ stack (still at that directory) to its
+ * raw pages; those past the end of the file fail when read. */
+static int add_raw_pages(TIFF *tif, int fd, const tiffio_axes *ax, const char *path,
+                         tiffio_pages *pages, locus_error *err)
+{
+    uint64_t start = 0, bytes = 0, images = ax->ij.images;
+    if (ax->kind != AXES_IMAGEJ || pages->npages != 1 || images < 2 ||
+        !raw_layout(tif, &start, &bytes) || bytes == 0 || images > UINT64_MAX / bytes ||
+        start > UINT64_MAX - images * bytes || images > SIZE_MAX / sizeof(uint64_t))
+        return LOCUS_OK;
+    /* a file cut short keeps the pages it holds, and one that fails to
+     * read: the description alone commits no memory */
+    struct stat sb;
+    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    uint64_t whole = size > start ? (size - start) / bytes : 0;
+    uint64_t n = images < whole + 1 ? images : whole + 1;
+    if (n < 2)
+        return LOCUS_OK;
+    uint64_t *o = realloc(pages->offsets, (size_t)n * sizeof *o);
+    if (!o)
+        return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
+    pages->offsets = o;
+    for (uint64_t k = 1; k < n; k++)
+        o[k] = start + k * bytes;
+    pages->npages = (size_t)n;
+    pages->raw_from = 1;
+    pages->multi = 1;
+    if (images > whole) {
+        locus_error e;
+        locus_imageio_fail(&e, LOCUS_E_FORMAT, path, "",
+                           "truncated TIFF (ImageJ stack of %llu images of %llu bytes from byte "
+                           "%llu; the file holds %llu of them)",
+                           (unsigned long long)images, (unsigned long long)bytes,
+                           (unsigned long long)start, (unsigned long long)whole);
+        note_page_problem(pages, (size_t)n - 1, &e);
+    }
+    return LOCUS_OK;
+}
+
+/* Scan a file's directories, with its axis metadata when axes is given. */
+static int scan_tiff_file(int fd, const char *path, int channel, int volume, int use_axes,
+                          tiffio_pages *pages, locus_error *err)
 {
     memset(pages, 0, sizeof *pages);
+    pages->page_channel = channel;
     tiffio_io m = {.path = path};
     if (lseek(fd, 0, SEEK_SET) != 0)
         return locus_error_errno(err, path, errno, NULL);
@@ -432,17 +526,71 @@ int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_
     if (!tif)
         return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "corrupt or truncated TIFF (%s)",
                                   m.msg[0] ? m.msg : "unreadable header");
-    int st = scan_directories(tif, &m, path, channel, volume, pages, err);
+    size_t n = 0;
+    char *desc = use_axes ? first_description(tif, &n) : NULL;
+    tiffio_axes ax;
+    locus_tiffio_axes_read(desc, n, &ax);
+    free(desc);
+    int pc = locus_tiffio_axes_page_channel(&ax, channel);
+    int st = scan_directories(tif, &m, path, pc, volume, pages, err);
+    if (!st)
+        st = add_raw_pages(tif, fd, &ax, path, pages, err);
     TIFFClose(tif);
+    if (!st && use_axes && (st = locus_tiffio_axes_apply(&ax, path, channel, volume, pages, err))) {
+        pages->npages = 0; /* the file's metadata makes its pages unusable as frames */
+        free(pages->planes);
+        pages->planes = NULL;
+    }
+    locus_tiffio_axes_free(&ax);
+    locus_tiffio_problems_free(pages); /* needed only while scanning */
     if (st && volume)
         pages->npages = 0;
     return st;
+}
+
+int locus_tiffio_scan(int fd, const char *path, int channel, int volume, tiffio_pages *pages,
+                      locus_error *err)
+{
+    return scan_tiff_file(fd, path, channel, volume, 1, pages, err);
+}
+
+int locus_tiffio_scan_path(const char *path, int channel, int volume, tiffio_pages *pages,
+                           locus_error *err)
+{
+    memset(pages, 0, sizeof *pages);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    struct stat sb;
+    int st =
+        fstat(fd, &sb) != 0 ? locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno))
+        : !S_ISREG(sb.st_mode) ? locus_imageio_fail(err, LOCUS_E_IO, path, "", "not a regular file")
+                               : scan_tiff_file(fd, path, channel, volume, 0, pages, err);
+    close(fd);
+    return st;
+}
+
+void locus_tiffio_problems_free(tiffio_pages *pages)
+{
+    for (size_t i = 0; i < pages->nproblems; i++)
+        free(pages->problems[i].error);
+    free(pages->problems);
+    pages->problems = NULL;
+    pages->nproblems = 0;
 }
 
 void locus_tiffio_pages_free(tiffio_pages *pages)
 {
     free(pages->offsets);
     free(pages->first_error);
+    free(pages->planes);
+    free(pages->layout);
+    locus_tiffio_problems_free(pages);
+    for (size_t i = 0; i < pages->nset; i++) {
+        free(pages->set[i].path);
+        locus_tiffio_pages_free(&pages->set[i].pages);
+    }
+    free(pages->set);
     memset(pages, 0, sizeof *pages);
 }
 
@@ -474,6 +622,7 @@ typedef struct {
     unsigned char *dst;
     locus_reader *rd;
     locus_error *err;
+    uint64_t raw; /* a raw page (ImageJ > 4 GiB): where its data starts; 0: none */
 } tiffio_job;
 
 /* Name a truncated file before libtiff reads past its end. */
@@ -768,9 +917,78 @@ static int handle_get(locus_reader *rd, const char *path, tiffio_handle **out, l
 /* Reading frames                                                      */
 /* ------------------------------------------------------------------ */
 
+/* Read all of n bytes at off, or say how the file ends. */
+static int read_exactly(const tiffio_job *j, void *buf, size_t n, uint64_t off)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(j->h->fd, (char *)buf + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return locus_imageio_fail(j->err, LOCUS_E_IO, j->path, j->pre, "read error: %s",
+                                      strerror(errno));
+        if (r == 0)
+            return locus_imageio_fail(j->err, LOCUS_E_FORMAT, j->path, j->pre,
+                                      "truncated TIFF (the page's %zu bytes from byte %llu end "
+                                      "early)",
+                                      n, (unsigned long long)off);
+        done += (size_t)r;
+    }
+    return LOCUS_OK;
+}
+
+/* Samples in the file's byte order, in place, to the host's. */
+static void swap_samples(TIFF *tif, void *buf, size_t count, size_t size)
+{
+    if (!TIFFIsByteSwapped(tif) || size == 1)
+        return;
+    for (size_t done = 0; done < count;) {
+        tmsize_t n = count - done > (1u << 30) ? (tmsize_t)1 << 30 : (tmsize_t)(count - done);
+        if (size == 2)
+            TIFFSwabArrayOfShort((uint16_t *)buf + done, n);
+        else if (size == 4)
+            TIFFSwabArrayOfLong((uint32_t *)buf + done, n);
+        else
+            TIFFSwabArrayOfDouble((double *)buf + done, n);
+        done += (size_t)n;
+    }
+}
+
+/* A raw page: uncompressed contiguous samples, laid out as page 0's. */
+static int read_raw(const tiffio_job *j)
+{
+    const tiffio_page *p = j->p;
+    size_t npx = (size_t)p->width * p->height, bytes = npx * j->size * p->spp;
+    void *in = j->dst;
+    if (p->spp > 1 && locus_mem_reserve(&j->rd->scratch, &j->rd->scratch_cap, bytes))
+        return locus_imageio_fail(j->err, LOCUS_E_NOMEM, j->path, j->pre, "out of memory");
+    if (p->spp > 1)
+        in = j->rd->scratch;
+    int st = read_exactly(j, in, bytes, j->raw);
+    if (st)
+        return st;
+    if (p->spp > 1)
+        locus_imageio_extract(j->dst, in, npx, p->spp, j->pick, j->size);
+    swap_samples(j->h->tif, j->dst, npx, j->size);
+    return LOCUS_OK;
+}
+
 static int decode_page(tiffio_job *j)
 {
+    if (j->raw)
+        return read_raw(j);
     return j->p->tiled ? read_tiles(j) : read_strips(j);
+}
+
+/* Move to page k: its directory, or for a raw page page 0's (which
+ * describes it) with *raw set to where its data starts. */
+static int enter_numbered(tiffio_handle *h, const tiffio_pages *pages, size_t k, const char *path,
+                          const char *pre, tiffio_page *p, uint64_t *raw, locus_error *err)
+{
+    int is_raw = pages->raw_from && k >= pages->raw_from;
+    *raw = is_raw ? pages->offsets[k] : 0;
+    return enter_page(h, pages->offsets[is_raw ? 0 : k], path, pre, p, err);
 }
 
 static void describe(locus_image *img, void *data, locus_dtype dtype, int ndim, size_t z,
@@ -791,7 +1009,8 @@ static int read_page(tiffio_handle *h, const char *path, const tiffio_pages *pag
     char buf[48];
     const char *pre = page_label(buf, sizeof buf, pages->multi, page);
     tiffio_page p;
-    int st = enter_page(h, pages->offsets[page], path, pre, &p, err);
+    uint64_t raw = 0;
+    int st = enter_numbered(h, pages, page, path, pre, &p, &raw, err);
     locus_dtype dtype = LOCUS_U8;
     int pick = 0;
     if (!st)
@@ -804,7 +1023,7 @@ static int read_page(tiffio_handle *h, const char *path, const tiffio_pages *pag
         st = locus_imageio_fail(err, LOCUS_E_NOMEM, path, pre, "out of memory");
     if (st)
         return st;
-    tiffio_job j = {h, &p, path, pre, pick, size, rd->pixels, rd, err};
+    tiffio_job j = {h, &p, path, pre, pick, size, rd->pixels, rd, err, raw};
     st = decode_page(&j);
     if (!st)
         describe(img, rd->pixels, dtype, 2, 1, &p);
@@ -833,7 +1052,8 @@ static int read_volume(tiffio_handle *h, const char *path, const tiffio_pages *p
         char buf[48];
         const char *pre = page_label(buf, sizeof buf, pages->multi, z);
         int pick = 0;
-        int st = enter_page(h, pages->offsets[z], path, pre, &p, err);
+        uint64_t raw = 0;
+        int st = enter_numbered(h, pages, z, path, pre, &p, &raw, err);
         if (!st)
             st = check_page(&p, channel, path, pre, &dtype, &pick, err);
         if (!st)
@@ -847,8 +1067,8 @@ static int read_volume(tiffio_handle *h, const char *path, const tiffio_pages *p
         if (st)
             return st;
         size_t size = locus_dtype_size(dtype), slice = (size_t)p.width * p.height * size;
-        tiffio_job j = {h,  &p, path, pre, pick, size, (unsigned char *)rd->pixels + z * slice,
-                        rd, err};
+        tiffio_job j = {h,  &p,  path, pre, pick, size, (unsigned char *)rd->pixels + z * slice,
+                        rd, err, raw};
         if ((st = decode_page(&j)))
             return st;
     }
@@ -856,9 +1076,90 @@ static int read_volume(tiffio_handle *h, const char *path, const tiffio_pages *p
     return LOCUS_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Frames laid out by axis metadata                                    */
+/* ------------------------------------------------------------------ */
+
+/* Where a frame's planes go: shared by its slices. */
+typedef struct {
+    const char *path; /* the file the source lists */
+    const tiffio_pages *pages;
+    locus_reader *rd;
+    tiffio_page first;
+    locus_dtype dtype;
+    locus_error *err;
+} mapped_frame;
+
+static int plane_missing(const mapped_frame *f, size_t frame, size_t z)
+{
+    char where[64] = "";
+    if (f->pages->depth > 1)
+        snprintf(where, sizeof where, ", z slice %zu", z);
+    return locus_imageio_fail(f->err, LOCUS_E_FORMAT, f->path, "",
+                              "frame %zu%s: the %s metadata puts the plane in no page", frame,
+                              where, f->pages->layout ? f->pages->layout : "stack");
+}
+
+/* Decode slice z of a frame (plane pl) into its place. */
+static int read_plane(mapped_frame *f, const tiffio_plane *pl, size_t z)
+{
+    const tiffio_pages *pages = f->pages;
+    const tiffio_pages *fp = pl->file ? &pages->set[pl->file - 1].pages : pages;
+    const char *path = pl->file ? pages->set[pl->file - 1].path : f->path;
+    tiffio_handle *h = NULL;
+    int st = pl->page < fp->npages ? handle_get(f->rd, path, &h, f->err)
+                                   : locus_imageio_fail(f->err, LOCUS_E_FORMAT, path, "",
+                                                        "page %llu of the stack is missing",
+                                                        (unsigned long long)pl->page);
+    char buf[48];
+    const char *pre = page_label(buf, sizeof buf, fp->multi, (size_t)pl->page);
+    tiffio_page p;
+    uint64_t raw = 0;
+    int pick = 0;
+    if (!st)
+        st = enter_numbered(h, fp, (size_t)pl->page, path, pre, &p, &raw, f->err);
+    if (!st)
+        st = check_page(&p, pages->page_channel, path, pre, &f->dtype, &pick, f->err);
+    size_t size = locus_dtype_size(f->dtype);
+    if (!st)
+        st = check_room(h, &p, size, path, pre, f->err);
+    if (!st && z == 0) {
+        f->first = p;
+        st = reserve_volume(f->rd, &p, pages->depth, size, path, f->err);
+    }
+    if (!st && z > 0)
+        st = check_volume_page(&f->first, &p, z, path, f->err);
+    if (st)
+        return st;
+    size_t slice = (size_t)p.width * p.height * size;
+    tiffio_job j = {
+        h,     &p,     path, pre, pick, size, (unsigned char *)f->rd->pixels + z * slice,
+        f->rd, f->err, raw};
+    return decode_page(&j);
+}
+
+static int read_mapped(const char *path, const tiffio_pages *pages, size_t frame, int volume,
+                       locus_reader *rd, locus_image *img, locus_error *err)
+{
+    if (frame >= pages->nframes)
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "no frame %zu", frame);
+    mapped_frame f = {path, pages, rd, {0}, LOCUS_U8, err};
+    const tiffio_plane *planes = &pages->planes[frame * pages->depth];
+    for (size_t z = 0; z < pages->depth; z++) {
+        int st = planes[z].file == TIFFIO_MISSING ? plane_missing(&f, frame, z)
+                                                  : read_plane(&f, &planes[z], z);
+        if (st)
+            return st;
+    }
+    describe(img, rd->pixels, f.dtype, volume ? 3 : 2, pages->depth, &f.first);
+    return LOCUS_OK;
+}
+
 int locus_tiffio_read(const char *path, const tiffio_pages *pages, size_t page, int volume,
                       int channel, locus_reader *rd, locus_image *img, locus_error *err)
 {
+    if (pages->planes)
+        return read_mapped(path, pages, page, volume, rd, img, err);
     tiffio_handle *h = NULL;
     int st = handle_get(rd, path, &h, err);
     if (st)

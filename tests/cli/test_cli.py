@@ -140,9 +140,15 @@ def main():
     one = write(os.path.join(tmp, 'one.png'), grey8(1, 1))
     expect_error(['locate', '-d', '9', one], [one, '1x1', 'smaller than the diameter'], '1x1 PNG')
 
+    # a 1-bit PNG reads (as 0/1, docs/FORMATS.md); a palette one needs a channel
     onebit = write(os.path.join(tmp, 'onebit.png'),
                    png_bytes(16, 16, [bytes(2)] * 16, bit_depth=1))
-    expect_error(['locate', '-d', '9', onebit], [onebit, '1-bit'], 'unsupported 1-bit PNG')
+    r = locus('locate', '-d', '9', '--quiet', onebit)
+    check(r.returncode == 0, '1-bit PNG: read', r.stderr)
+    palette = write(os.path.join(tmp, 'palette.png'),
+                    png_bytes(16, 16, [bytes(16)] * 16, colour=3))
+    expect_error(['locate', '-d', '9', palette], [palette, 'colour image', 'channel'],
+                 'palette PNG without a channel')
     int16 = write(os.path.join(tmp, 'int16.tif'), tiff_bytes(32, 32, bytes(2048), bits=16,
                                                              sample_format=2))
     expect_error(['locate', '-d', '9', int16], [int16, 'signed'], 'unsupported int16 TIFF')

@@ -907,8 +907,8 @@ static void test_directories_and_patterns(void)
     write_bytes(tpath("empty/readme.txt"), "x", 1);
     const char *empty[2] = {tpath("fa.png"), tpath("empty")};
     st = locus_source_open(&src, empty, 2, NULL, &err);
-    expect_error(st, &err, LOCUS_E_IO, tpath("empty"), "no .png/.tif/.tiff files in directory",
-                 "a directory without images");
+    expect_error(st, &err, LOCUS_E_IO, tpath("empty"),
+                 "no .png/.tif/.tiff/.jpg/.jpeg files in directory", "a directory without images");
     CHECK(!src, "no source when opening fails");
     st = locus_source_open(&src, NULL, 0, NULL, &err);
     CHECK(st == LOCUS_E_PARAM, "no inputs: %s", err.message);
@@ -959,7 +959,7 @@ static void test_png_errors(void)
     write_bytes(tpath("empty.png"), "", 0);
     expect_bad(AT_OPEN, tpath("empty.png"), -1, 0, LOCUS_E_IO, "file is empty", "empty file");
     write_bytes(tpath("text.png"), "just some text, not an image\n", 29);
-    expect_bad(AT_OPEN, tpath("text.png"), -1, 0, LOCUS_E_FORMAT, "not a PNG or TIFF image",
+    expect_bad(AT_OPEN, tpath("text.png"), -1, 0, LOCUS_E_FORMAT, "not a PNG, TIFF or JPEG image",
                "a text file");
     expect_bad(AT_OPEN, "/dev/null", -1, 0, LOCUS_E_IO, "not a regular file", "/dev/null");
 
@@ -997,9 +997,12 @@ static void test_png_errors(void)
     for (int i = 0; i < 64; i++)
         idx[i] = (uint8_t)(i % 4);
     write_png_raw(tpath("palette.png"), 8, 8, 8, PNG_COLOR_TYPE_PALETTE, 0, idx);
-    expect_bad(AT_OPEN, tpath("palette.png"), -1, 0, LOCUS_E_UNSUPPORTED, "palette", "palette PNG");
-    write_png_raw(tpath("bits1.png"), 16, 8, 1, PNG_COLOR_TYPE_GRAY, 0, idx);
-    expect_bad(AT_OPEN, tpath("bits1.png"), -1, 0, LOCUS_E_UNSUPPORTED, "1-bit", "1-bit PNG");
+    expect_bad(AT_OPEN, tpath("palette.png"), -1, 0, LOCUS_E_CHANNEL,
+               "colour image (RGB, 3 channels); choose one", "palette PNG without a channel");
+    expect_bad(AT_READ, tpath("palette.png"), 3, 0, LOCUS_E_CHANNEL,
+               "channel 3 out of range (the image has 3 channels: a palette without "
+               "transparency is RGB)",
+               "palette PNG without tRNS, channel 3");
     craft_png_header(tpath("zero.png"), 0, 10, 8, 0);
     expect_bad(AT_OPEN, tpath("zero.png"), -1, 0, LOCUS_E_FORMAT, "0 x 10", "a 0-wide PNG");
     craft_png_header(tpath("huge.png"), 70000, 70000, 8, 0);
@@ -1204,7 +1207,8 @@ static void test_mixed_source(void)
     locus_reader *rd = locus_reader_create();
     locus_image img;
     CHECK(locus_source_read(src, 0, rd, &img, &err) == 0, "the good frame reads");
-    CHECK(locus_source_read(src, 2, rd, &img, &err) == LOCUS_E_UNSUPPORTED, "palette frame fails");
+    CHECK(locus_source_read(src, 2, rd, &img, &err) == LOCUS_E_CHANNEL,
+          "palette frame without a channel fails");
     CHECK(locus_source_read(src, 3, rd, &img, &err) == LOCUS_E_IO, "empty frame fails");
     locus_reader_free(rd);
     locus_source_free(src);

@@ -527,8 +527,8 @@ def file_errors():
              [[missing], 13], {}, [missing]),
             (FileNotFoundError, f"'{tmp}/*.tif': no such file, and no file matches it",
              locus.batch, [os.path.join(tmp, '*.tif'), 13], {}, [os.path.join(tmp, '*.tif')]),
-            (OSError, f'{junk}: not a PNG or TIFF image', locus.imread, [junk], {}, [junk]),
-            (OSError, f'{junk}: not a PNG or TIFF image', locus.batch, [[rgba, junk], 13],
+            (OSError, f'{junk}: not a PNG, TIFF or JPEG image', locus.imread, [junk], {}, [junk]),
+            (OSError, f'{junk}: not a PNG, TIFF or JPEG image', locus.batch, [[rgba, junk], 13],
              {'channel': 0}, ['--channel', '0', rgba, junk]),
         ]
         for exc, message, fn, args, kwargs, cli_args in cases:
