@@ -39,6 +39,8 @@ static const char locate_help[] =
     "input and output:\n"
     "      --channel N         colour channel to use (0 = red, 1 = green, 2 = blue)\n"
     "      --volume            each multi-page TIFF is one 3-D image\n"
+    "      --luma              a colour (YUV) video's luma plane, as stored, instead of\n"
+    "                          a --channel of its RGB conversion\n"
     "  -o, --output FILE       write the CSV to FILE (default: standard output)\n"
     "      --annotate DIR      also draw frames with a ring around each feature, as\n"
     "                          DIR/frame_0000.png, ... (as `locus annotate` does)\n"
@@ -73,6 +75,7 @@ enum {
     OPT_NO_CHAR,
     OPT_CHANNEL,
     OPT_VOLUME,
+    OPT_LUMA,
     OPT_SKIP_BAD,
     OPT_CHECKPOINT,
     OPT_CHUNK,
@@ -98,6 +101,7 @@ static const struct option long_options[] = {
     {"no-characterize", no_argument, NULL, OPT_NO_CHAR},
     {"channel", required_argument, NULL, OPT_CHANNEL},
     {"volume", no_argument, NULL, OPT_VOLUME},
+    {"luma", no_argument, NULL, OPT_LUMA},
     {"output", required_argument, NULL, 'o'},
     {"jobs", required_argument, NULL, 'j'},
     {"skip-bad", no_argument, NULL, OPT_SKIP_BAD},
@@ -311,6 +315,9 @@ static int parse_one(const char *prog, int c, const char *arg, locate_options *o
     case OPT_NO_CHAR:
         p->characterize = 0;
         return -1;
+    case OPT_LUMA:
+        o->source.luma = 1;
+        return -1;
     case OPT_VOLUME:
         o->source.volume = 1;
         return -1;
@@ -388,6 +395,10 @@ int locate_options_parse(const char *prog, int argc, char **argv, locate_options
     }
     if ((c = check_annotate(prog, o)) >= 0)
         return c;
+    if (o->source.luma && o->source.channel >= 0) {
+        fprintf(stderr, "%s: --luma: not with --channel (one or the other)\n", prog);
+        return EXIT_USAGE;
+    }
     if (o->params.diameter.count == 0) {
         fprintf(stderr, "%s: --diameter: required (the feature diameter in pixels, odd)\n", prog);
         return EXIT_USAGE;

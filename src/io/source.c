@@ -45,7 +45,7 @@ static int source_add_file(locus_source *src, const char *path, locus_error *err
 
 static int is_image_name(const char *name)
 {
-    static const char *const exts[] = {".png", ".tif", ".tiff"};
+    static const char *const exts[] = {".png", ".tif", ".tiff", ".avi", ".mp4", ".mov", ".mkv"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
         size_t e = strlen(exts[i]);
@@ -133,7 +133,8 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     name_list l = {0};
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "", "no .png/.tif/.tiff files in directory");
+        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "",
+                                "no .png/.tif/.tiff/.avi/.mp4/.mov/.mkv files in directory");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)
@@ -218,10 +219,12 @@ static const unsigned char magic_png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a
 static const unsigned char magic_tiff[4][4] = {
     {'I', 'I', 42, 0}, {'M', 'M', 0, 42}, {'I', 'I', 43, 0}, {'M', 'M', 0, 43}};
 
-/* SOURCE_PNG or SOURCE_TIFF by the first bytes, else SOURCE_BAD. */
-static int kind_of(const unsigned char *b, size_t n, int *partial)
+/* SOURCE_PNG, _TIFF or _VIDEO by the first bytes, else SOURCE_BAD. */
+static int kind_of(const unsigned char *b, size_t n, int *partial, int *container)
 {
     *partial = 0;
+    if ((*container = locus_videoio_probe(b, n)) != VIDEOIO_NONE)
+        return SOURCE_VIDEO;
     size_t k = n < 8 ? n : 8;
     if (memcmp(b, magic_png, k) == 0) {
         *partial = n < 8;
@@ -267,6 +270,20 @@ static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
     return st;
 }
 
+static int scan_video(locus_source *src, source_file *f, int fd, int container, locus_error *e)
+{
+    if (src->opts.volume)
+        return locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
+                                  "--volume needs a multi-page TIFF; this is a video");
+    int st =
+        locus_videoio_scan(fd, f->path, container, src->opts.channel, src->opts.luma, &f->video, e);
+    f->nframes = f->video.nframes;
+    f->problem = f->video.first_status;
+    f->problem_message = f->video.first_error;
+    f->video.first_error = NULL; /* now the file's */
+    return st;
+}
+
 static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error *e)
 {
     struct stat sb;
@@ -277,13 +294,16 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
     if (sb.st_size == 0)
         return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "file is empty");
     unsigned char head[33];
-    int rerr = 0, partial;
+    int rerr = 0, partial, container;
     size_t n = read_head(fd, head, sizeof head, &rerr);
     if (rerr)
         return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "read error: %s", strerror(rerr));
-    f->kind = kind_of(head, n, &partial);
+    f->kind = kind_of(head, n, &partial, &container);
     if (f->kind == SOURCE_BAD)
-        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG or TIFF image");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
+                                  "not a PNG or TIFF image, nor an AVI, MP4, MOV or MKV video");
+    if (f->kind == SOURCE_VIDEO)
+        return scan_video(src, f, fd, container, e);
     if (partial)
         return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
                                   "truncated %s (header ends early)",
@@ -339,6 +359,10 @@ static int check_opts(const locus_source_opts *o, locus_error *err)
                                "channel must be 0 or more (or -1 for none), not %d", o->channel);
     if (o->volume != 0 && o->volume != 1)
         return locus_error_set(err, LOCUS_E_PARAM, "volume must be 0 or 1, not %d", o->volume);
+    if (o->luma != 0 && o->luma != 1)
+        return locus_error_set(err, LOCUS_E_PARAM, "luma must be 0 or 1, not %d", o->luma);
+    if (o->luma && o->channel >= 0)
+        return locus_error_set(err, LOCUS_E_PARAM, "luma and a channel exclude each other");
     return LOCUS_OK;
 }
 
@@ -348,7 +372,7 @@ int locus_source_open(locus_source **out, const char *const *inputs, size_t ninp
     if (!out)
         return locus_error_set(err, LOCUS_E_PARAM, "locus_source_open: no place for the result");
     *out = NULL;
-    locus_source_opts defaults = {.channel = -1, .volume = 0};
+    locus_source_opts defaults = {.channel = -1, .volume = 0, .luma = 0};
     if (!opts)
         opts = &defaults;
     int st = check_opts(opts, err);
@@ -385,6 +409,7 @@ void locus_source_free(locus_source *src)
         free(src->files[i].message);
         free(src->files[i].problem_message);
         locus_tiffio_pages_free(&src->files[i].pages);
+        locus_videoio_index_free(&src->files[i].video);
     }
     free(src->files);
     free(src);
@@ -450,6 +475,7 @@ void locus_reader_free(locus_reader *rd)
     locus_mem_release(&rd->io, &rd->io_cap);
     locus_pngio_release(rd);
     locus_tiffio_handle_free(rd->tiff);
+    locus_videoio_handle_free(rd->video);
     free(rd);
 }
 
@@ -466,9 +492,18 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
     size_t k = frame - f->first;
     if (k >= f->nframes)
         return locus_error_set(err, f->status, "%s", f->message ? f->message : "out of memory");
-    int st = f->kind == SOURCE_PNG ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
-                                   : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
-                                                       src->opts.channel, rd, img, err);
+    int st;
+    if (f->kind == SOURCE_VIDEO && f->problem) /* found at open: every frame has it */
+        st = locus_error_set(err, f->problem, "%s",
+                             f->problem_message ? f->problem_message : "out of memory");
+    else if (f->kind == SOURCE_VIDEO)
+        st = locus_videoio_read(f->path, &f->video, k, src->opts.channel, src->opts.luma, rd, img,
+                                err);
+    else if (f->kind == SOURCE_PNG)
+        st = locus_pngio_read(f->path, src->opts.channel, rd, img, err);
+    else
+        st = locus_tiffio_read(f->path, &f->pages, k, src->opts.volume, src->opts.channel, rd, img,
+                               err);
     if (!st)
         locus_error_clear(err);
     return st;
@@ -500,6 +535,8 @@ static void frames_name(void *user, size_t frame, char *buf, size_t n)
     const source_file *f = file_of(src, frame);
     if (f->kind == SOURCE_TIFF && f->pages.multi && !src->opts.volume)
         snprintf(buf, n, "%s: page %zu", f->path, frame - f->first);
+    else if (f->kind == SOURCE_VIDEO)
+        snprintf(buf, n, "%s: frame %zu", f->path, frame - f->first);
     else
         snprintf(buf, n, "%s", f->path);
 }
