@@ -27,9 +27,8 @@
  * reads the file through its own descriptor (pread, a custom AVIOContext):
  * no protocol, URL or other file is ever opened by libavformat.
  *
- * FFmpeg's log level is process-wide; the first video opened lowers it
- * to AV_LOG_QUIET unless the program had already changed it from FFmpeg's
- * default. Errors reach the caller through return codes instead.
+ * FFmpeg logs through one process-wide callback; see vio_log for how
+ * locus keeps its readers' messages off stderr and uses them.
  */
 #include "io/imageio.h"
 
@@ -48,14 +47,7 @@
 enum { VIO_BUFFER = 1 << 16 };
 
 /* The outcome of a positioning or decoding step. */
-enum { VIO_FOUND = 0, VIO_MISS = 1, VIO_ERROR = 2 };
-
-static void quiet_ffmpeg(void)
-{
-    /* only FFmpeg's default: a program that chose a level keeps it */
-    if (av_log_get_level() == AV_LOG_INFO)
-        av_log_set_level(AV_LOG_QUIET);
-}
+enum { VIO_FOUND = 0, VIO_MISS = 1, VIO_ERROR = 2, VIO_DAMAGED = 3 };
 
 /* ------------------------------------------------------------------ */
 /* Recognising a container                                             */
@@ -176,10 +168,57 @@ typedef struct {
     uint64_t read;   /* packets of the stream read since the last positioning */
     int flushed;     /* the decoder was told the stream ended */
     int corrupt_pkt; /* the last packet error was a packet flagged corrupt */
+    /* FFmpeg's error messages while this thread works on this file */
+    unsigned long errors;      /* how many so far */
+    unsigned long errors_seen; /* how many when the last frame came out */
+    char error[160];           /* the first since the last frame came out */
 } vio_media;
+
+/*
+ * FFmpeg's log callback is process-wide. locus's one sends what FFmpeg
+ * says while a locus reader works on this thread to that reader (error
+ * messages are kept and count against the frame being decoded) instead
+ * of stderr; everything else goes to FFmpeg's default callback as before.
+ * The thread-local pointer says which reader, if any, is at work here.
+ */
+static _Thread_local vio_media *vio_listener;
+
+static void vio_log(void *avcl, int level, const char *fmt, va_list ap)
+{
+    vio_media *m = vio_listener;
+    if (!m) {
+        av_log_default_callback(avcl, level, fmt, ap);
+        return;
+    }
+    if (level > AV_LOG_ERROR)
+        return;
+    if (m->errors++ == m->errors_seen) {
+        vsnprintf(m->error, sizeof m->error, fmt, ap);
+        m->error[strcspn(m->error, "\n")] = '\0';
+    }
+}
+
+/* FFmpeg's messages on this thread go to m (NULL: to FFmpeg's default). */
+static void vio_listen(vio_media *m)
+{
+    vio_listener = m;
+    if (m)
+        av_log_set_callback(vio_log);
+}
+
+/* Whether FFmpeg reported an error since the last frame came out; then
+ * forget it, the frame in m->frame having taken the blame. */
+static int vio_took_error(vio_media *m)
+{
+    int e = m->errors != m->errors_seen;
+    m->errors_seen = m->errors;
+    return e;
+}
 
 static void media_close(vio_media *m)
 {
+    if (vio_listener == m)
+        vio_listen(NULL);
     avcodec_free_context(&m->dec);
     avformat_close_input(&m->fmt);
     if (m->avio) {
@@ -205,8 +244,11 @@ static int av_fail(const vio_media *m, int r, const char *path, const char *pre,
         return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre, "%s: corrupt or truncated packet",
                                   what);
     av_strerror(r, text, sizeof text);
-    return locus_imageio_fail(err, r == AVERROR_PATCHWELCOME ? LOCUS_E_UNSUPPORTED : LOCUS_E_FORMAT,
-                              path, pre, "%s: %s", what, text);
+    int status = r == AVERROR_PATCHWELCOME ? LOCUS_E_UNSUPPORTED : LOCUS_E_FORMAT;
+    if (m && m->error[0])
+        return locus_imageio_fail(err, status, path, pre, "%s: %s (FFmpeg: %s)", what, text,
+                                  m->error);
+    return locus_imageio_fail(err, status, path, pre, "%s: %s", what, text);
 }
 
 static int open_demuxer(vio_media *m, int container, const char *path, locus_error *err)
@@ -259,12 +301,14 @@ static int check_claims(const AVStream *st, const char *path, locus_error *err)
     const AVCodecParameters *p = st->codecpar;
     if (p->width < 0 || p->height < 0)
         return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "negative frame size");
+    if (p->width == 0 || p->height == 0)
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                  "no valid frame size in the header (damaged, or larger than "
+                                  "FFmpeg allows)");
     uint64_t pixels = (uint64_t)p->width * (uint64_t)p->height;
-    if (pixels > 0) {
-        int st_ = locus_imageio_check_size(path, "", pixels, 6, err); /* up to RGB48 */
-        if (st_)
-            return st_;
-    }
+    int st_ = locus_imageio_check_size(path, "", pixels, 6, err); /* up to RGB48 */
+    if (st_)
+        return st_;
     if (st->nb_frames > 0 && (uint64_t)st->nb_frames > IMAGEIO_MAX_FRAMES)
         return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
                                   "the video claims %lld frames (the limit is 2^25 per file)",
@@ -304,7 +348,7 @@ static int media_open(vio_media *m, int fd, uint64_t size, int container, int st
     memset(m, 0, sizeof *m);
     m->file.fd = fd;
     m->file.size = size;
-    quiet_ffmpeg();
+    vio_listen(m);
     int st = open_demuxer(m, container, path, err);
     if (!st)
         st = pick_stream(m, stream, path, err);
@@ -312,6 +356,8 @@ static int media_open(vio_media *m, int fd, uint64_t size, int container, int st
         st = check_claims(m->st, path, err);
     if (!st)
         st = open_decoder(m, path, err);
+    if (!st)
+        vio_took_error(m); /* probing the streams may complain: no frame's fault */
     return st;
 }
 
@@ -496,6 +542,7 @@ struct videoio_handle {
     int64_t floor_pts; /* frames before this are leading pictures: not trusted */
     int64_t last_pts;  /* the frame last handed out */
     uint64_t out;      /* sequential: frames out of the decoder since the start */
+    int tainted;       /* a damaged frame came out since the last clean keyframe */
 };
 
 static int convert_rgb(videoio_handle *h, const AVFrame *f, const vio_plan *p, locus_reader *rd,
@@ -612,6 +659,7 @@ static int handle_open(videoio_handle *h, const char *path, const videoio_index 
     h->floor_pts = INT64_MIN;
     h->last_pts = INT64_MIN;
     h->out = 0;
+    h->tainted = 0;
     return LOCUS_OK;
 }
 
@@ -694,14 +742,31 @@ static int seek_to_key(videoio_handle *h, const videoio_key *k)
         if (!before)
             return VIO_MISS;
     }
+    vio_took_error(m); /* what seeking said is no frame's fault */
     if (send_packet(m) < 0)
         return VIO_MISS;
     m->read = 1;
     h->base = k->dec;
+    h->tainted = 0;
     h->floor_pts = k->pts;
     h->last_pts = INT64_MIN;
     h->positioned = 1;
     return VIO_FOUND;
+}
+
+/*
+ * Whether the frame just decoded may be wrong: FFmpeg reported an error
+ * for it, or for a frame it may depend on (since the last clean keyframe).
+ */
+static int frame_suspect(videoio_handle *h)
+{
+    const AVFrame *f = h->m.frame;
+    int damaged = vio_took_error(&h->m) || frame_damaged(f);
+    if (damaged)
+        h->tainted = 1;
+    else if (f->key_frame)
+        h->tainted = 0;
+    return h->tainted;
 }
 
 /* Decode forward to the frame with pts t. */
@@ -719,9 +784,10 @@ static int decode_to(videoio_handle *h, int64_t t, int *av_error)
             return VIO_MISS;
         }
         int64_t ts = frame_ts(h->m.frame);
+        int damaged = frame_suspect(h);
         if (ts == t && ts >= h->floor_pts) {
             h->last_pts = ts;
-            return VIO_FOUND;
+            return damaged ? VIO_DAMAGED : VIO_FOUND;
         }
         av_frame_unref(h->m.frame);
         if (ts > t && ts != AV_NOPTS_VALUE) {
@@ -755,6 +821,14 @@ static int frame_error(videoio_handle *h, int r, const char *path, const char *p
     return av_fail(&h->m, r, path, pre, "cannot decode", err);
 }
 
+static int damaged_error(videoio_handle *h, const char *path, const char *pre, locus_error *err)
+{
+    av_frame_unref(h->m.frame);
+    h->positioned = 0;
+    return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre, "damaged data (FFmpeg: %s)",
+                              h->m.error[0] ? h->m.error : "the decoder flags the frame");
+}
+
 /* Index mode: frame k is the one whose pts is ix->pts[k]. */
 static int find_indexed(videoio_handle *h, const char *path, const videoio_index *ix, size_t k,
                         const char *pre, locus_error *err)
@@ -762,7 +836,7 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
     int64_t t = ix->pts[k];
     const videoio_key *key = key_for(ix, t);
     int averr = 0, r;
-    if (can_continue(h, key, t) && decode_to(h, t, &averr) == VIO_FOUND)
+    if (can_continue(h, key, t) && (r = decode_to(h, t, &averr)) == VIO_FOUND)
         return LOCUS_OK;
     /* the keyframe, the one before it, then the start of the file */
     const videoio_key *tries[3] = {key, key && key > ix->keys ? key - 1 : NULL, NULL};
@@ -776,6 +850,8 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
             return LOCUS_OK;
         if (r == VIO_ERROR && !tries[i])
             return frame_error(h, averr, path, pre, err);
+        if (r == VIO_DAMAGED && !tries[i])
+            return damaged_error(h, path, pre, err);
     }
     return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre,
                               "the decoder does not give this frame (damaged stream, or the file "
@@ -798,8 +874,9 @@ static int find_sequential(videoio_handle *h, const char *path, const videoio_in
                                       "the video ends before this frame (the file changed since "
                                       "it was opened?)");
         }
+        int damaged = frame_suspect(h);
         if (h->out++ == k)
-            return LOCUS_OK;
+            return damaged ? damaged_error(h, path, pre, err) : LOCUS_OK;
         av_frame_unref(h->m.frame);
     }
 }
@@ -815,16 +892,13 @@ int locus_videoio_read(const char *path, const videoio_index *ix, size_t frame, 
     int st = handle_get(rd, path, ix, &h, err);
     if (st)
         return st;
+    vio_listen(&h->m);
     st = ix->sequential ? find_sequential(h, path, ix, frame, pre, err)
                         : find_indexed(h, path, ix, frame, pre, err);
-    if (st)
-        return st;
-    if (frame_damaged(h->m.frame))
-        st = locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre,
-                                "the decoder reports damaged data in this frame");
-    else
+    if (!st)
         st = deliver(h, channel, luma, rd, img, path, pre, err);
     av_frame_unref(h->m.frame);
+    vio_listen(NULL);
     return st;
 }
 
@@ -885,6 +959,10 @@ static int scan_decode_first(vio_media *m, vio_scan *s, int sent_eof)
     if (r < 0)
         return r;
     r = avcodec_receive_frame(m->dec, m->frame);
+    if (r == 0 && (vio_took_error(m) || frame_damaged(m->frame))) {
+        av_frame_unref(m->frame);
+        return AVERROR_INVALIDDATA;
+    }
     if (r == 0) {
         s->decoded = 1;
         s->first_pts = frame_ts(m->frame);
@@ -900,10 +978,18 @@ static int scan_packets(vio_media *m, vio_scan *s, const char *path, locus_error
 {
     for (;;) {
         int r = next_packet(m);
-        if (r == 0)
-            break;
         if (r < 0)
             return av_fail(m, r, path, "", "cannot read the video", err);
+        if (r == 0 && s->decoded && vio_took_error(m))
+            return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                      "damaged or truncated video (FFmpeg: %s)", m->error);
+        if (r == 0)
+            break;
+        if (s->decoded && vio_took_error(m)) {
+            av_packet_unref(m->pkt);
+            return locus_imageio_fail(err, LOCUS_E_FORMAT, path, "",
+                                      "damaged or truncated video (FFmpeg: %s)", m->error);
+        }
         int st = record_packet(s, m->pkt, path, err);
         if (st) {
             av_packet_unref(m->pkt);
@@ -1002,6 +1088,7 @@ static int count_by_decoding(int fd, uint64_t size, const char *path, videoio_in
         if (r <= 0)
             break;
         av_frame_unref(m.frame);
+        vio_took_error(&m); /* a damaged frame still counts; reading it fails */
         if (++ix->nframes > IMAGEIO_MAX_FRAMES)
             st = locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, "",
                                     "more than 2^25 frames in one video");
