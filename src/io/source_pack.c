@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PACK_MAGIC "locus-source-1"
+#define PACK_MAGIC "locus-source-2"
 
 static int put_u64(locus_buffer *b, uint64_t v)
 {
@@ -26,6 +26,26 @@ static int put_str(locus_buffer *b, const char *s)
     return put_u64(b, n) || (n && locus_buffer_append(b, s, (size_t)n - 1));
 }
 
+/* A video's index: what its readers seek by. */
+static int pack_video(locus_buffer *b, const videoio_index *v)
+{
+    size_t npts = v->pts ? v->nframes : 0;
+    if (put_u64(b, (uint64_t)v->container) || put_u64(b, (uint64_t)v->stream) ||
+        put_u64(b, v->nframes) || put_u64(b, (uint64_t)v->sequential) || put_u64(b, npts) ||
+        put_u64(b, v->nkeys))
+        return -1;
+    for (size_t i = 0; i < npts; i++)
+        if (put_u64(b, (uint64_t)v->pts[i]))
+            return -1;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        const videoio_key *k = &v->keys[i];
+        if (put_u64(b, (uint64_t)k->pts) || put_u64(b, (uint64_t)k->dts) ||
+            put_u64(b, (uint64_t)k->pos) || put_u64(b, k->dec))
+            return -1;
+    }
+    return 0;
+}
+
 static int pack_file(locus_buffer *b, const source_file *f)
 {
     if (put_str(b, f->path) || put_u64(b, (uint64_t)f->kind) || put_u64(b, f->first) ||
@@ -37,7 +57,7 @@ static int pack_file(locus_buffer *b, const source_file *f)
     for (size_t p = 0; p < f->pages.npages; p++)
         if (put_u64(b, f->pages.offsets[p]))
             return -1;
-    return 0;
+    return pack_video(b, &f->video);
 }
 
 int locus_source_pack(const locus_source *src, locus_buffer *out)
@@ -45,7 +65,8 @@ int locus_source_pack(const locus_source *src, locus_buffer *out)
     out->len = 0;
     if (locus_buffer_append(out, PACK_MAGIC, sizeof PACK_MAGIC) || put_u64(out, src->nfiles) ||
         put_u64(out, src->nframes) || put_u64(out, (uint64_t)(int64_t)src->opts.channel) ||
-        put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->first.status) ||
+        put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->opts.luma) ||
+        put_u64(out, (uint64_t)src->first.status) ||
         put_str(out, src->first.message))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < src->nfiles; i++)
@@ -93,6 +114,40 @@ static char *get_str(reader *r)
     return s;
 }
 
+/* Arrays of n records of `words` u64 each must fit in what is left. */
+static int fits(const reader *r, uint64_t n, size_t words)
+{
+    return !r->bad && n <= (uint64_t)(r->end - r->p) / (8 * words);
+}
+
+static void unpack_video(reader *r, videoio_index *v)
+{
+    v->container = (int)get_u64(r);
+    v->stream = (int)get_u64(r);
+    v->nframes = (size_t)get_u64(r);
+    v->sequential = (int)get_u64(r);
+    uint64_t npts = get_u64(r), nkeys = get_u64(r);
+    if (!fits(r, npts, 1) || (npts && npts != v->nframes) ||
+        (npts && !(v->pts = malloc((size_t)npts * sizeof *v->pts)))) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < npts; i++)
+        v->pts[i] = (int64_t)get_u64(r);
+    if (!fits(r, nkeys, 4) || (nkeys && !(v->keys = malloc((size_t)nkeys * sizeof *v->keys)))) {
+        r->bad = 1;
+        return;
+    }
+    v->nkeys = (size_t)nkeys;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        videoio_key *k = &v->keys[i];
+        k->pts = (int64_t)get_u64(r);
+        k->dts = (int64_t)get_u64(r);
+        k->pos = (int64_t)get_u64(r);
+        k->dec = get_u64(r);
+    }
+}
+
 static void unpack_file(reader *r, source_file *f)
 {
     f->path = get_str(r);
@@ -119,6 +174,12 @@ static void unpack_file(reader *r, source_file *f)
     }
     for (size_t p = 0; p < f->pages.npages; p++)
         f->pages.offsets[p] = get_u64(r);
+    unpack_video(r, &f->video);
+    /* a video's frames must be those its index names */
+    if (f->kind == SOURCE_VIDEO && !f->video.sequential && f->nframes && !f->video.pts)
+        r->bad = 1;
+    if (f->kind == SOURCE_VIDEO && f->nframes != f->video.nframes)
+        r->bad = 1;
 }
 
 int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_error *err)
@@ -135,6 +196,7 @@ int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_
     src->nframes = (size_t)get_u64(&r);
     src->opts.channel = (int)(int64_t)get_u64(&r);
     src->opts.volume = (int)get_u64(&r);
+    src->opts.luma = (int)get_u64(&r);
     src->first.status = (int)get_u64(&r);
     char *first = get_str(&r);
     if (first)

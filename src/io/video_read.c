@@ -728,7 +728,15 @@ static int seek_to_key(videoio_handle *h, const videoio_key *k)
     int64_t ts = k->dts != AV_NOPTS_VALUE ? k->dts : k->pts;
     if (av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0)
         return VIO_MISS;
-    avcodec_flush_buffers(m->dec);
+    /*
+     * A new decoder rather than avcodec_flush_buffers: some decoders keep
+     * state across a flush (FFV1's context models), and a damaged keyframe
+     * would then decode differently after a seek than in order.
+     */
+    locus_error ignored;
+    avcodec_free_context(&m->dec);
+    if (open_decoder(m, "", &ignored))
+        return VIO_MISS;
     m->flushed = 0;
     m->corrupt_pkt = 0;
     for (;;) {
@@ -762,6 +770,9 @@ static int frame_suspect(videoio_handle *h)
 {
     const AVFrame *f = h->m.frame;
     int damaged = vio_took_error(&h->m) || frame_damaged(f);
+    /* the frame of the keyframe sought to must decode as a keyframe */
+    if (frame_ts(f) == h->floor_pts && !f->key_frame)
+        damaged = 1;
     if (damaged)
         h->tainted = 1;
     else if (f->key_frame)

@@ -200,6 +200,51 @@ static void check_random_access(const char *name, int channel, int luma, size_t 
     locus_source_free(src);
 }
 
+/* A source packed and unpacked (as MPI ranks get it) reads the same frames. */
+static void check_pack(const char *name, int luma, int channel)
+{
+    locus_error err;
+    locus_source *src = open_one(tpath(name), channel, luma, &err), *copy = NULL;
+    locus_buffer b = {0};
+    int st = src ? locus_source_pack(src, &b) : err.status;
+    if (!st)
+        st = locus_source_unpack(&copy, b.data, b.len, &err);
+    size_t n = src ? locus_source_frames(src) : 0, bytes = 0, bad = n;
+    if (CHECK(st == 0 && copy && locus_source_frames(copy) == n,
+              "%s: packs and unpacks with its %zu frames", name, n)) {
+        size_t *order = malloc(n * sizeof *order);
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        shuffle(order, n);
+        locus_reader *r1 = locus_reader_create(), *r2 = locus_reader_create();
+        int s1, s2;
+        unsigned char **a = read_all(src, NULL, r1, &bytes, &s1, &err);
+        unsigned char **c = read_all(copy, order, r2, &bytes, &s2, &err);
+        for (size_t i = 0; i < n && !s1 && !s2 && bad == n; i++)
+            if (memcmp(a[i], c[i], bytes) != 0)
+                bad = i;
+        CHECK(!s1 && !s2 && bad == n, "%s: the unpacked source reads the same pixels (%zu)", name,
+              bad);
+        free_all(a, n);
+        free_all(c, n);
+        free(order);
+        locus_reader_free(r1);
+        locus_reader_free(r2);
+    }
+    /* a damaged pack fails cleanly, wherever it is cut */
+    int clean = 1;
+    for (size_t cut = 0; cut + 1 < b.len && clean; cut += 1 + b.len / 97) {
+        locus_source *bad_src = NULL;
+        if (locus_source_unpack(&bad_src, b.data, cut, &err) != LOCUS_E_FORMAT || bad_src)
+            clean = 0;
+        locus_source_free(bad_src);
+    }
+    CHECK(clean, "%s: a cut pack is refused", name);
+    locus_buffer_free(&b);
+    locus_source_free(copy);
+    locus_source_free(src);
+}
+
 static void check_error(const char *name, int channel, int luma, int want, const char *needle)
 {
     locus_error err;
@@ -277,6 +322,8 @@ int main(int argc, char **argv)
     check_random_access("g.mkv", -1, 0, 50);
     check_random_access("h.mov", -1, 1, 50);
     check_random_access("g16.mkv", -1, 0, 50);
+    check_pack("b.mp4", 1, -1);
+    check_pack("b.avi", 0, 0);
     check_error("b.mp4", -1, 0, LOCUS_E_CHANNEL, "colour video (yuv420p)");
     check_error("b.mp4", 3, 0, LOCUS_E_CHANNEL, "channel 3 out of range");
     check_error("audio.avi", -1, 0, LOCUS_E_FORMAT, "no video stream");

@@ -205,6 +205,22 @@ def test_lossless():
             check(rc == 0 and rc2 == 0 and got_csv == want,
                   f'{name}: locate -d 13 --invert -j{j} gives the PNGs\' CSV byte for byte',
                   e + e2)
+        check_mpi(name, want)
+
+
+def check_mpi(name, want):
+    """locus-mpi: ranks read chunks of the video through the packed index."""
+    mpi = os.path.join(ROOT, BUILD, 'locus-mpi')
+    if not shutil.which('mpirun') or not os.path.exists(mpi):
+        return
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT='1', OMPI_ALLOW_RUN_AS_ROOT_CONFIRM='1',
+               OMPI_MCA_rmaps_base_oversubscribe='1')
+    r = subprocess.run(['mpirun', '-n', '3', mpi, 'locate', '-j', '1', '--chunk', '7', '--quiet',
+                        '-d', '13', '--invert', tmp(name)], capture_output=True, env=env,
+                       timeout=300)
+    check(r.returncode == 0 and r.stdout == want,
+          f'{name}: mpirun -n 3 locus-mpi (chunks of 7) gives the same CSV',
+          r.stderr.decode()[-2000:])
 
 
 def test_h264():
