@@ -771,7 +771,7 @@ static int frame_suspect(videoio_handle *h)
     const AVFrame *f = h->m.frame;
     int damaged = vio_took_error(&h->m) || frame_damaged(f);
     /* the frame of the keyframe sought to must decode as a keyframe */
-    if (frame_ts(f) == h->floor_pts && !f->key_frame)
+    if (h->floor_pts != INT64_MIN && frame_ts(f) == h->floor_pts && !f->key_frame)
         damaged = 1;
     if (damaged)
         h->tainted = 1;
