@@ -133,8 +133,9 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     name_list l = {0};
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
-        st = locus_imageio_fail(err, LOCUS_E_IO, dir, "",
-                                "no .png/.tif/.tiff files in directory (nor .avi/.mp4/.mov/.mkv videos)");
+        st = locus_imageio_fail(
+            err, LOCUS_E_IO, dir, "",
+            "no .png/.tif/.tiff files in directory (nor .avi/.mp4/.mov/.mkv videos)");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)

@@ -66,8 +66,7 @@ int locus_source_pack(const locus_source *src, locus_buffer *out)
     if (locus_buffer_append(out, PACK_MAGIC, sizeof PACK_MAGIC) || put_u64(out, src->nfiles) ||
         put_u64(out, src->nframes) || put_u64(out, (uint64_t)(int64_t)src->opts.channel) ||
         put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->opts.luma) ||
-        put_u64(out, (uint64_t)src->first.status) ||
-        put_str(out, src->first.message))
+        put_u64(out, (uint64_t)src->first.status) || put_str(out, src->first.message))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < src->nfiles; i++)
         if (pack_file(out, &src->files[i]))
