@@ -68,11 +68,13 @@ struct locus_reader {
     size_t rows_cap;
     void *io; /* a PNG file's bytes */
     size_t io_cap;
-    void *inflater;         /* libdeflate decompressor for PNG, or NULL */
-    unsigned long png_fast; /* PNGs decoded by the fast path (tests look) */
-    int png_no_fast;        /* tests: always decode PNG with libpng */
-    tiffio_handle *tiff;    /* the cached open TIFF, or NULL */
-    videoio_handle *video;  /* the open video: demuxer, decoder, scaler; or NULL */
+    void *inflater;               /* libdeflate decompressor for PNG, or NULL */
+    unsigned long png_fast;       /* PNGs decoded by the fast path (tests look) */
+    int png_no_fast;              /* tests: always decode PNG with libpng */
+    tiffio_handle *tiff;          /* the cached open TIFF, or NULL */
+    videoio_handle *video;        /* the open video: demuxer, decoder, scaler; or NULL */
+    unsigned long video_seeks;    /* keyframes sought to (tests look) */
+    unsigned long video_restarts; /* decodes from the start after a seek failed */
 };
 
 /* ------------------------------------------------------------------ */

@@ -842,7 +842,7 @@ static int damaged_error(videoio_handle *h, const char *path, const char *pre, l
 
 /* Index mode: frame k is the one whose pts is ix->pts[k]. */
 static int find_indexed(videoio_handle *h, const char *path, const videoio_index *ix, size_t k,
-                        const char *pre, locus_error *err)
+                        const char *pre, locus_reader *rd, locus_error *err)
 {
     int64_t t = ix->pts[k];
     const videoio_key *key = key_for(ix, t);
@@ -854,6 +854,10 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
     for (int i = 0; i < 3; i++) {
         if (i > 0 && tries[i] == tries[i - 1])
             continue;
+        if (tries[i])
+            rd->video_seeks++;
+        else if (i > 0)
+            rd->video_restarts++;
         r = position(h, path, ix, tries[i], err);
         if (r == VIO_ERROR)
             return err->status;
@@ -905,7 +909,7 @@ int locus_videoio_read(const char *path, const videoio_index *ix, size_t frame, 
         return st;
     vio_listen(&h->m);
     st = ix->sequential ? find_sequential(h, path, ix, frame, pre, err)
-                        : find_indexed(h, path, ix, frame, pre, err);
+                        : find_indexed(h, path, ix, frame, pre, rd, err);
     if (!st)
         st = deliver(h, channel, luma, rd, img, path, pre, err);
     av_frame_unref(h->m.frame);

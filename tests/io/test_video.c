@@ -154,7 +154,9 @@ static int ffmpeg(const char *args, const char *out)
  * Read every frame in order with one reader, then in shuffled, reversed
  * and strided orders with others: the same pixels each time.
  */
-static void check_random_access(const char *name, int channel, int luma, size_t want_frames)
+/* seeks: 1, reads must seek and never restart; 2, they must fall back; 0, either */
+static void check_random_access(const char *name, int channel, int luma, size_t want_frames,
+                                int seeks)
 {
     locus_error err;
     locus_source *src = open_one(tpath(name), channel, luma, &err);
@@ -190,6 +192,14 @@ static void check_random_access(const char *name, int channel, int luma, size_t 
               "%s: frames read %s are those read in order (%s; first "
               "difference at frame %zu)",
               name, passes[pass], st2 ? err.message : "ok", bad);
+        /* an indexed video seeks to keyframes; it never needs the start */
+        if (seeks == 2 && pass < 3) /* seeks that land wrong fall back */
+            CHECK(r2->video_restarts > 0, "%s: read %s, bad seeks fell back to the start (%lu)",
+                  name, passes[pass], r2->video_restarts);
+        if (seeks == 1 && pass < 3)
+            CHECK(r2->video_seeks > 0 && r2->video_restarts == 0,
+                  "%s: read %s by seeking (%lu seeks), never from the start again (%lu)", name,
+                  passes[pass], r2->video_seeks, r2->video_restarts);
         free_all(got, n);
         if (r2 != rd)
             locus_reader_free(r2);
@@ -264,6 +274,34 @@ static void check_error(const char *name, int channel, int luma, int want, const
     locus_source_free(src);
 }
 
+/*
+ * An AVI whose index calls every packet a keyframe (AVIIF_KEYFRAME on
+ * each idx1 entry) while only every 10th is (FFV1 has no parser to say
+ * otherwise): seeking there gives frames the decoder cannot make, which
+ * must be noticed and read from a real keyframe instead.
+ */
+static void make_false_keys(void)
+{
+    FILE *f = fopen(tpath("keys.avi"), "r+b");
+    static unsigned char buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    size_t at = 0, marked = 0;
+    for (size_t i = 0; i + 8 <= n; i++)
+        if (!memcmp(buf + i, "idx1", 4))
+            at = i + 8;
+    for (size_t e = at; at && e + 16 <= n; e += 16)
+        if (!memcmp(buf + e, "00dc", 4)) {
+            buf[e + 4] |= 0x10;
+            marked++;
+        }
+    if (f) {
+        fseek(f, 0, SEEK_SET);
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+    CHECK(marked == 50, "keys.avi: every one of %zu index entries marked a keyframe", marked);
+}
+
 static const char *const testsrc = "-f lavfi -i testsrc2=size=96x64:rate=25:duration=2";
 
 static void make_videos(void)
@@ -283,6 +321,9 @@ static void make_videos(void)
     CHECK(ffmpeg(a, "h.mov") == 0, "ffmpeg makes an H.265 MOV (open GOP)");
     snprintf(a, sizeof a, "%s -vf format=gray16le -c:v ffv1", testsrc);
     CHECK(ffmpeg(a, "g16.mkv") == 0, "ffmpeg makes a 16-bit FFV1 MKV");
+    snprintf(a, sizeof a, "%s -vf format=gray -c:v ffv1 -g 10", testsrc);
+    CHECK(ffmpeg(a, "keys.avi") == 0, "ffmpeg makes an FFV1 AVI with keyframes every 10");
+    make_false_keys();
     snprintf(a, sizeof a, "-f lavfi -i sine=duration=1 -c:a pcm_s16le");
     CHECK(ffmpeg(a, "audio.avi") == 0, "ffmpeg makes an audio-only AVI");
 }
@@ -315,13 +356,14 @@ int main(int argc, char **argv)
         return 1;
     }
     make_videos();
-    check_random_access("b.mp4", 0, 0, 50);
-    check_random_access("b.mp4", -1, 1, 50);
-    check_random_access("b.mkv", 1, 0, 50);
-    check_random_access("b.avi", 2, 0, 50);
-    check_random_access("g.mkv", -1, 0, 50);
-    check_random_access("h.mov", -1, 1, 50);
-    check_random_access("g16.mkv", -1, 0, 50);
+    check_random_access("b.mp4", 0, 0, 50, 1);
+    check_random_access("b.mp4", -1, 1, 50, 1);
+    check_random_access("b.mkv", 1, 0, 50, 1);
+    check_random_access("b.avi", 2, 0, 50, 0); /* sequential */
+    check_random_access("g.mkv", -1, 0, 50, 1);
+    check_random_access("h.mov", -1, 1, 50, 1);
+    check_random_access("g16.mkv", -1, 0, 50, 1);
+    check_random_access("keys.avi", -1, 1, 50, 2); /* false keyframes: seeks fall back */
     check_pack("b.mp4", 1, -1);
     check_pack("b.avi", 0, 0);
     check_error("b.mp4", -1, 0, LOCUS_E_CHANNEL, "colour video (yuv420p)");

@@ -4,6 +4,7 @@ and pixels of every kind of video (codecs, containers, B-frames, variable
 frame rate, edit lists), located features identical to those of the same
 pixels as PNG files, and the errors of damaged or hostile files.
 
+LOCUS_VIDEO_TESTS=h264,damaged (say) runs only those test_* functions.
 Videos are made at test time with Debian's ffmpeg in a temporary
 directory. Pixels come from locus through build/tests/io/test_video
 --dump, and from PyAV 10 as frame.to_ndarray(format='rgb24') (what
@@ -444,13 +445,13 @@ def main():
     if shutil.which('ffmpeg') is None:
         print("# SKIP test_video.py: Debian's ffmpeg is not installed")
         return 0
+    tests = [test_lossless, test_h264, test_codecs, test_timestamps, test_damaged,
+             test_directory]
+    only = os.environ.get('LOCUS_VIDEO_TESTS')  # e.g. "h264,damaged": a subset
     try:
-        test_lossless()
-        test_h264()
-        test_codecs()
-        test_timestamps()
-        test_damaged()
-        test_directory()
+        for t in tests:
+            if not only or t.__name__[5:] in only.split(','):
+                t()
     finally:
         if not os.environ.get('LOCUS_KEEP_TMP'):
             shutil.rmtree(TMP, ignore_errors=True)
