@@ -12,12 +12,12 @@
  * messages naming the file, valid images within the limits); reading in
  * order is deterministic (a second reader gets the same statuses,
  * messages and pixels); a frame read in a shuffled order by a third
- * reader is what in-order decoding gives or, failing that, exactly what a
+ * reader is what in-order reading gives or, failing that, exactly what a
  * fresh reader seeking straight to it gives (status, message, pixels).
- * Damaged streams can decode differently after a seek without a word
- * from FFmpeg: FFV1 keeps header state and MJPEG Huffman tables from
- * frame to frame, across keyframes. On valid streams tests/io/test_video.c
- * and test_video.py require the in-order pixels.
+ * Every frame's decoding starts afresh at its keyframe, so on sound
+ * streams the three agree (tests/io/test_video.c and test_video.py
+ * require it); on damaged ones, reaching a keyframe by seeking or by
+ * reading on can still make a difference FFmpeg does not report.
  *
  * FFmpeg's own allocations are capped at 256 MiB (av_max_alloc, here in
  * the harness only), so a header claiming a huge frame costs a refused

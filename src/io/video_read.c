@@ -356,8 +356,6 @@ static int media_open(vio_media *m, int fd, uint64_t size, int container, int st
         st = check_claims(m->st, path, err);
     if (!st)
         st = open_decoder(m, path, err);
-    if (!st)
-        vio_took_error(m); /* probing the streams may complain: no frame's fault */
     return st;
 }
 
@@ -537,12 +535,13 @@ struct videoio_handle {
     off_t bytes;
     struct timespec mtime;
     /* where decoding stands */
-    int positioned;    /* the decoder continues from a known place */
-    uint64_t base;     /* decode-order index of the packet positioned at */
-    int64_t floor_pts; /* frames before this are leading pictures: not trusted */
-    int64_t last_pts;  /* the frame last handed out */
-    uint64_t out;      /* sequential: frames out of the decoder since the start */
-    int tainted;       /* a damaged frame came out since the last clean keyframe */
+    int positioned;            /* the decoder continues from a known place */
+    uint64_t base;             /* decode-order index of the packet positioned at */
+    int64_t floor_pts;         /* frames before this are leading pictures: not trusted */
+    int64_t last_pts;          /* the frame last handed out */
+    uint64_t out;              /* sequential: frames out of the decoder since the start */
+    int tainted;               /* a damaged frame came out since the last clean keyframe */
+    const videoio_key *at_key; /* decoding started afresh here (NULL: the start) */
 };
 
 static int convert_rgb(videoio_handle *h, const AVFrame *f, const vio_plan *p, locus_reader *rd,
@@ -660,6 +659,8 @@ static int handle_open(videoio_handle *h, const char *path, const videoio_index 
     h->last_pts = INT64_MIN;
     h->out = 0;
     h->tainted = 0;
+    h->at_key = NULL;
+    vio_took_error(&h->m); /* the file was vetted when it was indexed */
     return LOCUS_OK;
 }
 
@@ -724,14 +725,19 @@ static int packet_before(const AVPacket *p, const videoio_key *k)
 static int seek_to_key(videoio_handle *h, const videoio_key *k)
 {
     vio_media *m = &h->m;
+    /* the keyframe is the next packet anyway: no need to seek */
+    int here = h->positioned && !m->flushed && h->base + m->read == k->dec;
     h->positioned = 0;
     int64_t ts = k->dts != AV_NOPTS_VALUE ? k->dts : k->pts;
-    if (av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0)
+    if (!here && av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0)
         return VIO_MISS;
     /*
      * A new decoder rather than avcodec_flush_buffers: some decoders keep
-     * state across a flush (FFV1's context models), and a damaged keyframe
-     * would then decode differently after a seek than in order.
+     * state across a flush and even across keyframes (FFV1's header state,
+     * MJPEG's Huffman tables), so a damaged stream would decode differently
+     * after a seek than in order. Starting every frame's decoding afresh at
+     * its keyframe makes a frame's pixels independent of the order frames
+     * are read in.
      */
     locus_error ignored;
     avcodec_free_context(&m->dec);
@@ -754,6 +760,7 @@ static int seek_to_key(videoio_handle *h, const videoio_key *k)
     if (send_packet(m) < 0)
         return VIO_MISS;
     m->read = 1;
+    h->at_key = k;
     h->base = k->dec;
     h->tainted = 0;
     h->floor_pts = k->pts;
@@ -809,12 +816,15 @@ static int decode_to(videoio_handle *h, int64_t t, int *av_error)
 }
 
 /* Whether the reader's decoder reaches pts t without seeking. */
+/*
+ * Whether the reader's decoder reaches pts t without starting afresh: it
+ * did start at t's keyframe k and has not passed t. (Continuing through a
+ * later keyframe would give the same pixels on a sound stream, but not
+ * always on a damaged one.)
+ */
 static int can_continue(const videoio_handle *h, const videoio_key *k, int64_t t)
 {
-    if (!h->positioned || t <= h->last_pts || t < h->floor_pts)
-        return 0;
-    uint64_t next = h->base + h->m.read; /* decode index of the next packet */
-    return (k ? k->dec : 0) <= next;
+    return h->positioned && t > h->last_pts && t >= h->floor_pts && h->at_key == k;
 }
 
 /* Put the decoder at key k (NULL: the start of the file). */
@@ -1096,6 +1106,7 @@ static int count_by_decoding(int fd, uint64_t size, const char *path, videoio_in
 {
     vio_media m;
     int st = media_open(&m, fd, size, ix->container, ix->stream, path, err);
+    vio_took_error(&m);
     while (!st) {
         int r = next_frame(&m);
         if (r < 0)
@@ -1135,6 +1146,9 @@ int locus_videoio_scan(int fd, const char *path, int container, int channel, int
     vio_media m;
     vio_scan s = {0};
     int st = media_open(&m, fd, (uint64_t)sb.st_size, container, -1, path, err);
+    if (!st && vio_took_error(&m))
+        st =
+            locus_imageio_fail(err, LOCUS_E_FORMAT, path, "", "damaged file (FFmpeg: %s)", m.error);
     if (!st) {
         ix->stream = m.st->index;
         st = scan_packets(&m, &s, path, err);
