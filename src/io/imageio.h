@@ -234,17 +234,21 @@ int locus_videoio_probe(const unsigned char *head, size_t n);
 /* A place decoding can start from: a keyframe packet, in decode order. */
 typedef struct {
     int64_t pts, dts, pos; /* as the demuxer gives them (AV_NOPTS_VALUE, -1: unknown) */
+    int64_t size;          /* bytes */
+    uint64_t hash;         /* of those bytes: a seek must land on this very packet */
     uint64_t dec;          /* its place among the stream's packets */
 } videoio_key;
 
 /* What opening a video finds: its frames and where decoding can start. */
 typedef struct {
-    int container;  /* VIDEOIO_AVI, _MOV or _MKV */
-    int stream;     /* the video stream's index */
-    size_t nframes; /* frames that decoding the whole file gives */
-    int sequential; /* 1: timestamps cannot name frames; read by decoding from the start */
-    int64_t *pts;   /* frame k's timestamp, ascending (NULL when sequential) */
-    size_t nkeys;   /* keyframes, ascending in decode order and in pts */
+    int container;     /* VIDEOIO_AVI, _MOV or _MKV */
+    int stream;        /* the video stream's index */
+    size_t nframes;    /* frames that decoding the whole file gives */
+    int sequential;    /* 1: timestamps cannot name frames; read by decoding from the start */
+    int64_t *pts;      /* frame k's timestamp, ascending (NULL when sequential) */
+    uint64_t npackets; /* the stream's packets, in decode order: */
+    uint64_t *hashes;  /* a hash of each, to check what a reader reads (NULL when sequential) */
+    size_t nkeys;      /* keyframes, ascending in decode order and in pts */
     videoio_key *keys;
     int first_status;  /* a problem every frame has (a colour video without a */
     char *first_error; /* channel, say): its message, or NULL */

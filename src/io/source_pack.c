@@ -32,15 +32,19 @@ static int pack_video(locus_buffer *b, const videoio_index *v)
     size_t npts = v->pts ? v->nframes : 0;
     if (put_u64(b, (uint64_t)v->container) || put_u64(b, (uint64_t)v->stream) ||
         put_u64(b, v->nframes) || put_u64(b, (uint64_t)v->sequential) || put_u64(b, npts) ||
-        put_u64(b, v->nkeys))
+        put_u64(b, v->nkeys) || put_u64(b, v->hashes ? v->npackets : 0))
         return -1;
     for (size_t i = 0; i < npts; i++)
         if (put_u64(b, (uint64_t)v->pts[i]))
             return -1;
+    for (uint64_t i = 0; v->hashes && i < v->npackets; i++)
+        if (put_u64(b, v->hashes[i]))
+            return -1;
     for (size_t i = 0; i < v->nkeys; i++) {
         const videoio_key *k = &v->keys[i];
         if (put_u64(b, (uint64_t)k->pts) || put_u64(b, (uint64_t)k->dts) ||
-            put_u64(b, (uint64_t)k->pos) || put_u64(b, k->dec))
+            put_u64(b, (uint64_t)k->pos) || put_u64(b, (uint64_t)k->size) || put_u64(b, k->hash) ||
+            put_u64(b, k->dec))
             return -1;
     }
     return 0;
@@ -125,7 +129,7 @@ static void unpack_video(reader *r, videoio_index *v)
     v->stream = (int)get_u64(r);
     v->nframes = (size_t)get_u64(r);
     v->sequential = (int)get_u64(r);
-    uint64_t npts = get_u64(r), nkeys = get_u64(r);
+    uint64_t npts = get_u64(r), nkeys = get_u64(r), npackets = get_u64(r);
     if (!fits(r, npts, 1) || (npts && npts != v->nframes) ||
         (npts && !(v->pts = malloc((size_t)npts * sizeof *v->pts)))) {
         r->bad = 1;
@@ -133,7 +137,15 @@ static void unpack_video(reader *r, videoio_index *v)
     }
     for (size_t i = 0; i < npts; i++)
         v->pts[i] = (int64_t)get_u64(r);
-    if (!fits(r, nkeys, 4) || (nkeys && !(v->keys = malloc((size_t)nkeys * sizeof *v->keys)))) {
+    if (!fits(r, npackets, 1) ||
+        (npackets && !(v->hashes = malloc((size_t)npackets * sizeof *v->hashes)))) {
+        r->bad = 1;
+        return;
+    }
+    v->npackets = npackets;
+    for (uint64_t i = 0; i < npackets; i++)
+        v->hashes[i] = get_u64(r);
+    if (!fits(r, nkeys, 6) || (nkeys && !(v->keys = malloc((size_t)nkeys * sizeof *v->keys)))) {
         r->bad = 1;
         return;
     }
@@ -143,6 +155,8 @@ static void unpack_video(reader *r, videoio_index *v)
         k->pts = (int64_t)get_u64(r);
         k->dts = (int64_t)get_u64(r);
         k->pos = (int64_t)get_u64(r);
+        k->size = (int64_t)get_u64(r);
+        k->hash = get_u64(r);
         k->dec = get_u64(r);
     }
 }

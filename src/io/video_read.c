@@ -165,9 +165,14 @@ typedef struct {
     AVCodecContext *dec;
     AVPacket *pkt;
     AVFrame *frame;
-    uint64_t read;   /* packets of the stream read since the last positioning */
-    int flushed;     /* the decoder was told the stream ended */
-    int corrupt_pkt; /* the last packet error was a packet flagged corrupt */
+    uint64_t read; /* packets of the stream read since the last positioning */
+    /* what the index says the packets are: checked as they are read */
+    const uint64_t *expect; /* hashes in decode order, or NULL: no check */
+    uint64_t nexpect;
+    uint64_t expect_at; /* decode index of the next packet */
+    int diverged;       /* a packet was not the one the index holds */
+    int flushed;        /* the decoder was told the stream ended */
+    int corrupt_pkt;    /* the last packet error was a packet flagged corrupt */
     /* FFmpeg's error messages while this thread works on this file */
     unsigned long errors;      /* how many so far */
     unsigned long errors_seen; /* how many when the last frame came out */
@@ -240,6 +245,11 @@ static int av_fail(const vio_media *m, int r, const char *path, const char *pre,
                                   strerror(m->file.io_errno));
     if (r == AVERROR(ENOMEM))
         return locus_imageio_fail(err, LOCUS_E_NOMEM, path, pre, "out of memory");
+    if (m && m->diverged)
+        return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre,
+                                  "%s: the file's packets are not those found when it was opened "
+                                  "(damaged, or changed since)",
+                                  what);
     if (m && m->corrupt_pkt)
         return locus_imageio_fail(err, LOCUS_E_FORMAT, path, pre, "%s: corrupt or truncated packet",
                                   what);
@@ -359,6 +369,23 @@ static int media_open(vio_media *m, int fd, uint64_t size, int container, int st
     return st;
 }
 
+/* A hash of a packet's bytes, 8 at a time (not cryptographic: it tells a
+ * demuxer's different readings of one place in a damaged file apart). */
+static uint64_t packet_hash(const AVPacket *p)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)p->size;
+    size_t n = (size_t)p->size, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p->data + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    for (; i < n; i++)
+        h = (h ^ p->data[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* The next non-empty packet of the stream: 1, 0 at the end, or an error. */
 static int next_packet(vio_media *m)
 {
@@ -375,6 +402,13 @@ static int next_packet(vio_media *m)
                 m->corrupt_pkt = 1;
                 return AVERROR_INVALIDDATA;
             }
+            if (m->expect &&
+                (m->expect_at >= m->nexpect || packet_hash(m->pkt) != m->expect[m->expect_at])) {
+                av_packet_unref(m->pkt); /* not the stream that was indexed */
+                m->diverged = 1;
+                return AVERROR_INVALIDDATA;
+            }
+            m->expect_at++;
             return 1;
         }
         av_packet_unref(m->pkt);
@@ -652,6 +686,8 @@ static int handle_open(videoio_handle *h, const char *path, const videoio_index 
     int s = media_open(&h->m, h->fd, (uint64_t)st.st_size, ix->container, ix->stream, path, err);
     if (s)
         return s;
+    h->m.expect = ix->hashes;
+    h->m.nexpect = ix->npackets;
     h->open = 1;
     h->positioned = 1;
     h->base = 0;
@@ -704,7 +740,8 @@ static const videoio_key *key_for(const videoio_index *ix, int64_t t)
 
 static int same_packet(const AVPacket *p, const videoio_key *k)
 {
-    return p->pts == k->pts && p->dts == k->dts && p->pos == k->pos;
+    return p->pts == k->pts && p->dts == k->dts && p->pos == k->pos && p->size == k->size &&
+           packet_hash(p) == k->hash;
 }
 
 /* Whether packet p comes before keyframe k in the file. */
@@ -745,17 +782,26 @@ static int seek_to_key(videoio_handle *h, const videoio_key *k)
         return VIO_MISS;
     m->flushed = 0;
     m->corrupt_pkt = 0;
+    m->diverged = 0;
+    const uint64_t *expect = m->expect;
+    m->expect = NULL; /* where the seek lands is checked here instead */
     for (;;) {
         int r = next_packet(m);
-        if (r <= 0)
+        if (r <= 0) {
+            m->expect = expect;
             return VIO_MISS;
+        }
         if (same_packet(m->pkt, k))
             break;
         int before = packet_before(m->pkt, k);
         av_packet_unref(m->pkt);
-        if (!before)
+        if (!before) {
+            m->expect = expect;
             return VIO_MISS;
+        }
     }
+    m->expect = expect;
+    m->expect_at = k->dec + 1;
     vio_took_error(m); /* what seeking said is no frame's fault */
     if (send_packet(m) < 0)
         return VIO_MISS;
@@ -933,6 +979,7 @@ int locus_videoio_read(const char *path, const videoio_index *ix, size_t frame, 
 
 typedef struct {
     int64_t pts;
+    uint64_t hash;
     int discard;
 } vio_entry;
 
@@ -970,9 +1017,11 @@ static int record_packet(vio_scan *s, const AVPacket *p, const char *path, locus
         ((p->flags & AV_PKT_FLAG_KEY) &&
          grow((void **)&s->keys, &s->kcap, s->nkeys, sizeof *s->keys)))
         return locus_imageio_fail(err, LOCUS_E_NOMEM, path, "", "out of memory");
-    s->frames[s->nframes++] = (vio_entry){p->pts, (p->flags & AV_PKT_FLAG_DISCARD) != 0};
+    s->frames[s->nframes++] =
+        (vio_entry){p->pts, packet_hash(p), (p->flags & AV_PKT_FLAG_DISCARD) != 0};
     if (p->flags & AV_PKT_FLAG_KEY)
-        s->keys[s->nkeys++] = (videoio_key){p->pts, p->dts, p->pos, s->packets};
+        s->keys[s->nkeys++] =
+            (videoio_key){p->pts, p->dts, p->pos, p->size, packet_hash(p), s->packets};
     s->packets++;
     return LOCUS_OK;
 }
@@ -1072,6 +1121,11 @@ static int build_frames(vio_scan *s, videoio_index *ix, int64_t limit)
     for (size_t i = 0; i < s->nkeys; i++)
         if (s->keys[i].pts == AV_NOPTS_VALUE || (i && s->keys[i].pts <= s->keys[i - 1].pts))
             return 1;
+    if (!(ix->hashes = malloc(s->nframes * sizeof *ix->hashes)))
+        return 1;
+    for (size_t i = 0; i < s->nframes; i++)
+        ix->hashes[i] = s->frames[i].hash;
+    ix->npackets = s->nframes;
     ix->keys = s->keys;
     ix->nkeys = s->nkeys;
     s->keys = NULL;
@@ -1094,8 +1148,11 @@ static void index_reset(videoio_index *ix)
 {
     free(ix->pts);
     free(ix->keys);
+    free(ix->hashes);
     ix->pts = NULL;
     ix->keys = NULL;
+    ix->hashes = NULL;
+    ix->npackets = 0;
     ix->nkeys = 0;
     ix->nframes = 0;
 }
@@ -1177,6 +1234,7 @@ int locus_videoio_scan(int fd, const char *path, int container, int channel, int
 void locus_videoio_index_free(videoio_index *ix)
 {
     free(ix->pts);
+    free(ix->hashes);
     free(ix->keys);
     free(ix->first_error);
     memset(ix, 0, sizeof *ix);
