@@ -3,25 +3,25 @@
  * libavformat demuxes, libavcodec decodes, libswscale converts colour.
  *
  * Opening (locus_videoio_scan) demuxes every packet of the first video
- * stream without decoding it and keeps two lists: the timestamps of the
- * frames in presentation order (frame k has the k-th smallest pts of
- * the packets the decoder outputs) and the keyframes, in decode order.
- * Only the first frame is decoded, to learn the pixel format and which
- * leading frames a decoder drops. Where timestamps cannot name frames
- * (missing or repeated, or keyframes out of order) the file is read
- * "sequentially": counted by decoding it whole, frame k being the k-th
- * frame out of the decoder.
+ * stream without decoding it and keeps the timestamps of the frames in
+ * presentation order (frame k has the k-th smallest pts of the packets
+ * the decoder outputs), the keyframes, and a hash of every packet. Only
+ * the first frame is decoded, to learn the pixel format and which leading
+ * frames a decoder drops. Where timestamps cannot name frames (missing or
+ * repeated, or keyframes out of order) the file is read "sequentially":
+ * counted by decoding it whole, frame k being the k-th frame out.
  *
- * Reading frame k (locus_videoio_read) continues decoding from the
- * reader's last frame when that is on the way, else seeks to the last
- * keyframe at or before frame k's pts, checks that the packet it lands
- * on is that keyframe (skipping packets before it), and decodes forward
- * until a frame with that pts comes out. A seek that lands wrong, a
- * frame that never appears, or a decoding error after a seek is retried
- * from the keyframe before and then from the start of the file; only
- * what decoding from the start says is reported. So every frame is what
- * decoding the whole file in order gives, whatever order frames are read
- * in.
+ * Reading frame k (locus_videoio_read) goes on decoding when the reader's
+ * decoder started at frame k's keyframe and has not passed k; otherwise
+ * it starts a new decoder at that keyframe (the last one at or before
+ * frame k's pts), seeking there unless it is the next packet anyway, and
+ * checks that it landed on that very packet and that every packet after
+ * it is the one indexed. It decodes forward until the frame with frame
+ * k's pts comes out. A seek that lands wrong, a frame that never appears,
+ * a damaged frame or a decoding error is retried from the keyframe before
+ * and then from the start of the file; only what decoding from the start
+ * says is reported. So on a sound stream every frame is what decoding the
+ * whole file in order gives, whatever order frames are read in.
  *
  * Every reader has its own demuxer, decoder (one thread) and scaler, and
  * reads the file through its own descriptor (pread, a custom AVIOContext):
