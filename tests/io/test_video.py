@@ -104,8 +104,18 @@ def luma_plane(frame):
     return a[:, :frame.width].astype(np.uint8 if dtype.itemsize == 1 else np.uint16)
 
 
+_decoded = {}
+
+
 def pyav_frames(path, how):
     """Every frame PyAV's container.decode(video=0) gives, as `how` says."""
+    key = (path, how)
+    if key not in _decoded:
+        _decoded[key] = _pyav_frames(path, how)
+    return _decoded[key]
+
+
+def _pyav_frames(path, how):
     with av.open(path) as c:
         out = []
         for f in c.decode(video=0):
