@@ -18,9 +18,9 @@ BUILD    ?= build
 CC       ?= cc
 ARCH     ?= -march=native
 OPT      ?= -O3
-PKGS      = libpng libtiff-4 libdeflate expat libjpeg
+PKGS      = libpng libtiff-4 libdeflate expat libjpeg libavformat libavcodec libswscale libavutil
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpng16 -ltiff -ldeflate -lexpat -ljpeg)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpng16 -ltiff -ldeflate -lexpat -ljpeg -lavformat -lavcodec -lswscale -lavutil)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH) -g -ffp-contract=off -fno-math-errno \

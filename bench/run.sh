@@ -4,6 +4,9 @@
 #
 #   (a) bulk_water: the 100 real frames of ../shared/data/bulk_water
 #       (640x424 RGBA PNG), -d 13 --invert --channel 0
+#   (c) the same 100 frames as videos (made once with ffmpeg into
+#       build/bench-data/): channel 0 as FFV1 in MKV (lossless, -d 13
+#       --invert) and as H.264 in MP4 with B-frames (--channel 0)
 #   (b) synth2k: a 40-page 2048x2048 uint16 TIFF stack with 3000 spots
 #       from `locus synth` (generated once into build/bench-data/),
 #       -d 7 --minmass M, M chosen from a minmass-0 run against truth.csv
@@ -292,6 +295,51 @@ for j in 1 N; do
 done
 mpi_rows a 100 "${A_ARGS[@]}" "$BULK"
 
+# ---- (c) bulk_water as video -------------------------------------------------
+
+# video_rows: FFV1 MKV and H.264 MP4 of the bulk_water frames, made once;
+# end to end and decode only, as for (a). Markdown rows go to $tmp/c.md.
+video_rows() {
+    if ! command -v ffmpeg >/dev/null; then
+        echo "  ffmpeg not found: skipped"
+        echo "ffmpeg was not found: skipped." >"$tmp/c.md"
+        return 0
+    fi
+    mkdir -p "$DATA"
+    local mkv=$DATA/bulk_water-ffv1.mkv mp4=$DATA/bulk_water-h264-bf3.mp4
+    local in=(-framerate 25 -i "$BULK/bulk_water_%03d.png")
+    [[ -f $mkv ]] || ffmpeg -nostdin -v error -y "${in[@]}" -vf extractplanes=r -c:v ffv1 "$mkv"
+    [[ -f $mp4 ]] || ffmpeg -nostdin -v error -y "${in[@]}" -vf format=yuv420p -c:v libx264 \
+        -bf 3 "$mp4"
+    repro "ffmpeg ${in[*]} -vf extractplanes=r -c:v ffv1 $mkv    # once, cached"
+    repro "ffmpeg ${in[*]} -vf format=yuv420p -c:v libx264 -bf 3 $mp4    # once, cached"
+    echo "  FFV1 in MKV ($(du -k "$mkv" | cut -f1) KB), -d 13 --invert:"
+    e2e cmkv 100 -d 13 --invert "$mkv"
+    stages cmkv -d 13 --invert "$mkv"
+    echo "  H.264 in MP4 with B-frames ($(du -k "$mp4" | cut -f1) KB), -d 13 --invert --channel 0:"
+    e2e cmp4 100 "${A_ARGS[@]}" "$mp4"
+    stages cmp4 "${A_ARGS[@]}" "$mp4"
+    local w
+    {
+        echo "| input | end to end \`-j1\` (frames/s, min – max) | end to end \`-j$NPROC\` (frames/s, min – max) | decode only, 1 / $NPROC threads (frames/s) | \`-j1\` against the PNGs |"
+        echo "|---|---:|---:|---:|---:|"
+        printf '| PNG (a) | %.1f (%.1f – %.1f) | %.1f (%.1f – %.1f) | %.1f / %.1f | 1.00× |\n' \
+            "${R[a.fps1]}" "${R[a.fps1_min]}" "${R[a.fps1_max]}" "${R[a.fpsN]}" "${R[a.fpsN_min]}" \
+            "${R[a.fpsN_max]}" "${R[a.dec1]}" "${R[a.decN]:-0}"
+        for w in cmkv cmp4; do
+            printf '| %s | %.1f (%.1f – %.1f) | %.1f (%.1f – %.1f) | %.1f / %.1f | %.2f× |\n' \
+                "$([[ $w == cmkv ]] && echo "FFV1 in MKV, $(du -k "$mkv" | cut -f1) KB" ||
+                    echo "H.264 in MP4, B-frames, $(du -k "$mp4" | cut -f1) KB")" \
+                "${R[$w.fps1]}" "${R[$w.fps1_min]}" "${R[$w.fps1_max]}" "${R[$w.fpsN]}" \
+                "${R[$w.fpsN_min]}" "${R[$w.fpsN_max]}" "${R[$w.dec1]}" "${R[$w.decN]:-0}" \
+                "$(calc "${R[$w.fps1]} / ${R[a.fps1]}")"
+        done
+    } >"$tmp/c.md"
+}
+echo
+echo "== (c) bulk_water as video: the 100 frames' channel 0"
+video_rows
+
 # ---- (b) synthetic 2048x2048 uint16 stack ---------------------------------
 
 B_SYNTH=(--shape 2048x2048 --bit-depth 16 --format tiff --stack --particles 3000 --frames 40 --seed 7)
@@ -471,6 +519,16 @@ times; median of 3 runs):
 | peak RSS \`-j1\` (MB) | $(mb "${R[a.rss1]}") ($(mb "${R[a.rss1_min]}") – $(mb "${R[a.rss1_max]}")) | $(mb "${R[a.rss1000_1]}") ($(mb "${R[a.rss1000_1_min]}") – $(mb "${R[a.rss1000_1_max]}")) | $(fmt %.3f "${R[a.rssratio_1]}") | ≤ 1.10 | $(judge "${R[a.rssratio_1]}" "<=" 1.10) |
 | peak RSS \`-j$NPROC\` (MB) | $(mb "${R[a.rssN]}") ($(mb "${R[a.rssN_min]}") – $(mb "${R[a.rssN_max]}")) | $(mb "${R[a.rss1000_N]}") ($(mb "${R[a.rss1000_N_min]}") – $(mb "${R[a.rss1000_N_max]}")) | $(fmt %.3f "${R[a.rssratio_N]}") | ≤ 1.10 | $(judge "${R[a.rssratio_N]}" "<=" 1.10) |
 | frames/s (1000 frames) | | $(fmt %.1f "${R[a.fps1000_1]}") (\`-j1\`), $(fmt %.1f "${R[a.fps1000_N]}") (\`-j$NPROC\`) | | | |
+
+## (c) bulk_water as video
+
+The 100 frames of (a) made into videos once with ffmpeg (\`$DATA/\`):
+channel 0 (\`extractplanes=r\`) as FFV1 in MKV, located with \`-d 13
+--invert\` (the same CSV as (a), byte for byte), and the RGBA frames as
+H.264 (yuv420p, \`-bf 3\`) in MP4, located with \`-d 13 --invert --channel 0\`
+(RGB through libswscale as PyAV gives it).
+
+$(cat "$tmp/c.md")
 
 ## (b) synth2k: 40 frames, 2048×2048 uint16 TIFF stack, 3000 spots
 

@@ -25,17 +25,18 @@ cd "$ROOT"
 OUT=build-fuzz
 CLANG=${CLANG:-clang}
 DATA=${FUZZ_DATA:-$ROOT/../shared/data}
-HARNESSES=(png tiff source jpeg ome imagej)
+HARNESSES=(png tiff source jpeg ome imagej video)
 
-PKG_CFLAGS=$(pkg-config --cflags libpng libtiff-4 libdeflate expat libjpeg 2>/dev/null || true)
-PKG_LIBS=$(pkg-config --libs libpng libtiff-4 libdeflate expat libjpeg 2>/dev/null ||
-    echo -lpng16 -ltiff -ldeflate -lexpat -ljpeg)
+PKGS="libpng libtiff-4 libdeflate expat libjpeg libavformat libavcodec libswscale libavutil"
+PKG_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null || true)
+PKG_LIBS=$(pkg-config --libs $PKGS 2>/dev/null ||
+           echo -lpng16 -ltiff -ldeflate -lexpat -ljpeg -lavformat -lavcodec -lswscale -lavutil)
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
 LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c
          src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/jpeg_read.c
-         src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c"
+         src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c src/io/video_read.c"
 WRITE_SRC="src/io/png_write.c src/io/tiff_write.c"
 
 build() {
@@ -70,6 +71,7 @@ seeds() {
     "$OUT/make_seeds_formats" "$OUT/seeds"
     # the multi-file harness starts from pairs of the single-file seeds
     bash fuzz/make_corpus.sh "$OUT/seeds"
+    bash fuzz/make_video_seeds.sh "$OUT/seeds/video"
 }
 
 # libFuzzer's flags for a harness: its corpus dirs come after.
@@ -167,7 +169,7 @@ coverage() {
     llvm-profdata merge -sparse "$dir"/*.profraw -o "$dir/all.profdata"
     llvm-cov report -instr-profile="$dir/all.profdata" "${bins[@]:1}" \
         src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/image.c src/io/jpeg_read.c \
-        src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c | tee "$dir/report.txt"
+        src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c src/io/video_read.c | tee "$dir/report.txt"
 }
 
 case ${1:-build} in

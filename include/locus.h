@@ -314,6 +314,7 @@ LOCUS_API int locus_csv_rows(locus_buffer *b, const locus_table *t, long frame);
 typedef struct {
     int channel; /* colour channel to use; -1: none (grey images only) */
     int volume;  /* 1: each multi-page TIFF is one 3-D frame */
+    int luma;    /* 1: a YUV video's luma (Y) plane as stored, instead of a channel */
 } locus_source_opts;
 
 /* The defaults: no channel, no volume. */

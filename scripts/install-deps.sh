@@ -7,10 +7,11 @@
 set -eu
 packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1g-dev libdragonbox-dev libfast-float-dev python3
           libexpat1-dev libjpeg62-turbo-dev python3-numpy python3-pil
+          libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
           libopenmpi-dev openmpi-bin)
 for flag in "$@"; do
     case "$flag" in
-    --python) packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv) ;;
+    --python) packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv python3-av) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev llvm) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
     esac

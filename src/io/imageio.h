@@ -52,6 +52,7 @@ int locus_imageio_pick_channel(int channel, int samples, int layout, const char 
 void locus_imageio_extract(void *dst, const void *src, size_t count, int n, int c, size_t size);
 
 typedef struct tiffio_handle tiffio_handle;
+typedef struct videoio_handle videoio_handle;
 
 /*
  * A reader's buffers. Every buffer only grows, so a warmed-up reader
@@ -67,10 +68,13 @@ struct locus_reader {
     size_t rows_cap;
     void *io; /* a PNG file's bytes */
     size_t io_cap;
-    void *inflater;         /* libdeflate decompressor for PNG, or NULL */
-    unsigned long png_fast; /* PNGs decoded by the fast path (tests look) */
-    int png_no_fast;        /* tests: always decode PNG with libpng */
-    tiffio_handle *tiff;    /* the cached open TIFF, or NULL */
+    void *inflater;               /* libdeflate decompressor for PNG, or NULL */
+    unsigned long png_fast;       /* PNGs decoded by the fast path (tests look) */
+    int png_no_fast;              /* tests: always decode PNG with libpng */
+    tiffio_handle *tiff;          /* the cached open TIFF, or NULL */
+    videoio_handle *video;        /* the open video: demuxer, decoder, scaler; or NULL */
+    unsigned long video_seeks;    /* keyframes sought to (tests look) */
+    unsigned long video_restarts; /* decodes from the start after a seek failed */
 };
 
 /* ------------------------------------------------------------------ */
@@ -293,5 +297,62 @@ int locus_tiffio_writer_add(tiffio_writer *w, const locus_image *img, locus_erro
 int locus_tiffio_writer_close(tiffio_writer *w, locus_error *err);
 /* Whether the writer switched to (or started with) BigTIFF. */
 int locus_tiffio_writer_is_bigtiff(const tiffio_writer *w);
+
+/* ------------------------------------------------------------------ */
+/* Video (libavformat, libavcodec, libswscale)                          */
+/* ------------------------------------------------------------------ */
+
+/* Refuse videos with more frames than this (or claiming more). */
+#define IMAGEIO_MAX_FRAMES ((uint64_t)1 << 25)
+
+/* The containers locus reads, recognised by their first bytes. */
+enum { VIDEOIO_NONE, VIDEOIO_AVI, VIDEOIO_MOV, VIDEOIO_MKV };
+
+/* The container of a file from its first n bytes, or VIDEOIO_NONE. */
+int locus_videoio_probe(const unsigned char *head, size_t n);
+
+/* A place decoding can start from: a keyframe packet, in decode order. */
+typedef struct {
+    int64_t pts, dts, pos; /* as the demuxer gives them (AV_NOPTS_VALUE, -1: unknown) */
+    int64_t size;          /* bytes */
+    uint64_t hash;         /* of those bytes: a seek must land on this very packet */
+    uint64_t dec;          /* its place among the stream's packets */
+} videoio_key;
+
+/* What opening a video finds: its frames and where decoding can start. */
+typedef struct {
+    int container;     /* VIDEOIO_AVI, _MOV or _MKV */
+    int stream;        /* the video stream's index */
+    size_t nframes;    /* frames that decoding the whole file gives */
+    int sequential;    /* 1: timestamps cannot name frames; read by decoding from the start */
+    int64_t *pts;      /* frame k's timestamp, ascending (NULL when sequential) */
+    uint64_t npackets; /* the stream's packets, in decode order: */
+    uint64_t *hashes;  /* a hash of each, to check what a reader reads (NULL when sequential) */
+    size_t nkeys;      /* keyframes, ascending in decode order and in pts */
+    videoio_key *keys;
+    int first_status;         /* a problem every frame has (a colour video without a */
+    locus_error *first_error; /* channel, say), or NULL (out of memory) */
+} videoio_index;
+
+/*
+ * Index the video open as fd (container from locus_videoio_probe): demux
+ * every packet of its first video stream without decoding, decode the
+ * first frame, and check the frames against channel and luma. Returns 0
+ * with ix filled; on a file-level failure returns its status with err
+ * set, ix->nframes holding the frames before it.
+ */
+int locus_videoio_scan(int fd, const char *path, int container, int channel, int luma,
+                       videoio_index *ix, locus_error *err);
+void locus_videoio_index_free(videoio_index *ix);
+
+/*
+ * Decode frame `frame` of an indexed video into rd->pixels through the
+ * reader's open video (opened, or continued from its last frame).
+ */
+int locus_videoio_read(const char *path, const videoio_index *ix, size_t frame, int channel,
+                       int luma, locus_reader *rd, locus_image *img, locus_error *err);
+
+/* Close a reader's open video (NULL is fine). */
+void locus_videoio_handle_free(videoio_handle *h);
 
 #endif

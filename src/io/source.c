@@ -48,7 +48,8 @@ static int source_add_file(locus_source *src, const char *path, locus_error *err
 
 static int is_image_name(const char *name)
 {
-    static const char *const exts[] = {".png", ".tif", ".tiff", ".jpg", ".jpeg"};
+    static const char *const exts[] = {".png", ".tif", ".tiff", ".jpg", ".jpeg",
+                                       ".avi", ".mp4", ".mov",  ".mkv"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof exts / sizeof *exts; i++) {
         size_t e = strlen(exts[i]);
@@ -137,7 +138,8 @@ static int source_add_directory(locus_source *src, const char *dir, locus_error 
     int st = list_directory(dir, &l, err);
     if (!st && l.n == 0)
         st = locus_imageio_fail(err, LOCUS_E_IO, dir, "",
-                                "no .png/.tif/.tiff/.jpg/.jpeg files in directory");
+                                "no .png/.tif/.tiff/.jpg/.jpeg files in directory (nor "
+                                ".avi/.mp4/.mov/.mkv videos)");
     if (!st)
         qsort(l.v, l.n, sizeof *l.v, compare_names);
     for (size_t i = 0; !st && i < l.n; i++)
@@ -224,10 +226,12 @@ static const unsigned char magic_tiff[4][4] = {
 
 static const unsigned char magic_jpeg[3] = {0xff, 0xd8, 0xff};
 
-/* SOURCE_PNG, SOURCE_TIFF or SOURCE_JPEG by the first bytes, else SOURCE_BAD. */
-static int kind_of(const unsigned char *b, size_t n, int *partial)
+/* SOURCE_PNG, _TIFF, _JPEG or _VIDEO by the first bytes, else SOURCE_BAD. */
+static int kind_of(const unsigned char *b, size_t n, int *partial, int *container)
 {
     *partial = 0;
+    if ((*container = locus_videoio_probe(b, n)) != VIDEOIO_NONE)
+        return SOURCE_VIDEO;
     if (n >= 3 && memcmp(b, magic_jpeg, 3) == 0)
         return SOURCE_JPEG; /* libjpeg reads the rest, and says if it ends early */
     size_t k = n < 8 ? n : 8;
@@ -297,6 +301,23 @@ static int scan_tiff(locus_source *src, source_file *f, int fd, locus_error *e)
     return st;
 }
 
+static int scan_video(locus_source *src, source_file *f, int fd, int container, locus_error *e)
+{
+    if (src->opts.volume) {
+        locus_imageio_fail(e, LOCUS_E_SHAPE, f->path, "",
+                           "needs a multi-page TIFF; this is a video");
+        locus_error_name(e, "volume", NULL);
+        return LOCUS_E_SHAPE;
+    }
+    int st =
+        locus_videoio_scan(fd, f->path, container, src->opts.channel, src->opts.luma, &f->video, e);
+    f->nframes = f->video.nframes;
+    f->problem = f->video.first_status;
+    f->problem_error = f->video.first_error;
+    f->video.first_error = NULL; /* now the file's */
+    return st;
+}
+
 static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error *e)
 {
     struct stat sb;
@@ -307,13 +328,17 @@ static int scan_open_file(locus_source *src, source_file *f, int fd, locus_error
     if (sb.st_size == 0)
         return locus_imageio_fail(e, LOCUS_E_IO, f->path, "", "file is empty");
     unsigned char head[33];
-    int rerr = 0, partial;
+    int rerr = 0, partial, container;
     size_t n = read_head(fd, head, sizeof head, &rerr);
     if (rerr)
         return locus_error_errno(e, f->path, rerr, "read error");
-    f->kind = kind_of(head, n, &partial);
+    f->kind = kind_of(head, n, &partial, &container);
     if (f->kind == SOURCE_BAD)
-        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "", "not a PNG, TIFF or JPEG image");
+        return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
+                                  "not a PNG, TIFF or JPEG image, nor an AVI, MP4, MOV or MKV "
+                                  "video");
+    if (f->kind == SOURCE_VIDEO)
+        return scan_video(src, f, fd, container, e);
     if (partial)
         return locus_imageio_fail(e, LOCUS_E_FORMAT, f->path, "",
                                   "truncated %s (header ends early)",
@@ -418,6 +443,16 @@ static const setting source_settings[] = {
      0,
      0,
      NULL},
+    {{"luma", LOCUS_PARAM_FLAG, NULL,
+      "a colour (YUV) video's luma plane, as stored, instead of a channel of its RGB conversion",
+      0},
+     offsetof(locus_source_opts, luma),
+     sizeof(int),
+     0,
+     0,
+     0,
+     0,
+     NULL},
 };
 
 const setting_table locus_source_settings = {source_settings,
@@ -441,6 +476,9 @@ int locus_source_open(locus_source **out, const char *const *inputs, size_t ninp
     if (!opts)
         opts = &defaults;
     int st = locus_settings_check_all(&locus_source_settings, opts, err);
+    if (st == LOCUS_OK && opts->luma && opts->channel >= 0)
+        st = locus_error_param(err, "luma", "channel",
+                               "and a " LOCUS_ERROR_OTHER " exclude each other");
     if (st)
         return st;
     if (ninputs == 0 || !inputs)
@@ -474,6 +512,7 @@ void locus_source_free(locus_source *src)
         free(src->files[i].failure);
         free(src->files[i].problem_error);
         locus_tiffio_pages_free(&src->files[i].pages);
+        locus_videoio_index_free(&src->files[i].video);
     }
     free(src->files);
     free(src);
@@ -539,6 +578,7 @@ void locus_reader_free(locus_reader *rd)
     locus_mem_release(&rd->io, &rd->io_cap);
     locus_pngio_release(rd);
     locus_tiffio_handle_free(rd->tiff);
+    locus_videoio_handle_free(rd->video);
     free(rd);
 }
 
@@ -555,10 +595,19 @@ int locus_source_read(const locus_source *src, size_t frame, locus_reader *rd, l
     size_t k = frame - f->first;
     if (k >= f->nframes)
         return locus_error_restore(err, f->failure, f->status);
-    int st = f->kind == SOURCE_PNG    ? locus_pngio_read(f->path, src->opts.channel, rd, img, err)
-             : f->kind == SOURCE_JPEG ? locus_jpegio_read(f->path, src->opts.channel, rd, img, err)
-                                      : locus_tiffio_read(f->path, &f->pages, k, src->opts.volume,
-                                                          src->opts.channel, rd, img, err);
+    int st;
+    if (f->kind == SOURCE_VIDEO && f->problem) /* found at open: every frame has it */
+        st = locus_error_restore(err, f->problem_error, f->problem);
+    else if (f->kind == SOURCE_VIDEO)
+        st = locus_videoio_read(f->path, &f->video, k, src->opts.channel, src->opts.luma, rd, img,
+                                err);
+    else if (f->kind == SOURCE_PNG)
+        st = locus_pngio_read(f->path, src->opts.channel, rd, img, err);
+    else if (f->kind == SOURCE_JPEG)
+        st = locus_jpegio_read(f->path, src->opts.channel, rd, img, err);
+    else
+        st = locus_tiffio_read(f->path, &f->pages, k, src->opts.volume, src->opts.channel, rd, img,
+                               err);
     if (!st)
         locus_error_clear(err);
     return st;
@@ -594,6 +643,8 @@ static void frames_name(void *user, size_t frame, char *buf, size_t n)
                    locus_tiffio_frame_page(&f->pages, f->path, frame - f->first, &file, &page) == 0;
     if (labelled && (f->pages.multi || file != f->path))
         snprintf(buf, n, "%s: page %llu", file, (unsigned long long)page);
+    else if (f->kind == SOURCE_VIDEO)
+        snprintf(buf, n, "%s: frame %zu", f->path, frame - f->first);
     else
         snprintf(buf, n, "%s", file);
 }

@@ -4,7 +4,7 @@
 
 #include "io/imageio.h"
 
-enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF, SOURCE_JPEG };
+enum { SOURCE_BAD, SOURCE_PNG, SOURCE_TIFF, SOURCE_JPEG, SOURCE_VIDEO };
 
 typedef struct {
     char *path;
@@ -16,6 +16,7 @@ typedef struct {
     int problem;                /* the first frame-level problem (e.g. a colour image */
     locus_error *problem_error; /* without a channel): its frames fail */
     tiffio_pages pages;
+    videoio_index video; /* SOURCE_VIDEO: its frames and keyframes */
 } source_file;
 
 struct locus_source {

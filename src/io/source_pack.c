@@ -63,13 +63,39 @@ static int pack_pages(locus_buffer *b, const tiffio_pages *pg)
     return 0;
 }
 
+/* A video's index: what its readers seek by. */
+static int pack_video(locus_buffer *b, const videoio_index *v)
+{
+    size_t npts = v->pts ? v->nframes : 0;
+    if (put_u64(b, (uint64_t)v->container) || put_u64(b, (uint64_t)v->stream) ||
+        put_u64(b, v->nframes) || put_u64(b, (uint64_t)v->sequential) || put_u64(b, npts) ||
+        put_u64(b, v->nkeys) || put_u64(b, v->hashes ? v->npackets : 0))
+        return -1;
+    for (size_t i = 0; i < npts; i++)
+        if (put_u64(b, (uint64_t)v->pts[i]))
+            return -1;
+    for (uint64_t i = 0; v->hashes && i < v->npackets; i++)
+        if (put_u64(b, v->hashes[i]))
+            return -1;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        const videoio_key *k = &v->keys[i];
+        if (put_u64(b, (uint64_t)k->pts) || put_u64(b, (uint64_t)k->dts) ||
+            put_u64(b, (uint64_t)k->pos) || put_u64(b, (uint64_t)k->size) || put_u64(b, k->hash) ||
+            put_u64(b, k->dec))
+            return -1;
+    }
+    return 0;
+}
+
 static int pack_file(locus_buffer *b, const source_file *f)
 {
     if (put_str(b, f->path) || put_u64(b, (uint64_t)f->kind) || put_u64(b, f->first) ||
         put_u64(b, f->nframes) || put_u64(b, (uint64_t)f->status) || put_error(b, f->failure) ||
         put_u64(b, (uint64_t)f->problem) || put_error(b, f->problem_error))
         return -1;
-    return pack_pages(b, &f->pages);
+    if (pack_pages(b, &f->pages))
+        return -1;
+    return pack_video(b, &f->video);
 }
 
 int locus_source_pack(const locus_source *src, locus_buffer *out)
@@ -77,7 +103,8 @@ int locus_source_pack(const locus_source *src, locus_buffer *out)
     out->len = 0;
     if (locus_buffer_append(out, PACK_MAGIC, sizeof PACK_MAGIC) || put_u64(out, src->nfiles) ||
         put_u64(out, src->nframes) || put_u64(out, (uint64_t)(int64_t)src->opts.channel) ||
-        put_u64(out, (uint64_t)src->opts.volume) || put_error(out, &src->first))
+        put_u64(out, (uint64_t)src->opts.volume) || put_u64(out, (uint64_t)src->opts.luma) ||
+        put_error(out, &src->first))
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < src->nfiles; i++)
         if (pack_file(out, &src->files[i]))
@@ -229,6 +256,50 @@ static void unpack_pages(reader *r, tiffio_pages *pg, int level)
         r->bad |= pg->planes[p].file != TIFFIO_MISSING && pg->planes[p].file > pg->nset;
 }
 
+/* Arrays of n records of `words` u64 each must fit in what is left. */
+static int fits(const reader *r, uint64_t n, size_t words)
+{
+    return !r->bad && n <= (uint64_t)(r->end - r->p) / (8 * words);
+}
+
+static void unpack_video(reader *r, videoio_index *v)
+{
+    v->container = (int)get_u64(r);
+    v->stream = (int)get_u64(r);
+    v->nframes = (size_t)get_u64(r);
+    v->sequential = (int)get_u64(r);
+    uint64_t npts = get_u64(r), nkeys = get_u64(r), npackets = get_u64(r);
+    if (!fits(r, npts, 1) || (npts && npts != v->nframes) ||
+        (npts && !(v->pts = malloc((size_t)npts * sizeof *v->pts)))) {
+        r->bad = 1;
+        return;
+    }
+    for (size_t i = 0; i < npts; i++)
+        v->pts[i] = (int64_t)get_u64(r);
+    if (!fits(r, npackets, 1) ||
+        (npackets && !(v->hashes = malloc((size_t)npackets * sizeof *v->hashes)))) {
+        r->bad = 1;
+        return;
+    }
+    v->npackets = npackets;
+    for (uint64_t i = 0; i < npackets; i++)
+        v->hashes[i] = get_u64(r);
+    if (!fits(r, nkeys, 6) || (nkeys && !(v->keys = malloc((size_t)nkeys * sizeof *v->keys)))) {
+        r->bad = 1;
+        return;
+    }
+    v->nkeys = (size_t)nkeys;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        videoio_key *k = &v->keys[i];
+        k->pts = (int64_t)get_u64(r);
+        k->dts = (int64_t)get_u64(r);
+        k->pos = (int64_t)get_u64(r);
+        k->size = (int64_t)get_u64(r);
+        k->hash = get_u64(r);
+        k->dec = get_u64(r);
+    }
+}
+
 static void unpack_file(reader *r, source_file *f)
 {
     f->path = get_str(r);
@@ -244,6 +315,12 @@ static void unpack_file(reader *r, source_file *f)
         return;
     }
     unpack_pages(r, &f->pages, 0);
+    unpack_video(r, &f->video);
+    /* a video's frames must be those its index names */
+    if (f->kind == SOURCE_VIDEO && !f->video.sequential && f->nframes && !f->video.pts)
+        r->bad = 1;
+    if (f->kind == SOURCE_VIDEO && f->nframes != f->video.nframes)
+        r->bad = 1;
 }
 
 int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_error *err)
@@ -260,6 +337,7 @@ int locus_source_unpack(locus_source **out, const void *data, size_t len, locus_
     src->nframes = (size_t)get_u64(&r);
     src->opts.channel = (int)(int64_t)get_u64(&r);
     src->opts.volume = (int)get_u64(&r);
+    src->opts.luma = (int)get_u64(&r);
     get_error_into(&r, &src->first);
     if (!r.bad && nfiles <= (uint64_t)(r.end - r.p) / 8 &&
         (src->files = calloc(nfiles ? (size_t)nfiles : 1, sizeof *src->files)))
