@@ -40,6 +40,7 @@ enum {
     OPT_DIAMETER,
     OPT_COLOR,
     OPT_MINMAX,
+    OPT_NO_PATHS,
 };
 
 static const cli_option annotate_own[] = {
@@ -63,6 +64,10 @@ static const cli_option annotate_own[] = {
     {"color", 0, "C", "red (default), green, blue, yellow, cyan, magenta,\nwhite, or #RRGGBB",
      OPT_COLOR},
     {"minmax", 0, NULL, "scale the grey levels from the frame's min to its max", OPT_MINMAX},
+    {"no-paths", 0, NULL,
+     "a linked table (a particle column, from locus link or\ntrack) draws each trajectory's "
+     "path up to the frame\nshown, one colour per particle; this leaves them out",
+     OPT_NO_PATHS},
 };
 
 typedef struct {
@@ -119,6 +124,9 @@ static int annotate_option(void *options, int id, const char *arg, const char *p
         return -1;
     case OPT_MINMAX:
         o->style.minmax = 1;
+        return -1;
+    case OPT_NO_PATHS:
+        o->style.trajectories = 0;
         return -1;
     case OPT_RADIUS: {
         int rc = cli_real(prog, "--radius", arg, 0, &o->style.radius);
@@ -208,8 +216,8 @@ static int check_frame_given(const annotate_options *o, const locus_source *src,
 static int annotate(const annotate_options *o, locus_reader *rd, locus_table *t, size_t *drawn,
                     locus_error *err)
 {
-    static const char *const want[] = {"x",    "y",      "z",      "frame",
-                                       "size", "size_x", "size_y", "size_z"};
+    static const char *const want[] = {"x",      "y",      "z",      "frame",   "size",
+                                       "size_x", "size_y", "size_z", "particle"};
     const char *input = o->input;
     locus_source *src = NULL;
     size_t index = 0;
@@ -226,7 +234,7 @@ static int annotate(const annotate_options *o, locus_reader *rd, locus_table *t,
     if (rc == LOCUS_OK)
         rc = locus_source_read(src, index, rd, &img, err);
     if (rc == LOCUS_OK)
-        rc = locus_table_read_csv(t, o->csv, want, 8, err);
+        rc = locus_table_read_csv(t, o->csv, want, 9, err);
     if (rc == LOCUS_OK)
         rc = check_frame_given(o, src, t, err);
     if (rc == LOCUS_OK)

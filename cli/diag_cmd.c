@@ -116,13 +116,13 @@ static int parse_args(int argc, char **argv, diag_options *o)
 /* Read the table; draw the sheet (--output) and print its numbers (--print). */
 static int run(const diag_options *o, locus_error *err)
 {
-    static const char *const want[] = {"x",    "y",      "mass",   "frame",
-                                       "size", "size_z", "size_y", "size_x"};
+    static const char *const want[] = {"x",      "y",      "mass",   "frame",   "size",
+                                       "size_z", "size_y", "size_x", "particle"};
     locus_table *t = locus_table_create();
     locus_buffer out = {0};
     locus_diag_opts d = o->diag;
     d.table = o->csv;
-    int rc = t ? locus_table_read_csv(t, o->csv, want, 8, err)
+    int rc = t ? locus_table_read_csv(t, o->csv, want, 9, err)
                : cli_error(err, LOCUS_E_NOMEM, "out of memory");
     if (rc == LOCUS_OK && o->output) {
         rc = locus_diag(t, &d, o->svg ? LOCUS_DIAG_SVG : LOCUS_DIAG_PNG, &out, err);

@@ -493,6 +493,9 @@ typedef struct {
     double frame;                 /* draw the rows whose frame is this; NaN: every row */
     long z;                       /* volumes: the slice to draw; -1: the middle one */
     const char *table;            /* names the table in errors ("features.csv") */
+    /* With particle and frame columns: each trajectory's path up to
+     * `frame`, a coloured line per particle (trackpy's plot_traj). Default 1. */
+    int trajectories;
 } locus_annotate_opts;
 
 LOCUS_API void locus_annotate_opts_init(locus_annotate_opts *o);

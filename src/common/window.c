@@ -66,6 +66,23 @@ int locus_window_claim(locus_window *w, size_t *item)
     return r;
 }
 
+int locus_window_claim_run(locus_window *w, size_t max, size_t *first, size_t *count)
+{
+    pthread_mutex_lock(&w->lock);
+    int r;
+    while ((r = claim_locked(w, first)) < 0)
+        pthread_cond_wait(&w->changed, &w->lock);
+    *count = r;
+    /* the rest of the run as far as the window and the items allow */
+    while (r && *count < max && w->next_claim < w->limit &&
+           w->next_claim < w->next_emit + w->capacity) {
+        w->next_claim++;
+        ++*count;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
 int locus_window_try_claim(locus_window *w, size_t *item)
 {
     pthread_mutex_lock(&w->lock);

@@ -48,6 +48,12 @@ void locus_window_destroy(locus_window *w);
 
 /* Claim the next item, waiting while the window is full. 0: none left. */
 int locus_window_claim(locus_window *w, size_t *item);
+/*
+ * Claim up to max consecutive items (*first, *count), waiting while the
+ * window is full; 0: none left. A worker that reads a video decodes a run
+ * of frames forward from one keyframe instead of seeking for each.
+ */
+int locus_window_claim_run(locus_window *w, size_t max, size_t *first, size_t *count);
 /* Claim without waiting: 1 claimed, 0 none left, -1 the window is full. */
 int locus_window_try_claim(locus_window *w, size_t *item);
 /* The item's result is in its slot; emit what has become consecutive. */

@@ -81,9 +81,11 @@ int locus_imageio_check_size(const char *path, const char *prefix, uint64_t pixe
                                   "image has no pixels (a size is 0)");
     if (pixels > IMAGEIO_MAX_PIXELS || pixels > IMAGEIO_MAX_BYTES / size)
         return locus_imageio_fail(err, LOCUS_E_SHAPE, path, prefix,
-                                  "image of %llu pixels is too large (the limit is 2^31 pixels and "
-                                  "64 GiB)",
-                                  (unsigned long long)pixels);
+                                  "image of %llu pixels is too large (the limit is %llu pixels "
+                                  "and %llu GiB)",
+                                  (unsigned long long)pixels,
+                                  (unsigned long long)IMAGEIO_MAX_PIXELS,
+                                  (unsigned long long)(IMAGEIO_MAX_BYTES >> 30));
     return LOCUS_OK;
 }
 

@@ -10,14 +10,15 @@
 #define LOCUS_IMAGEIO_H
 
 #include "common/internal.h"
+#include "common/limits.h"
 
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Refuse images larger than this many pixels (or voxels) ... */
-#define IMAGEIO_MAX_PIXELS ((uint64_t)1 << 31)
-/* ... or than this many bytes of decoded samples. */
-#define IMAGEIO_MAX_BYTES ((uint64_t)64 << 30)
+/* Refuse images larger than this many pixels (or voxels), or than this
+ * many bytes of decoded samples (common/limits.h says why). */
+#define IMAGEIO_MAX_PIXELS LOCUS_LIMIT_FILE_PIXELS
+#define IMAGEIO_MAX_BYTES LOCUS_LIMIT_FILE_BYTES
 
 /* ------------------------------------------------------------------ */
 /* Shared by the decoders                                              */
@@ -303,7 +304,7 @@ int locus_tiffio_writer_is_bigtiff(const tiffio_writer *w);
 /* ------------------------------------------------------------------ */
 
 /* Refuse videos with more frames than this (or claiming more). */
-#define IMAGEIO_MAX_FRAMES ((uint64_t)1 << 25)
+#define IMAGEIO_MAX_FRAMES LOCUS_LIMIT_VIDEO_FRAMES
 
 /* The containers locus reads, recognised by their first bytes. */
 enum { VIDEOIO_NONE, VIDEOIO_AVI, VIDEOIO_MOV, VIDEOIO_MKV };

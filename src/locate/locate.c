@@ -3,6 +3,7 @@
  * plus §8 (scale back, filter, top-n) and the output table.
  */
 #include "common/numeric.h"
+#include "common/limits.h"
 #include "locate/plan.h"
 #include "common/table.h"
 
@@ -54,8 +55,10 @@ static int check_image(const locus_image *img, locus_error *err)
         if (img->shape[a] == 0)
             return locus_error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
     }
-    if (n > ((size_t)1 << 34))
-        return locus_error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels)", n);
+    if (n > LOCUS_LIMIT_IMAGE_PIXELS)
+        return locus_error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels; the limit is "
+                                                   "%llu)",
+                               n, (unsigned long long)LOCUS_LIMIT_IMAGE_PIXELS);
     return LOCUS_OK;
 }
 

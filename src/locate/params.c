@@ -4,15 +4,15 @@
  */
 #include "locate/plan.h"
 
+#include "common/limits.h"
 #include "common/settings.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 
-/* Largest diameter or smoothing width accepted: far beyond any real
- * particle, small enough that no index arithmetic can overflow. */
-#define MAX_WIDTH 4095.0
+/* Largest diameter or smoothing width accepted (common/limits.h). */
+#define MAX_WIDTH ((double)LOCUS_LIMIT_WIDTH)
 
 /*
  * The locate parameters, trackpy's names and defaults, each defined once

@@ -139,6 +139,47 @@ static int per_frame(const features_table *t, const char *path, diag_data *d, lo
     return LOCUS_OK;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rows per trajectory, histogrammed: the particle column, sorted, counted
+ * in runs (rows without a particle are left out). */
+static int track_lengths(const features_table *t, diag_data *d, int bins)
+{
+    const double *p = locus_features_column(t, "particle");
+    d->has_tracks = p != NULL;
+    if (!p)
+        return 0;
+    double *v = malloc(size_mul(t->nrows ? t->nrows : 1, sizeof *v));
+    double *len = malloc(size_mul(t->nrows ? t->nrows : 1, sizeof *len));
+    int bad = !v || !len || hist_alloc(&d->track_hist, bins);
+    size_t n = 0;
+    for (size_t i = 0; !bad && i < t->nrows; i++)
+        if (isfinite(p[i]))
+            v[n++] = p[i];
+    if (!bad)
+        qsort(v, n, sizeof *v, cmp_double);
+    for (size_t i = 0; !bad && i < n;) {
+        size_t j = i;
+        while (j < n && v[j] == v[i])
+            j++;
+        len[d->ntracks++] = (double)(j - i);
+        i = j;
+    }
+    if (!bad) {
+        double lo, hi;
+        data_range(len, d->ntracks, &lo, &hi);
+        d->track_hist.counted = locus_plot_histogram(len, d->ntracks, lo, hi, bins,
+                                                     d->track_hist.edges, d->track_hist.counts);
+    }
+    free(v);
+    free(len);
+    return bad ? -1 : 0;
+}
+
 static int compute(const features_table *t, const locus_diag_opts *o, const char *name,
                    diag_data *d, locus_error *err)
 {
@@ -155,7 +196,8 @@ static int compute(const features_table *t, const locus_diag_opts *o, const char
         return rc;
     double lo, hi;
     data_range(d->mass, t->nrows, &lo, &hi);
-    if (hist_alloc(&d->mass_hist, o->bins) || subpixel(t, d, o->bins) || sizes(t, d))
+    if (hist_alloc(&d->mass_hist, o->bins) || subpixel(t, d, o->bins) || sizes(t, d) ||
+        track_lengths(t, d, o->bins))
         return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
     d->mass_hist.counted = locus_plot_histogram(d->mass, t->nrows, lo, hi, o->bins,
                                                 d->mass_hist.edges, d->mass_hist.counts);
@@ -167,6 +209,7 @@ static void diag_free(diag_data *d)
     hist_free(&d->mass_hist);
     hist_free(&d->sub_x);
     hist_free(&d->sub_y);
+    hist_free(&d->track_hist);
     free(d->size);
     free(d->per_frame);
 }
@@ -215,6 +258,8 @@ static int print_data(locus_buffer *b, const diag_data *d, locus_error *err)
     put(b, &bad, "features_per_frame frames=%zu\n", d->nframes);
     for (size_t f = 0; f < d->nframes; f++)
         put(b, &bad, "%ld %zu\n", d->first_frame + (long)f, d->per_frame[f]);
+    if (d->has_tracks)
+        print_hist(b, &bad, "trajectory_lengths", &d->track_hist);
     return bad ? locus_error_set(err, LOCUS_E_NOMEM, "out of memory") : LOCUS_OK;
 }
 
@@ -222,7 +267,7 @@ static int sheet(const diag_data *d, int svg, locus_buffer *out, locus_error *er
 {
     if (svg) {
         svg_doc doc;
-        locus_svg_begin(&doc, DIAG_WIDTH, DIAG_HEIGHT);
+        locus_svg_begin(&doc, locus_diag_width(d), DIAG_HEIGHT);
         plot_surface s = locus_svg_surface(&doc);
         locus_diag_draw(&s, d, SVG_MAX_POINTS);
         int rc = locus_svg_finish(&doc, err);
@@ -233,7 +278,8 @@ static int sheet(const diag_data *d, int svg, locus_buffer *out, locus_error *er
         return rc;
     }
     draw_canvas cv;
-    int rc = locus_draw_canvas_init(&cv, DIAG_WIDTH, DIAG_HEIGHT, (draw_rgb){255, 255, 255}, err);
+    int rc = locus_draw_canvas_init(&cv, (size_t)locus_diag_width(d), DIAG_HEIGHT,
+                                    (draw_rgb){255, 255, 255}, err);
     if (rc != LOCUS_OK)
         return rc;
     plot_surface s = locus_plot_raster(&cv);

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#define DIAG_WIDTH 1200
+#define DIAG_WIDTH 1200 /* four panels; with trajectories, a third column of panels */
 #define DIAG_HEIGHT 900
 
 /* One equal-width histogram: bins + 1 edges and bins counts. */
@@ -38,7 +38,13 @@ typedef struct {
     int has_frame;     /* the table had a frame column */
     double minmass;    /* NaN: not given; else sub_x, sub_y and per_frame
                           count only features with mass > minmass */
+    int has_tracks;    /* the table has a particle column: panel (e) */
+    size_t ntracks;
+    diag_hist track_hist; /* rows per trajectory */
 } diag_data;
+
+/* The sheet's width for d: wider when it has trajectories. */
+double locus_diag_width(const diag_data *d);
 
 /* Draw the sheet on a DIAG_WIDTH x DIAG_HEIGHT surface; at most
  * max_points dots in the scatter panel (a regular subsample beyond). */

@@ -213,6 +213,28 @@ static void header(const plot_surface *s, const diag_data *d)
     s->text(s->ctx, 24, 52, line, 2, PLOT_LEFT, 0, grey);
 }
 
+/* (e) How long the trajectories are (linked tables only). */
+static void tracks_panel(const plot_surface *s, const diag_data *d)
+{
+    plot_axes a = panel(2, 0);
+    const diag_hist *h = &d->track_hist;
+    a.xlo = h->edges[0];
+    a.xhi = h->edges[h->bins];
+    count_range(&a, (double)max_count(h->counts, (size_t)h->bins), 0);
+    locus_plot_grid(s, &a);
+    locus_plot_bars(s, &a, h->edges, h->counts, h->bins, blue);
+    if (!h->counted)
+        no_data(s, &a, "no trajectories");
+    char title[80];
+    snprintf(title, sizeof title, "(e) Trajectory lengths (%zu trajectories)", d->ntracks);
+    locus_plot_axes_draw(s, &a, title, "rows per trajectory", "trajectories");
+}
+
+double locus_diag_width(const diag_data *d)
+{
+    return d->has_tracks ? DIAG_WIDTH + PANEL_W : DIAG_WIDTH;
+}
+
 void locus_diag_draw(const plot_surface *s, const diag_data *d, size_t max_points)
 {
     header(s, d);
@@ -220,4 +242,6 @@ void locus_diag_draw(const plot_surface *s, const diag_data *d, size_t max_point
     scatter_panel(s, d, max_points);
     subpixel_panel(s, d);
     frames_panel(s, d);
+    if (d->has_tracks)
+        tracks_panel(s, d);
 }

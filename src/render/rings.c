@@ -29,6 +29,7 @@ void locus_annotate_opts_init(locus_annotate_opts *o)
     o->color[0] = 255;
     o->frame = NAN;
     o->z = -1;
+    o->trajectories = 1;
 }
 
 int locus_color_parse(const char *s, unsigned char rgb[3])
@@ -202,6 +203,74 @@ static int draw_rings(draw_canvas *cv, const features_table *t, int ndim, size_t
     return LOCUS_OK;
 }
 
+/* ------------------------------------------------------------------ */
+/* Trajectories from a linked table                                    */
+/* ------------------------------------------------------------------ */
+
+/* Path line width: thinner than a ring would hide the spots less, but
+ * one pixel keeps paths visible at any zoom. */
+#define PATH_WIDTH 1.0
+
+/* One row of a path: sorted by particle, then frame. */
+typedef struct {
+    double particle, frame;
+    size_t row;
+} path_point;
+
+static int path_point_cmp(const void *a, const void *b)
+{
+    const path_point *p = a, *q = b;
+    if (p->particle != q->particle)
+        return p->particle < q->particle ? -1 : 1;
+    if (p->frame != q->frame)
+        return p->frame < q->frame ? -1 : 1;
+    return p->row < q->row ? -1 : p->row > q->row;
+}
+
+/* A particle's colour: matplotlib's ten-colour cycle (trackpy's
+ * plot_traj colours lines by it too), chosen by particle number. */
+static draw_rgb path_color(double particle)
+{
+    static const unsigned char cycle[10][3] = {
+        {31, 119, 180}, {255, 127, 14},  {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
+        {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+    double k = fmod(fabs(particle), 10.0);
+    const unsigned char *c = cycle[(int)k % 10];
+    draw_rgb col = {c[0], c[1], c[2]};
+    return col;
+}
+
+/*
+ * Each trajectory's path up to frame `upto` (all of it when upto is
+ * NaN): a line between consecutive positions of one particle. Tables
+ * without particle and frame columns, and volumes, have no paths.
+ */
+static int draw_paths(draw_canvas *cv, const features_table *t, int ndim, double upto,
+                      locus_error *err)
+{
+    const double *particle = locus_features_column(t, "particle");
+    const double *frame = locus_features_column(t, "frame");
+    const double *x = locus_features_column(t, "x"), *y = locus_features_column(t, "y");
+    if (!particle || !frame || !x || !y || ndim != 2 || t->nrows < 2)
+        return LOCUS_OK;
+    path_point *pts = malloc(size_mul(t->nrows, sizeof *pts));
+    if (!pts)
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < t->nrows; i++)
+        if (isfinite(particle[i]) && isfinite(frame[i]) && isfinite(x[i]) && isfinite(y[i]) &&
+            (isnan(upto) || frame[i] <= upto))
+            pts[n++] = (path_point){particle[i], frame[i], i};
+    qsort(pts, n, sizeof *pts, path_point_cmp);
+    for (size_t k = 1; k < n; k++)
+        if (pts[k].particle == pts[k - 1].particle) {
+            size_t a = pts[k - 1].row, b = pts[k].row;
+            locus_draw_line(cv, x[a], y[a], x[b], y[b], PATH_WIDTH, path_color(pts[k].particle));
+        }
+    free(pts);
+    return LOCUS_OK;
+}
+
 /* The slice of a volume to draw: o->z, or the middle one. */
 static int pick_slice(const locus_annotate_opts *o, const locus_image *img, size_t *z,
                       locus_error *err)
@@ -242,7 +311,9 @@ int locus_annotate(const locus_image *img, const locus_table *features,
     draw_canvas cv;
     if ((rc = locus_annotate_grey(&view, opts->invert, opts->minmax, &cv, err)))
         return rc;
-    rc = draw_rings(&cv, &t, img->ndim, z, opts, what, drawn, err);
+    rc = opts->trajectories ? draw_paths(&cv, &t, img->ndim, opts->frame, err) : LOCUS_OK;
+    if (rc == LOCUS_OK)
+        rc = draw_rings(&cv, &t, img->ndim, z, opts, what, drawn, err);
     if (rc != LOCUS_OK) {
         locus_draw_canvas_free(&cv);
         return rc;

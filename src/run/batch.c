@@ -18,8 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Frames in flight per worker: enough to absorb uneven frame times. */
-enum { WINDOW_PER_WORKER = 4 };
+/* Frames in flight per worker: enough to absorb uneven frame times, and
+ * for each worker to hold a run of RUN consecutive frames (a video is
+ * decoded forward through a run from one keyframe, not sought per frame). */
+enum { WINDOW_PER_WORKER = 8, RUN = 4 };
 
 typedef struct {
     int failed;
@@ -152,8 +154,10 @@ static void worker(void *arg, int member, int size)
         locus_window_stop(&b->window, LOCUS_E_NOMEM, NULL);
         return;
     }
-    while (locus_window_claim(&b->window, &frame))
-        process(b, frame, ws, &scratch);
+    size_t n;
+    while (locus_window_claim_run(&b->window, RUN, &frame, &n))
+        for (size_t k = 0; k < n; k++)
+            process(b, frame + k, ws, &scratch);
     if (b->frames->release && scratch)
         b->frames->release(b->frames->user, scratch);
     if (!b->opts->workspaces)

@@ -1,6 +1,7 @@
 /* `locus link`'s job: see link_csv.h. */
 #include "run/link_csv.h"
 
+#include "common/limits.h"
 #include "link/linker.h"
 #include "run/link_table.h"
 
@@ -10,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The most rows an initial guess may have. */
-#define MAX_GUESS_ROWS 100000
+/* The most rows an initial guess may have (common/limits.h). */
+#define MAX_GUESS_ROWS LOCUS_LIMIT_GUESS_ROWS
 /* The largest guess file read. */
 #define MAX_GUESS_BYTES (1 << 20)
 

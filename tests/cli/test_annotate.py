@@ -179,6 +179,32 @@ def bulk_water(tmp):
     return csv_path
 
 
+# ---- a linked table: each trajectory's path up to the frame shown ---------
+
+def linked(tmp):
+    """Two particles, three frames, drawn at frame 1: particle 0's step
+    (100,50)->(140,50) is coloured, its later step to (180,50) is not,
+    particle 1 (a lone row) has no path; --no-paths draws rings only."""
+    tab = os.path.join(tmp, 'linked.csv')
+    with open(tab, 'w') as f:
+        f.write('y,x,frame,particle\n50,100,0,0\n50,140,1,0\n50,180,2,0\n200,300,1,1\n')
+    out, rings_only = os.path.join(tmp, 'paths.png'), os.path.join(tmp, 'no_paths.png')
+    common = [BULK0, tab, '--channel', '0', '--invert', '--radius', '3', '--frame', '1']
+    if not (annotate_ok([*common, '-o', out], 'linked table')
+            and annotate_ok([*common, '-o', rings_only, '--no-paths'], 'linked table, --no-paths')):
+        return
+    p, q = read_png(out), read_png(rings_only)
+    coloured = lambda img, x, y: len(set(img.rgb(x, y))) > 1
+    check(all(coloured(p, x, 50) for x in range(106, 135)),
+          'the path so far: every pixel between frame 0 and frame 1 is coloured')
+    check(not any(coloured(p, x, 50) for x in range(146, 176)),
+          'the step to frame 2 is not drawn yet')
+    check(not any(coloured(q, x, 50) for x in range(106, 135)),
+          '--no-paths: no path, only rings')
+    r = locus('annotate', BULK0, tab, '-o', out, '--no-paths=1')
+    check(r.returncode == 2 and '--no-paths' in r.stderr, '--no-paths takes no value', r.stderr)
+
+
 # ---- 16-bit TIFF: files, a stack, and the locate hook ----------------------
 
 def synth(tmp, name, *extra):
@@ -330,6 +356,7 @@ def main():
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         bw_csv = bulk_water(tmp)
+        linked(tmp)
         movie_dir, movie_csv = tiff16(tmp)
         stack(tmp, movie_csv)
         locate_hook(tmp, movie_dir, movie_csv)

@@ -367,7 +367,7 @@ int main(int argc, char **argv)
     check_pack("b.mp4", 1, -1);
     check_pack("b.avi", 0, 0);
     check_error("b.mp4", -1, 0, LOCUS_E_CHANNEL, "colour video (yuv420p)");
-    check_error("b.mp4", 3, 0, LOCUS_E_CHANNEL, "channel 3 out of range");
+    check_error("b.mp4", 3, 0, LOCUS_E_CHANNEL, "no channel 3");
     check_error("audio.avi", -1, 0, LOCUS_E_FORMAT, "no video stream");
     check_truncated();
     char cmd[600];

@@ -124,10 +124,59 @@ static void test_diag(void)
     locus_table_free(t);
 }
 
+/* A linked table: trajectories drawn up to the frame shown, in their
+ * particle's colour; the diag sheet counts their lengths. */
+static void test_trajectories(void)
+{
+    static uint8_t px[H][W];
+    locus_image img = {px, LOCUS_U8, 2, {H, W}, {0}};
+    locus_image_set_contiguous(&img);
+    /* particle 0 moves right along y = 10 over frames 0..2; particle 1
+     * appears at frame 3 at (30, 40) */
+    double y[4] = {10, 10, 10, 30}, x[4] = {10, 20, 30, 40}, f[4] = {0, 1, 2, 3},
+           p[4] = {0, 0, 0, 1}, m[4] = {5, 5, 5, 5};
+    locus_table *t = table_of(y, x, m, 4);
+    locus_error err = {0};
+    CHECK(locus_table_set_column(t, "frame", f, 4, &err) == LOCUS_OK &&
+              locus_table_set_column(t, "particle", p, 4, &err) == LOCUS_OK,
+          "a linked table (%s)", err.message);
+    locus_annotate_opts o;
+    locus_annotate_opts_init(&o);
+    o.radius = 3;
+    o.frame = 1;
+    locus_picture pic;
+    int rc = locus_annotate(&img, t, &o, &pic, NULL, &err);
+    /* the path from (10, 10) to (20, 10) is drawn; (20,10)-(30,10) is not yet */
+    const unsigned char *on = pic.rgb + 3 * (10 * W + 15), *later = pic.rgb + 3 * (10 * W + 27);
+    CHECK(rc == LOCUS_OK && (on[0] != on[1] || on[1] != on[2]) && later[0] == later[1] &&
+              later[1] == later[2],
+          "frame 1: the path so far in colour, the later step not drawn (%d,%d,%d / %d,%d,%d)",
+          on[0], on[1], on[2], later[0], later[1], later[2]);
+    locus_picture_free(&pic);
+    o.trajectories = 0;
+    rc = locus_annotate(&img, t, &o, &pic, NULL, &err);
+    on = pic.rgb + 3 * (10 * W + 15);
+    CHECK(rc == LOCUS_OK && on[0] == on[1] && on[1] == on[2], "trajectories off: no path");
+    locus_picture_free(&pic);
+
+    locus_diag_opts d;
+    locus_diag_opts_init(&d);
+    d.bins = 3;
+    locus_buffer out = {0};
+    rc = locus_diag(t, &d, LOCUS_DIAG_TEXT, &out, &err);
+    /* lengths 3 and 1: numpy.histogram([3, 1], 3) -> edges 1 1.667 2.333 3, counts 1 0 1 */
+    CHECK(rc == LOCUS_OK && strstr(out.data, "trajectory_lengths bins=3 counted=2\n") &&
+              strstr(out.data, " 1\n") && strstr(out.data, "3 1\n"),
+          "diag counts the trajectories' lengths:\n%s", rc ? err.message : out.data);
+    locus_buffer_free(&out);
+    locus_table_free(t);
+}
+
 int main(void)
 {
     test_table_columns();
     test_annotate();
     test_diag();
+    test_trajectories();
     return check_done();
 }
