@@ -34,7 +34,7 @@ PKG_LIBS=$(pkg-config --libs $PKGS 2>/dev/null ||
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
-LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c
+LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/link/params.c src/run/params.c
          src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/jpeg_read.c
          src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c src/io/video_read.c
          src/io/source_pack.c"
