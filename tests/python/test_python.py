@@ -99,8 +99,7 @@ os.environ['PYTHONPATH'] = MODULE_DIR + os.pathsep + os.environ.get('PYTHONPATH'
 
 import locus  # noqa: E402
 
-if hasattr(locus, 'quiet'):
-    locus.quiet()  # batch's per-frame INFO lines stay out of the TAP stream
+locus.quiet()  # batch's per-frame INFO lines (on stderr) stay out of the test's output
 
 try:
     import pandas as pd
@@ -614,6 +613,7 @@ def batch_progress():
     logger = logging.getLogger('locus')
     rec = _Records()
     logger.addHandler(rec)
+    locus.ignore_logging()  # locus's own handler (stderr) stays out of the test's output
     try:
         locus.quiet(suppress=False)
         full = locus.batch(frames, 13, invert=True, processes=2)
@@ -638,6 +638,7 @@ def batch_progress():
         check(logger.level == logging.INFO, 'quiet(suppress=False) sets INFO again')
     finally:
         logger.removeHandler(rec)
+        locus.handle_logging()
         locus.quiet()
     try:
         import tqdm  # noqa: F401
