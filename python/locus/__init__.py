@@ -498,16 +498,17 @@ def batch(frames, diameter, output=None, meta=None, processes='auto', after_loca
 
 
 def _warn_frames(stats, max_iterations, notes):
-    """Each frame's warnings, as locate would give them, in frame order
-    (only the frames that have any are looked at)."""
+    """Each frame's warnings, as locate gives them, and the notes on
+    skipped frames, in frame order. Only frames that warn are looked at:
+    those without candidates, or with nothing past the filters (or with
+    candidates at all when max_iterations < 1)."""
     blank, candidates, _, refined, features = stats.T
-    quiet = ~blank.astype(bool) & (candidates > 0) & ((refined == 0) | (features > 0))
-    if not (isinstance(max_iterations, numbers.Real) and max_iterations <= 0):
-        notes = notes + [(int(i), t) for i in np.flatnonzero(~quiet)
-                         for t in _explained(stats[i], max_iterations)]
-    else:
-        notes = notes + [(i, t) for i in range(len(stats))
-                         for t in _explained(stats[i], max_iterations)]
+    warns = (blank != 0) | (candidates == 0) | ((refined > 0) & (features == 0))
+    if isinstance(max_iterations, numbers.Real) and max_iterations <= 0:
+        warns |= candidates > 0
+    warns[[i for i, _ in notes]] = False  # a skipped frame has its note, not locate's warnings
+    notes = notes + [(int(i), text) for i in np.flatnonzero(warns)
+                     for text in _explained(stats[i], max_iterations)]
     for _, text in sorted(notes, key=lambda n: n[0]):
         _warn(text, 3)
 

@@ -574,10 +574,19 @@ def trackpy_goes_on():
     for bad, why in ((frames[1][:5, :5], 'smaller than the diameter'),
                      (np.full(frames[1].shape, np.nan), 'NaN')):
         r, ws = warned(locus.batch, [frames[0], bad, frames[2]], 13, invert=True)
-        check(isinstance(r, pd.DataFrame) and same(r, want) and
-              any('frame 1' in m and why in m for m in user_warnings(ws)),
+        check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+              'frame 1' in user_warnings(ws)[0] and why in user_warnings(ws)[0],
               f'batch: a bad frame ({why}) warns with its number, gets no features, and the '
               'batch goes on', f'{r!r}\n{ws}')
+    tiny = os.path.join(SHARED, 'data', 'edge', 'tiny.png')
+    paths = bulk_paths(2)
+    r, ws = warned(locus.batch, [paths[0], tiny, paths[1]], 13, invert=True, channel=0)
+    want = locus.batch(paths, 13, invert=True, channel=0)
+    want['frame'] = want['frame'].replace({1: 2})
+    check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+          'frame 1' in user_warnings(ws)[0] and tiny in user_warnings(ws)[0],
+          'batch(files): a frame too small warns with its number and file, and the batch goes on',
+          f'{r!r}\n{ws}')
     r, ws = warned(locus.locate, image, 13.5, invert=True)
     check(isinstance(r, pd.DataFrame) and same(r, locus.locate(image, 13, invert=True)) and
           not ws, 'diameter 13.5 is truncated to 13, as trackpy does (int())', f'{r!r}\n{ws}')
