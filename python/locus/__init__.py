@@ -224,19 +224,18 @@ def _smaller(shape, diameter):
     return len(d) == len(shape) and any(s < a for s, a in zip(shape, d))
 
 
-def _fault(image, diameter, status, message, in_batch=False):
+def _fault(image, diameter, status, message):
     """Why an image the library refused has no features, where trackpy
-    finds none and goes on; raises ValueError for other faults."""
+    finds none and goes on (_BLACK for an image of NaN, as trackpy says);
+    raises ValueError for other faults."""
     if status == _locus.E_SHAPE and _smaller(image.shape, diameter):
-        # the margins are at least the radius: trackpy finds nothing either
-        return f'{message}: no features'
+        return message  # the margins are at least the radius: trackpy finds nothing either
     if status == _locus.E_FORMAT and image.dtype.kind == 'f':
         finite = np.count_nonzero(np.isfinite(image))
         if not finite and np.isnan(image).all():
-            # trackpy's band pass turns NaN into 0: a black image
-            return _BLACK + (' (every pixel is NaN)' if in_batch else '')
+            return _BLACK  # trackpy's band pass turns NaN into 0: a black image
         return (f'image has NaN or infinite pixel values ({image.size - finite} of '
-                f'{image.size}): no features located (locus does not locate around them)')
+                f'{image.size}); locus does not locate around them')
     raise ValueError(message)
 
 
@@ -296,7 +295,8 @@ def locate(raw_image, diameter, minmass=None, maxsize=None, separation=None, noi
     _warn_colour(image.shape, 2)
     names, columns, stats, fault = _locus._locate(image, params)
     if fault is not None:
-        _warn(_fault(image, params['diameter'], *fault), 2)
+        why = _fault(image, params['diameter'], *fault)
+        _warn(why if why == _BLACK else f'{why}: no features', 2)
     else:
         for text in _explained(stats, max_iterations):
             _warn(text, 2)
@@ -470,9 +470,11 @@ def batch(frames, diameter, output=None, meta=None, processes='auto', after_loca
                                                                       report)
                 for i, status, _, reason in bad:
                     try:
-                        why = _fault(images[i], params['diameter'], status, reason, True)
+                        why = _fault(images[i], params['diameter'], status, reason)
                     except ValueError:
                         why = reason
+                    if why == _BLACK:
+                        why += ' (every pixel is NaN)'
                     notes.append((len(numbers) + i,
                                   f'locus.batch: frame {nums[i]} has no features: {why}'))
                 parts.append((columns, index + len(numbers)))
