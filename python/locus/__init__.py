@@ -35,7 +35,8 @@ except ImportError:  # pandas is optional: results are then dicts of arrays
     _pd = None
 
 __version__ = _locus.version
-__all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count', 'quiet']
+__all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count', 'quiet', 'handle_logging',
+           'ignore_logging']
 
 #: Number of online CPU cores (what ``processes='auto'`` uses).
 cpu_count = _locus.cpu_count
@@ -108,8 +109,9 @@ def _params(diameter, minmass=None, maxsize=None, separation=None, noise_size=1,
     for name, value in (('topn', topn), ('max_iterations', max_iterations)):
         if value is not None and not isinstance(value, bool):
             _whole(name, value, None)  # a TypeError for 2.5, as before
-    return dict(diameter=_truncate(diameter), minmass=minmass, maxsize=maxsize, separation=separation,
-                noise_size=noise_size, smoothing_size=smoothing_size, threshold=threshold,
+    return dict(diameter=_truncate(diameter), minmass=minmass, maxsize=maxsize,
+                separation=separation, noise_size=noise_size, smoothing_size=smoothing_size,
+                threshold=threshold,
                 invert=invert, percentile=percentile, topn=topn, preprocess=preprocess,
                 max_iterations=max_iterations, characterize=characterize)
 

@@ -507,7 +507,8 @@ def trackpy_warnings():
     """trackpy's warnings, word for word and as UserWarning, on trackpy's
     own test images (trackpy/tests/test_feature.py)."""
     cases = [
-        ('maxima in the margins (2-D)', [MARGINS], lambda: locus.locate(dot((21, 23), (1, 1), 100), 5)),
+        ('maxima in the margins (2-D)', [MARGINS],
+         lambda: locus.locate(dot((21, 23), (1, 1), 100), 5)),
         ('maxima in the margins (3-D)', [MARGINS],
          lambda: locus.locate(dot((21, 23, 25), (1, 1, 1), 100), 5)),
         ('no maxima survived filtering', [FILTERED],
