@@ -236,6 +236,24 @@ LOCUS_API int locus_table_find(const locus_table *t, const char *name);
 LOCUS_API int locus_table_blank(const locus_table *t);
 
 /*
+ * How the last locate into t got to its features, for a caller that
+ * explains an empty result as trackpy's warnings do ("All local maxima
+ * were in the margins.", "No maxima survived mass- and size-based
+ * filtering.").
+ */
+typedef struct {
+    int blank;             /* no non-zero pixel after preprocessing (no maxima sought) */
+    size_t candidates;     /* local maxima above the threshold, inside the margins */
+    int maxima_in_margins; /* candidates is 0 but local maxima lie in the margins
+                              (the margins are searched only then) */
+    size_t refined;        /* features after refinement and duplicate removal */
+    size_t features;       /* rows: after the mass and size filters and top-n */
+} locus_locate_stats;
+
+/* The stats of the last locus_locate into t (all zero for other tables). */
+LOCUS_API void locus_table_locate_stats(const locus_table *t, locus_locate_stats *stats);
+
+/*
  * Set column `name` to a copy of n values, adding it if the table has no
  * such column. Every column has the same number of rows: the first
  * column of an empty table sets it. For tables made elsewhere (a

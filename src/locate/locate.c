@@ -56,8 +56,9 @@ static int check_image(const locus_image *img, locus_error *err)
             return locus_error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
     }
     if (n > LOCUS_LIMIT_IMAGE_PIXELS)
-        return locus_error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels; the limit is "
-                                                   "%llu)",
+        return locus_error_set(err, LOCUS_E_SHAPE,
+                               "image is too large (%zu pixels; the limit is "
+                               "%llu)",
                                n, (unsigned long long)LOCUS_LIMIT_IMAGE_PIXELS);
     return LOCUS_OK;
 }
@@ -186,6 +187,41 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
     return LOCUS_OK;
 }
 
+/*
+ * Whether I has a local maximum anywhere, margins included (§5 without
+ * the margin cut). Asked only when no candidate lies inside the margins,
+ * to tell "all in the margins" from "none": it recomputes the threshold
+ * and the box maximum rather than keep them from the search.
+ */
+static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
+{
+    const plan *pl = &ws->pl;
+    size_t nonzero, n = pl->npix;
+    double t;
+    *any = 0;
+    if (pl->itype == LOCUS_U8) {
+        uint32_t hist[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            hist[((const uint8_t *)I)[i]]++;
+        hist[0] = 0;
+        t = locus_maxima_percentile(hist, 256, pl->params.percentile, &nonzero);
+    } else {
+        t = locus_maxima_percentile_u16(I, n, pl->params.percentile, &nonzero);
+    }
+    if (nonzero == 0)
+        return LOCUS_OK;
+    const void *D;
+    int rc = locus_maxima_box_max(ws, I, &D);
+    if (rc)
+        return rc;
+    double above = floor(t);
+    for (size_t i = 0; i < n && !*any; i++) {
+        double v = pixel_get(I, pl->itype, i);
+        *any = v > above && v == pixel_get(D, pl->itype, i);
+    }
+    return LOCUS_OK;
+}
+
 static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table *out,
                         locus_error *err)
 {
@@ -197,18 +233,24 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
         return rc;
     if ((rc = working_image(ws, raw, &I, &scale)) || (rc = locus_maxima_find(ws, I, &blank)))
         return rc;
+    locus_locate_stats stats = {.blank = blank, .candidates = ws->ncand};
+    if (!blank && !ws->ncand && (rc = maxima_anywhere(ws, I, &stats.maxima_in_margins)))
+        return rc;
     if ((rc = locus_refine_all(ws, I, raw, scale)))
         return rc;
     if (pl->rp.dedupe && (rc = locus_duplicates_remove(ws)))
         return rc;
+    stats.refined = ws->nfeat;
     filter_features(ws, scale);
     if ((rc = keep_top(ws)))
         return rc;
+    stats.features = ws->nfeat;
     if (pl->params.characterize && ws->nfeat && (rc = locus_noise_static_error(ws, I, raw)))
         return rc;
     if ((rc = fill_table(pl, ws, out)))
         return rc;
     out->blank = blank;
+    out->stats = stats;
     return LOCUS_OK;
 }
 

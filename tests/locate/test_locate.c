@@ -418,6 +418,36 @@ static void test_errors_and_blank(void)
     CHECK(locus_locate(ws, &p, &img, t, &err) == LOCUS_OK, "then spots: locate runs");
     CHECK(!locus_table_blank(t) && locus_table_rows(t) == NSPOTS, "then spots: not blank");
 
+    /* the stats trackpy's warnings are made from */
+    locus_locate_stats st;
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates >= NSPOTS && !st.maxima_in_margins &&
+              st.refined >= st.features && st.features == NSPOTS,
+          "stats of the spots: candidates, refined, features");
+    static uint8_t edge[32 * 32];
+    memset(edge, 1, sizeof edge);
+    edge[1 * 32 + 1] = 100;
+    locus_params raw = params_d(7);
+    raw.preprocess = 0;
+    locus_image edge_img = make_image(edge, LOCUS_U8, 2, 32, 32, 0);
+    CHECK(locus_locate(ws, &raw, &edge_img, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
+          "a maximum in the margins: 0 rows");
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates == 0 && st.maxima_in_margins,
+          "stats: no candidate, maxima in the margins");
+    memset(edge, 5, sizeof edge);
+    CHECK(locus_locate(ws, &raw, &edge_img, t, &err) == LOCUS_OK, "flat 5s without preprocess");
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates == 0 && !st.maxima_in_margins,
+          "stats: a flat image has no local maximum at all");
+    locus_params heavy = params_d(7);
+    heavy.minmass = 1e12;
+    CHECK(locus_locate(ws, &heavy, &img, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
+          "minmass 1e12: 0 rows");
+    locus_table_locate_stats(t, &st);
+    CHECK(st.candidates > 0 && st.refined > 0 && st.features == 0,
+          "stats: refined features, none past the filter");
+
     locus_table_free(fresh);
     locus_table_free(t);
     locus_workspace_free(ws);

@@ -35,6 +35,7 @@ except ImportError:
 import gc
 import glob
 import json
+import logging
 import math
 import re
 import signal
@@ -97,6 +98,8 @@ sys.path.insert(0, MODULE_DIR)
 os.environ['PYTHONPATH'] = MODULE_DIR + os.pathsep + os.environ.get('PYTHONPATH', '')
 
 import locus  # noqa: E402
+
+locus.quiet()  # batch's per-frame INFO lines (on stderr) stay out of the test's output
 
 try:
     import pandas as pd
@@ -455,6 +458,261 @@ def synth():
           'synth: bad bit_depth is a ValueError')
 
 # ----------------------------------------------------------------------
+# trackpy drop-in: warnings where trackpy warns, no features where it
+# finds none, its keywords, its logger
+# ----------------------------------------------------------------------
+
+MARGINS = 'All local maxima were in the margins.'
+FILTERED = ("No maxima survived mass- and size-based filtering. Be advised that the mass "
+            "computation was changed from version 0.2.4 to 0.3.0 and from 0.3.3 to 0.4.0. "
+            "See the documentation and the convenience functions 'minmass_v03_change' and "
+            "'minmass_v04_change'.")
+NO_MAXIMA = 'Image contains no local maxima.'
+BLACK = 'Image is completely black.'
+ITERATIONS = 'max_iterations has to be larger than 0. setting it to 1.'
+
+
+def colour_text(n):
+    return (f'I am interpreting the image as {n}-dimensional. If it is actually a '
+            f'{n - 1}-dimensional color image, convert it to grayscale first.')
+
+
+def warned(fn, *args, **kwargs):
+    """(result or the exception, [(category, message)]) of fn(*args, **kwargs)."""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            result = e
+    return result, [(x.category, str(x.message)) for x in w]
+
+
+def user_warnings(ws):
+    return [m for c, m in ws if c is UserWarning]
+
+
+def empty_table(r):
+    return isinstance(r, pd.DataFrame) and len(r) == 0 and 'x' in r.columns
+
+
+def dot(shape, at, value):
+    image = np.ones(shape, np.uint8)
+    image[tuple(at)] = value
+    return image
+
+
+@test
+def trackpy_warnings():
+    """trackpy's warnings, word for word and as UserWarning, on trackpy's
+    own test images (trackpy/tests/test_feature.py)."""
+    cases = [
+        ('maxima in the margins (2-D)', [MARGINS],
+         lambda: locus.locate(dot((21, 23), (1, 1), 100), 5)),
+        ('maxima in the margins (3-D)', [MARGINS],
+         lambda: locus.locate(dot((21, 23, 25), (1, 1, 1), 100), 5)),
+        ('no maxima survived filtering', [FILTERED],
+         lambda: locus.locate(dot((21, 23), (11, 13), 10), 5, minmass=1000, preprocess=False)),
+        ('flat image, preprocess=False: no local maxima', [NO_MAXIMA],
+         lambda: locus.locate(np.full((21, 23), 5, np.uint8), 5, preprocess=False)),
+        ('black image', [BLACK],
+         lambda: locus.locate(np.zeros((21, 23), np.uint8), 5, preprocess=False)),
+    ]
+    for name, want, fn in cases:
+        r, ws = warned(fn)
+        check(empty_table(r) and user_warnings(ws) == want and len(ws) == len(want),
+              f'{name}: no features, warns {want[0][:40]!r}', f'result {r!r}\nwarnings {ws}')
+    image = bulk_frames(1)[0]
+    r, ws = warned(locus.locate, image, 13, invert=True)
+    check(len(r) > 0 and not ws, 'a good image gives no warning', ws)
+    r, ws = warned(locus.locate, image, 13, invert=True, max_iterations=0)
+    one = locus.locate(image, 13, invert=True, max_iterations=1)
+    check(isinstance(r, pd.DataFrame) and user_warnings(ws) == [ITERATIONS] and same(r, one),
+          'max_iterations=0 warns as trackpy and acts as 1', ws)
+    rng = np.random.default_rng(0)
+    for channels in (3, 4):
+        rgb = rng.integers(0, 100, (21, 23, channels)).astype(np.uint8)
+        r, ws = warned(locus.locate, rgb, 5)
+        check(user_warnings(ws)[:1] == [colour_text(3)] and isinstance(r, pd.DataFrame),
+              f'(y, x, {channels}) array: warns it is read as 3-D (as trackpy)', f'{r!r}\n{ws}')
+        r, ws = warned(locus.locate, rgb, 3)
+        check(isinstance(r, pd.DataFrame) and 'z' in r.columns and
+              user_warnings(ws)[:1] == [colour_text(3)],
+              f'(y, x, {channels}) array: located as a volume, as trackpy does', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.ones((4, 40), np.uint8), 3)
+    check(user_warnings(ws)[:1] == [colour_text(2)], 'an axis of length 4 in a 2-D image warns too',
+          ws)
+    frames = [dot((21, 23), (1, 1), 100), dot((21, 23), (11, 13), 10)]
+    r, ws = warned(locus.batch, frames, 5, minmass=1000, preprocess=False)
+    check(isinstance(r, pd.DataFrame) and len(r) == 0 and
+          user_warnings(ws)[:2] == [MARGINS, FILTERED], 'batch passes on each frame\'s warnings',
+          ws)
+
+
+@test
+def trackpy_goes_on():
+    """Where trackpy finds no features and goes on, so does locus (with a
+    warning that says why); inside batch, a bad frame is skipped."""
+    image = bulk_frames(1)[0]
+    r, ws = warned(locus.locate, image[:5, :5], 13)
+    check(empty_table(r) and any('smaller than the diameter' in m for m in user_warnings(ws)),
+          'an image smaller than the diameter: no features and a warning', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.zeros((60, 60, 4), np.uint8), 13)
+    check(isinstance(r, pd.DataFrame) and len(r) == 0 and colour_text(3) in user_warnings(ws),
+          '(60, 60, 4) with diameter 13: the colour warning and no features', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.full((40, 40), np.nan), 7)
+    check(empty_table(r) and user_warnings(ws) == [BLACK],
+          'an all-NaN image: "Image is completely black." (as trackpy) and no features',
+          f'{r!r}\n{ws}')
+    holed = image.astype(np.float64) / 255
+    holed[100, 100] = np.nan
+    r, ws = warned(locus.locate, holed, 13)
+    check(empty_table(r) and any('NaN' in m for m in user_warnings(ws)),
+          'a NaN pixel: no features and a warning that names it', f'{r!r}\n{ws}')
+    frames = bulk_frames(3)
+    want = locus.batch([frames[0], frames[2]], 13, invert=True)
+    want['frame'] = want['frame'].replace({1: 2})
+    for bad, why in ((frames[1][:5, :5], 'smaller than the diameter'),
+                     (np.full(frames[1].shape, np.nan), 'NaN')):
+        r, ws = warned(locus.batch, [frames[0], bad, frames[2]], 13, invert=True)
+        check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+              'frame 1' in user_warnings(ws)[0] and why in user_warnings(ws)[0],
+              f'batch: a bad frame ({why}) warns with its number, gets no features, and the '
+              'batch goes on', f'{r!r}\n{ws}')
+    tiny = os.path.join(SHARED, 'data', 'edge', 'tiny.png')
+    paths = bulk_paths(2)
+    r, ws = warned(locus.batch, [paths[0], tiny, paths[1]], 13, invert=True, channel=0)
+    want = locus.batch(paths, 13, invert=True, channel=0)
+    want['frame'] = want['frame'].replace({1: 2})
+    check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+          'frame 1' in user_warnings(ws)[0] and tiny in user_warnings(ws)[0],
+          'batch(files): a frame too small warns with its number and file, and the batch goes on',
+          f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, image, 13.5, invert=True)
+    check(isinstance(r, pd.DataFrame) and same(r, locus.locate(image, 13, invert=True)) and
+          not ws, 'diameter 13.5 is truncated to 13, as trackpy does (int())', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, image, (13.9, 13.2), invert=True)
+    check(isinstance(r, pd.DataFrame) and same(r, locus.locate(image, 13, invert=True)),
+          'a tuple of fractional diameters too', r)
+    full = locus.locate(image, 13, invert=True)
+    top0 = locus.locate(image, 13, invert=True, topn=0)
+    # trackpy: refined_coords.iloc[np.argsort(mass)[-topn:]], NumPy's default sort, ties and all
+    by_mass = full.iloc[np.argsort(full['mass'].to_numpy())].reset_index(drop=True)
+    check(len(top0) == len(full) and same(top0, by_mass),
+          'topn=0 keeps every feature (sorted by mass, as trackpy\'s [-0:])')
+    empty = locus.locate(np.zeros((40, 40), np.uint8), 5)
+    check(len(empty) == 0 and all(empty[c].dtype == np.float64 for c in empty.columns) and
+          'float64' in locus.locate.__doc__,
+          'no features: float64 columns, as the docstring says')
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append((record.levelno, record.getMessage()))
+
+
+@test
+def batch_progress():
+    """trackpy's logger convention: one INFO line per frame on the logger
+    'locus', silenced by locus.quiet(); a tqdm bar with progress=True."""
+    frames = bulk_frames(4)
+    logger = logging.getLogger('locus')
+    rec = _Records()
+    logger.addHandler(rec)
+    locus.ignore_logging()  # locus's own handler (stderr) stays out of the test's output
+    try:
+        locus.quiet(suppress=False)
+        full = locus.batch(frames, 13, invert=True, processes=2)
+        want = [(logging.INFO, f'Frame {i}: {int((full.frame == i).sum())} features')
+                for i in range(4)]
+        check(rec.lines == want, 'batch logs "Frame N: M features" per frame at INFO',
+              f'{rec.lines}\nwanted {want}')
+        rec.lines.clear()
+        locus.batch(bulk_paths(2), 13, invert=True, channel=0)
+        check([m for _, m in rec.lines] == [m for _, m in want[:2]], 'batch(files) logs too',
+              rec.lines)
+        rec.lines.clear()
+        locus.batch(frames[:2], 13, invert=True, after_locate=lambda i, f: f.iloc[:3])
+        check([m for _, m in rec.lines] == ['Frame 0: 3 features', 'Frame 1: 3 features'],
+              'with after_locate, the count is after it (as trackpy)', rec.lines)
+        rec.lines.clear()
+        locus.quiet()
+        locus.batch(frames, 13, invert=True)
+        check(rec.lines == [] and logger.level == logging.WARN,
+              'locus.quiet() silences the per-frame lines', rec.lines)
+        locus.quiet(suppress=False)
+        check(logger.level == logging.INFO, 'quiet(suppress=False) sets INFO again')
+    finally:
+        logger.removeHandler(rec)
+        locus.handle_logging()
+        locus.quiet()
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        check(False, "tqdm is importable (Debian's python3-tqdm; "
+              'bash scripts/install-deps.sh --python)')
+        return
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        r, ws = warned(locus.batch, frames, 13, invert=True, progress=True)
+    check(isinstance(r, pd.DataFrame) and same(r, full) and '4/4' in err.getvalue(),
+          'progress=True draws a tqdm bar to the end', f'{r!r}\n{err.getvalue()!r}')
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        locus.batch(frames, 13, invert=True)
+    check('4/4' not in err.getvalue(), 'no bar without progress=True', err.getvalue())
+
+
+# trackpy.locate's and trackpy.batch's keywords with trackpy's defaults
+TRACKPY_LOCATE = dict(minmass=None, maxsize=None, separation=None, noise_size=1,
+                      smoothing_size=None, threshold=None, invert=False, percentile=64, topn=None,
+                      preprocess=True, max_iterations=10, filter_before=None, filter_after=None,
+                      characterize=True, engine='auto')
+TRACKPY_BATCH = dict(output=None, meta=None, processes='auto', after_locate=None)
+
+
+@test
+def trackpy_keywords():
+    import inspect
+    image = bulk_frames(1)[0]
+    base = locus.locate(image, 13)
+    for name, value in TRACKPY_LOCATE.items():
+        r, ws = warned(locus.locate, image, 13, **{name: value})
+        check(isinstance(r, pd.DataFrame) and same(r, base) and not ws,
+              f'locate accepts {name}={value!r} (trackpy\'s default)', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, raw_image=image, diameter=13, **TRACKPY_LOCATE)
+    check(isinstance(r, pd.DataFrame) and same(r, base), 'locate takes all of them at once', r)
+    batch_base = locus.batch([image], 13)
+    for name, value in {**TRACKPY_BATCH, **TRACKPY_LOCATE}.items():
+        r, ws = warned(locus.batch, [image], 13, **{name: value})
+        check(isinstance(r, pd.DataFrame) and same(r, batch_base) and not ws,
+              f'batch accepts {name}={value!r}', f'{r!r}\n{ws}')
+    r, ws = warned(locus.batch, frames=[image], diameter=13, **TRACKPY_BATCH, **TRACKPY_LOCATE)
+    check(isinstance(r, pd.DataFrame) and same(r, batch_base), 'batch takes all of them at once', r)
+    sig = inspect.signature(locus.locate)
+    check(list(sig.parameters)[:len(TRACKPY_LOCATE) + 2] ==
+          ['raw_image', 'diameter'] + list(TRACKPY_LOCATE) and
+          all(sig.parameters[k].default == v for k, v in TRACKPY_LOCATE.items()),
+          'locate\'s signature is trackpy\'s, in its order, with its defaults')
+    bsig = inspect.signature(locus.batch)
+    check(list(bsig.parameters)[:6] == ['frames', 'diameter'] + list(TRACKPY_BATCH) and
+          all(bsig.parameters[k].default == v for k, v in TRACKPY_BATCH.items()),
+          'batch\'s signature starts as trackpy\'s')
+    missing = [k for k in ['raw_image', 'diameter', *TRACKPY_LOCATE]
+               if k not in locus.locate.__doc__]
+    check(not missing, 'locate\'s docstring names every trackpy parameter', missing)
+    missing = [k for k in ['frames', 'diameter', *TRACKPY_BATCH, 'processes', 'progress']
+               if k not in locus.batch.__doc__]
+    check(not missing, 'batch\'s docstring names its parameters', missing)
+
+
+# ----------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------
 
@@ -471,8 +729,6 @@ def errors():
         (TypeError, 'locus.locate: got a 1-D array; expected 2-D or 3-D',
          lambda: locus.locate(np.zeros(40, np.uint8), 13)),
         (ValueError, 'diameter must be odd (got 12)', lambda: locus.locate(image, 12)),
-        (ValueError, 'diameter must be an odd integer from 3 to 4095 (got 13.5)',
-         lambda: locus.locate(image, 13.5)),
         (ValueError, 'diameter has 3 values but the image has 2 axes',
          lambda: locus.locate(image, (13, 13, 13))),
         (ValueError, 'maxsize needs the same diameter on every axis',
@@ -481,20 +737,12 @@ def errors():
          lambda: locus.locate(image, 13, noise_size=20)),
         (ValueError, 'percentile must be a number from 0 to 100 (got 120)',
          lambda: locus.locate(image, 13, percentile=120)),
-        (ValueError, 'image (5x5 pixels) is smaller than the diameter (13)',
-         lambda: locus.locate(image[:5, :5], 13)),
-        (ValueError, 'a colour image? locate one channel',
-         lambda: locus.locate(np.zeros((60, 60, 4), np.uint8), 13)),
-        (ValueError, 'image has NaN or infinite pixel values',
-         lambda: locus.locate(np.full((40, 40), np.nan), 7)),
         (TypeError, 'diameter must be a number or a tuple of numbers',
          lambda: locus.locate(image, 'big')),
         (TypeError, "locus.batch() got an unexpected keyword argument 'diamter'",
          lambda: locus.batch([image], 13, diamter=5)),
         (TypeError, 'locus.batch: frame 1: got an array of dtype int32',
          lambda: locus.batch([image, image.astype(np.int32)], 13)),
-        (ValueError, 'frame 1: image (5x5 pixels) is smaller than the diameter (13)',
-         lambda: locus.batch([image, image[:5, :5], image], 13)),
         (ValueError, 'frame 1 is 3-D but frame 0 is 2-D',
          lambda: locus.batch([image, np.zeros((20, 20, 20), np.uint8)], 5)),
         (ValueError, "processes must be 'auto' or a whole number >= 1 (got 0)",
