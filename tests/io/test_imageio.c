@@ -62,6 +62,12 @@ static void *random_samples(locus_dtype t, size_t n)
         case LOCUS_F64:
             ((double *)p)[i] = (double)(int64_t)r / 3.0;
             break;
+        case LOCUS_BOOL:
+            ((uint8_t *)p)[i] = (uint8_t)(r & 1);
+            break;
+        default: /* the other integer types: random bits */
+            memcpy((char *)p + i * locus_dtype_size(t), &r, locus_dtype_size(t));
+            break;
         }
     }
     return p;
