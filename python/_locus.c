@@ -197,29 +197,29 @@ static int image_of(PyObject *obj, const char *what, locus_image *img, PyObject 
     }
     PyArrayObject *a = (PyArrayObject *)obj;
     int type = PyArray_TYPE(a);
-    switch (type) {
-    case NPY_UINT8:
-        img->dtype = LOCUS_U8;
-        break;
-    case NPY_UINT16:
-        img->dtype = LOCUS_U16;
-        break;
-    case NPY_FLOAT32:
-        img->dtype = LOCUS_F32;
-        break;
-    case NPY_FLOAT64:
-        img->dtype = LOCUS_F64;
-        break;
-    default: {
+    /* by kind and size, not type number: int32 is NPY_INT or NPY_LONG by platform */
+    char kind = PyArray_DESCR(a)->kind;
+    int size = (int)PyArray_ITEMSIZE(a);
+    img->dtype = kind == 'b' && size == 1   ? LOCUS_BOOL
+                 : kind == 'u' && size == 1 ? LOCUS_U8
+                 : kind == 'u' && size == 2 ? LOCUS_U16
+                 : kind == 'u' && size == 4 ? LOCUS_U32
+                 : kind == 'i' && size == 1 ? LOCUS_I8
+                 : kind == 'i' && size == 2 ? LOCUS_I16
+                 : kind == 'i' && size == 4 ? LOCUS_I32
+                 : kind == 'f' && size == 4 ? LOCUS_F32
+                 : kind == 'f' && size == 8 ? LOCUS_F64
+                                            : 0;
+    if (!img->dtype) {
         PyObject *name = PyObject_Str((PyObject *)PyArray_DESCR(a));
         if (name) {
             PyErr_Format(PyExc_TypeError,
-                         "%s: got an array of dtype %U; expected uint8, uint16, float32 or float64",
+                         "%s: got an array of dtype %U; expected uint8, uint16, uint32, int8, "
+                         "int16, int32, float32, float64 or bool",
                          what, name);
             Py_DECREF(name);
         }
         return -1;
-    }
     }
     int nd = PyArray_NDIM(a);
     if (nd != 2 && nd != 3) {
@@ -274,6 +274,16 @@ static int numpy_type(locus_dtype t)
         return NPY_UINT16;
     case LOCUS_F32:
         return NPY_FLOAT32;
+    case LOCUS_I8:
+        return NPY_INT8;
+    case LOCUS_I16:
+        return NPY_INT16;
+    case LOCUS_I32:
+        return NPY_INT32;
+    case LOCUS_U32:
+        return NPY_UINT32;
+    case LOCUS_BOOL:
+        return NPY_BOOL;
     default:
         return NPY_FLOAT64;
     }

@@ -255,7 +255,8 @@ def locate(raw_image, diameter, minmass=None, maxsize=None, separation=None, noi
     library: every number equals trackpy's (and ``locus locate``'s).
 
     raw_image : 2-D (y, x) or 3-D (z, y, x) array of uint8, uint16,
-        float32 or float64, in any memory layout (views, negative strides
+        uint32, int8, int16, int32, float32, float64 or bool (each with
+        trackpy's rules for its type), in any memory layout (views, negative strides
         and read-only arrays are read in place, not copied). Axes of
         length 1 are dropped first, as trackpy does. Like trackpy, an
         image with an axis of length 3 or 4 is located as it is (a
@@ -549,7 +550,8 @@ def _per_frame(table, position, numbers, after_locate, output):
 def imread(path, channel=None, page=0, volume=False):
     """The pixels of one PNG or TIFF file, as locus (and locate) sees them.
 
-    Returns a new array of uint8, uint16, float32 or float64: (y, x), or
+    Returns a new array of uint8, uint16, uint32, int8, int16, int32,
+    float32 or float64 (the file's sample type): (y, x), or
     with ``volume=True`` the whole multi-page TIFF as (z, y, x). A colour
     image needs ``channel`` (0 red, 1 green, 2 blue, 3 alpha); ``page``
     picks a page of a multi-page TIFF (negative counts from the end).

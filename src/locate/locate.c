@@ -36,6 +36,7 @@ void locus_workspace_free(locus_workspace *ws)
     locus_mem_release((void **)&ws->top, &ws->top_cap);
     locus_mem_release((void **)&ws->order, &ws->order_cap);
     locus_mem_release((void **)&ws->scratch, &ws->scratch_cap);
+    locus_mem_release(&ws->conv, &ws->conv_cap);
     free(ws);
 }
 
@@ -48,7 +49,8 @@ static int check_image(const locus_image *img, locus_error *err)
                                img->ndim);
     if (!locus_dtype_size(img->dtype))
         return locus_error_set(err, LOCUS_E_UNSUPPORTED,
-                               "unsupported pixel type (uint8, uint16, float32, float64 are)");
+                               "unsupported pixel type (uint8, uint16, uint32, int8, int16, int32, "
+                               "float32, float64 and bool are)");
     size_t n = 1;
     for (int a = 0; a < img->ndim; a++) {
         n = size_mul(n, img->shape[a]);
@@ -231,7 +233,13 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     int rc, blank;
     if ((rc = locus_preprocess_raw(ws, img, &raw, err)))
         return rc;
-    if ((rc = working_image(ws, raw, &I, &scale)) || (rc = locus_maxima_find(ws, I, &blank)))
+    if ((rc = working_image(ws, raw, &I, &scale)))
+        return rc;
+    if (pl->itype == LOCUS_U8 || pl->itype == LOCUS_U16)
+        rc = locus_maxima_find(ws, I, &blank);
+    else
+        rc = locus_maxima_find_wide(ws, I, &blank);
+    if (rc)
         return rc;
     locus_locate_stats stats = {.blank = blank, .candidates = ws->ncand};
     if (!blank && !ws->ncand && (rc = maxima_anywhere(ws, I, &stats.maxima_in_margins)))
@@ -254,6 +262,52 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     return LOCUS_OK;
 }
 
+/*
+ * A bool image is not an integer image to trackpy (np.issubdtype(bool,
+ * np.integer) is false): the threshold defaults to 1/255 and invert gives
+ * 1 - v as float64. Without invert its boxcar truncates into bool, which
+ * is uint8's truncation of 0/1 values, and I is uint8 as for any float
+ * image; mass, raw_mass and the background are sums of the same 0/1
+ * values. So a bool image is located as the uint8 image of its values
+ * (any non-zero byte counting as 1), or, inverted, as the float64 image
+ * 1 - v, with the threshold defaulting to 1/255 either way.
+ */
+static int locate_bool(locus_workspace *ws, const locus_params *p, const locus_image *img,
+                       locus_table *out, locus_error *err)
+{
+    locus_params q = *p;
+    locus_image conv = *img;
+    int invert = p->invert;
+    size_t n0 = img->ndim == 3 ? img->shape[0] : 1, ny = img->shape[img->ndim - 2];
+    size_t nx = img->shape[img->ndim - 1], n = n0 * ny * nx;
+    ptrdiff_t s0 = img->ndim == 3 ? img->strides[0] : 0, sy = img->strides[img->ndim - 2];
+    ptrdiff_t sx = img->strides[img->ndim - 1];
+    if (locus_mem_reserve(&ws->conv, &ws->conv_cap, size_mul(n, invert ? sizeof(double) : 1)))
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory (bool image copy)");
+    uint8_t *u8 = ws->conv;
+    double *f64 = ws->conv;
+    size_t k = 0;
+    for (size_t z = 0; z < n0; z++)
+        for (size_t y = 0; y < ny; y++) {
+            const unsigned char *row =
+                (const unsigned char *)img->data + (ptrdiff_t)z * s0 + (ptrdiff_t)y * sy;
+            for (size_t x = 0; x < nx; x++, k++) {
+                int v = row[(ptrdiff_t)x * sx] != 0;
+                if (invert)
+                    f64[k] = 1.0 - v;
+                else
+                    u8[k] = (uint8_t)v;
+            }
+        }
+    conv.data = ws->conv;
+    conv.dtype = invert ? LOCUS_F64 : LOCUS_U8;
+    locus_image_set_contiguous(&conv);
+    q.invert = 0;
+    if (isnan(q.threshold))
+        q.threshold = 1 / 255.;
+    return locus_locate(ws, &q, &conv, out, err);
+}
+
 int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *img,
                  locus_table *out, locus_error *err)
 {
@@ -263,6 +317,8 @@ int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *
         return locus_error_set(err, LOCUS_E_PARAM, "locus_locate: NULL argument");
     if ((rc = check_image(img, err)))
         return rc;
+    if (img->dtype == LOCUS_BOOL)
+        return locate_bool(ws, p, img, out, err);
     if (!ws->planned || !locus_plan_matches(&ws->pl, p, img)) {
         ws->planned = 0;
         if ((rc = locus_plan_build(&ws->pl, p, img, err)))
