@@ -331,7 +331,8 @@ static void test_imagej_channels(void)
     bad = open_one(tpath("bad_c0.tif"), 0, 0, &err);
     locus_image bimg;
     CHECK(bad && locus_source_check(bad, &err) == LOCUS_E_UNSUPPORTED &&
-              strstr(err.message, "page 2: 16-bit complex integer") && frame_is(bad, 0, rd, 0, 0, 1, 0, 2) &&
+              strstr(err.message, "page 2: 16-bit complex integer") &&
+              frame_is(bad, 0, rd, 0, 0, 1, 0, 2) &&
               locus_source_read(bad, 1, rd, &bimg, &err) == LOCUS_E_UNSUPPORTED,
           "channel 0: opening reports its bad page, whose frame fails (%s)", err.message);
     locus_source_free(bad);
