@@ -201,6 +201,8 @@ static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
     size_t nonzero, n = pl->npix;
     double t;
     *any = 0;
+    if (pl->itype != LOCUS_U8 && pl->itype != LOCUS_U16)
+        return locus_maxima_any_wide(ws, I, any);
     if (pl->itype == LOCUS_U8) {
         uint32_t hist[256] = {0};
         for (size_t i = 0; i < n; i++)

@@ -145,7 +145,13 @@ static void box_pass(const plan *pl, const int64_t *src, int64_t *dst, int axis)
             }
 }
 
-int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank)
+/*
+ * I as int64 in *W, its percentile threshold in *t and its box maximum
+ * in *D (§5 up to the comparison); *blank when I has no non-zero pixel
+ * (then *W, *D are not set).
+ */
+static int wide_box_max(locus_workspace *ws, const void *I, const int64_t **W_out,
+                        const int64_t **D_out, double *t, int *blank)
 {
     const plan *pl = &ws->pl;
     size_t npix = pl->npix, bytes = size_mul(npix, sizeof(int64_t)), nonzero = 0;
@@ -159,11 +165,10 @@ int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank)
         if (W[i] != 0)
             nz[nonzero++] = W[i];
     }
-    ws->ncand = 0;
     *blank = nonzero == 0;
     if (*blank)
         return LOCUS_OK;
-    double t = percentile_of(nz, nonzero, pl->params.percentile, pl->itype);
+    *t = percentile_of(nz, nonzero, pl->params.percentile, pl->itype);
     /* separable box maximum, ping-pong between D and the scratch */
     const int64_t *src = W;
     int64_t *bufs[2] = {D, nz}, *out = NULL;
@@ -176,6 +181,35 @@ int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank)
         src = out;
         flip ^= 1;
     }
+    *W_out = W;
+    *D_out = src;
+    return LOCUS_OK;
+}
+
+/* Whether I has a local maximum anywhere, margins included (the
+ * "all local maxima were in the margins" question of locate.c). */
+int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any)
+{
+    const int64_t *W, *D;
+    double t = 0;
+    int blank, rc = wide_box_max(ws, I, &W, &D, &t, &blank);
+    *any = 0;
+    if (rc || blank)
+        return rc;
+    for (size_t i = 0; i < ws->pl.npix && !*any; i++)
+        *any = W[i] == D[i] && (double)W[i] > t;
+    return LOCUS_OK;
+}
+
+int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank)
+{
+    const plan *pl = &ws->pl;
+    const int64_t *W, *src;
+    double t = 0;
+    ws->ncand = 0;
+    int rc = wide_box_max(ws, I, &W, &src, &t, blank);
+    if (rc || *blank)
+        return rc;
     const int *m = pl->margin;
     size_t ny = pl->shape[1], nx = pl->shape[2], count = 0;
     for (size_t z = (size_t)m[0]; z + (size_t)m[0] < pl->shape[0]; z++)

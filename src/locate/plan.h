@@ -146,6 +146,8 @@ int locus_maxima_find(locus_workspace *ws, const void *I, int *blank);
 /* The same for an I that maxima.c does not take (pl->itype uint32, or a
  * signed raw image without the band pass): maxima_wide.c. */
 int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank);
+/* Whether such an I has a local maximum anywhere, margins included. */
+int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any);
 /* D = the box maximum of I (LOCATE.md §5) in ws->dmax; D may be I itself
  * when every box is 1 pixel. */
 int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
