@@ -40,14 +40,14 @@ class BuildWithLibrary(build_ext):
 
 extension = Extension(
     'locus._locus',
-    sources=['_locus.c'],
+    sources=['_locus.c', '_link.c', '_pictures.c'],
     include_dirs=[os.path.join(ROOT, 'include'), numpy.get_include()],
     extra_objects=[LIBRARY],
     extra_compile_args=['-std=c11', '-fvisibility=hidden', '-pthread', '-Wall', '-Wextra',
                         '-Wshadow', '-Wstrict-prototypes', '-Wmissing-prototypes', '-Wvla'],
     # only PyInit__locus is exported: the library's symbols stay inside
     extra_link_args=pkg_libs() + ['-lm', '-pthread', '-Wl,--exclude-libs,ALL'],
-    depends=[os.path.join(ROOT, 'include', 'locus.h'), LIBRARY],
+    depends=[os.path.join(ROOT, 'include', 'locus.h'), '_methods.h', '_pyhelp.h', LIBRARY],
 )
 
 setup(packages=['locus'], ext_modules=[extension], cmdclass={'build_ext': BuildWithLibrary})

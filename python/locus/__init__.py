@@ -28,6 +28,10 @@ except ImportError:  # pandas is optional: results are then dicts of arrays
 __version__ = _locus.version
 __all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count']
 
+from . import predict  # noqa: E402  trackpy.predict's classes
+from .link import link, link_df, filter_stubs, SubnetOversizeException  # noqa: E402
+__all__ += ['link', 'link_df', 'filter_stubs', 'SubnetOversizeException', 'predict']
+
 #: Number of online CPU cores (what ``processes='auto'`` uses).
 cpu_count = _locus.cpu_count
 
