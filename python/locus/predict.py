@@ -13,7 +13,7 @@ objects keep what they learnt and warn when reused).
 """
 import numpy as np
 
-from . import link as _link
+from .link import _check_options, _frame_numbers, _memory, _run, guess_pos_columns
 
 try:
     import pandas as _pd
@@ -55,7 +55,7 @@ class NullPredict:
                 raise ValueError('The optional pos_columns given to the linker conflicts with '
                                  'the pos_columns used to initialize this predictor.')
             return self.pos_columns
-        return _link.guess_pos_columns(f) if pos_columns is None else list(pos_columns)
+        return guess_pos_columns(f) if pos_columns is None else list(pos_columns)
 
     def link_df(self, f, search_range, pos_columns=None, t_column=None, memory=0,
                 adaptive_stop=None, adaptive_step=0.95, neighbor_strategy=None,
@@ -67,23 +67,23 @@ class NullPredict:
         ``particle`` column; the frame column is left as it was.
         """
         kw.pop('predictor', None)
-        _link._check_options(neighbor_strategy, link_strategy, kw)
+        _check_options(neighbor_strategy, link_strategy, kw)
         t_column = 'frame' if t_column is None else t_column
         pos_columns = self._pos_columns(f, pos_columns)
         params, extra = self._params(pos_columns)
-        params.update(memory=_link._memory(memory), adaptive_stop=adaptive_stop,
+        params.update(memory=_memory(memory), adaptive_stop=adaptive_stop,
                       adaptive_step=adaptive_step, link_strategy=link_strategy,
                       oversize=oversize)
         if self._kind == 'none':
             # no prediction: the frames present, renumbered 0, 1, 2, ..., are the levels
             g = f.copy()
-            frames, _ = _link._frame_numbers(f, t_column)
+            frames, _ = _frame_numbers(f, t_column)
             g[t_column] = np.unique(frames, return_inverse=True)[1].reshape(-1)
             params['predict'] = None
-            out = _link._run(g, search_range, pos_columns, t_column, params, coerce=False)
+            out = _run(g, search_range, pos_columns, t_column, params, coerce=False)
             out[t_column] = f[t_column].to_numpy()[np.argsort(frames, kind='stable')]
             return out
-        return _link._run(f, search_range, pos_columns, t_column, params, extra, coerce=False,
+        return _run(f, search_range, pos_columns, t_column, params, extra, coerce=False,
                           spelling=_SPELLING)
 
     def link_df_iter(self, f_iter, search_range, **kw):
