@@ -245,6 +245,9 @@ PyObject *locus_py_diag(PyObject *self, PyObject *args)
         return NULL;
     }
     o.bins = (int)bins;
+    PyObject *title = PyDict_GetItemString(opts, "title"); /* the sheet's title */
+    if (title && title != Py_None && !(o.table = PyUnicode_AsUTF8(title)))
+        return NULL;
     locus_table *t = table_of(names, columns);
     if (!t)
         return NULL;

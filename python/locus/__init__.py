@@ -31,6 +31,8 @@ __all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count']
 from . import predict  # noqa: E402  trackpy.predict's classes
 from .link import link, link_df, filter_stubs, SubnetOversizeException  # noqa: E402
 __all__ += ['link', 'link_df', 'filter_stubs', 'SubnetOversizeException', 'predict']
+from .pictures import annotate, diag, plot_traj, Picture, Diag  # noqa: E402
+__all__ += ['annotate', 'diag', 'plot_traj', 'Picture', 'Diag']
 
 #: Number of online CPU cores (what ``processes='auto'`` uses).
 cpu_count = _locus.cpu_count
