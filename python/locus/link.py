@@ -116,6 +116,7 @@ def _run(f, search_range, pos_columns, t_column, params, predict=None, coerce=Tr
         out[t_column] = frames
     if out.index.name is not None and out.index.name == t_column:
         out.index.name = f'{t_column}_index'  # as trackpy, which sorts by the column
+    order = None
     if len(frames) > 1 and np.any(frames[1:] < frames[:-1]):
         order = np.argsort(frames, kind='stable')
         out = out.iloc[order]
@@ -125,9 +126,8 @@ def _run(f, search_range, pos_columns, t_column, params, predict=None, coerce=Tr
     bad = ~np.isfinite(pos).all(axis=1)
     if bad.any():
         i = int(np.argmax(bad))
-        label = out.index[i]
-        row = f.index.get_loc(label) if f.index.is_unique else None
-        where = f'row {row} (index {label!r})' if isinstance(row, int) else f'index {label!r}'
+        row = i if order is None else int(order[i])
+        where = f'row {row} (index {f.index[row]!r})'
         values = ', '.join(f'{c}={v}' for c, v in zip(pos_columns, pos[i]))
         raise ValueError(f'{where}, frame {frames[i]}: position is not finite ({values}); '
                          'trackpy would link such rows wrongly, locus refuses them')
