@@ -218,6 +218,52 @@ check_raised(*raises(ValueError, ['conflicts'],
               pos_columns=['x', 'y']), 'pos_columns conflicting with the predictor\'s')
 
 # ----------------------------------------------------------------------
+# The GIL and Ctrl-C
+# ----------------------------------------------------------------------
+import _thread  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+
+walk = np.random.default_rng(1)
+p = walk.uniform(0, 1000, (4000, 2))
+steps = []
+for frame in range(150):
+    p = p + walk.normal(0, 0.7, p.shape)
+    steps.append(np.c_[np.full(len(p), frame), p])
+big = np.vstack(steps)
+big = pd.DataFrame({'frame': big[:, 0].astype(np.int64), 'y': big[:, 1], 'x': big[:, 2]})
+spins, done = [0], threading.Event()
+
+
+def spin():
+    while not done.is_set():
+        spins[0] += 1
+
+
+th = threading.Thread(target=spin)
+th.start()
+start = time.perf_counter()
+t_big = locus.link(big, 4, memory=2)
+took = time.perf_counter() - start
+done.set()
+th.join()
+check(t_big['particle'].nunique() >= 4000 and spins[0] > 1000,
+      'the GIL is released while linking (another thread runs meanwhile)',
+      f'{spins[0]} spins in {took:.2f} s')
+timer = threading.Timer(min(0.2, took / 4), _thread.interrupt_main)
+timer.start()
+start = time.perf_counter()
+try:
+    locus.link(big, 4, memory=2)
+    interrupted = False
+except KeyboardInterrupt:
+    interrupted = True
+timer.join()
+check(interrupted and time.perf_counter() - start < took,
+      'Ctrl-C stops a link between frames (KeyboardInterrupt)',
+      f'interrupted={interrupted}, {time.perf_counter() - start:.2f} s of {took:.2f}')
+
+# ----------------------------------------------------------------------
 # filter_stubs
 # ----------------------------------------------------------------------
 bulk = locus.link(inputs[os.path.join(REF, '../bulk_water_seed.csv')], 5, memory=3)
