@@ -178,3 +178,119 @@ done:
         PyBuffer_Release(&ib);
     return result;
 }
+
+/* ------------------------------------------------------------------ */
+/* A streaming linker for link_iter and link_df_iter                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    locus_linker *lk;
+    int ndim;
+    PyObject *oversize_type, *spelling;
+} stream;
+
+static const char STREAM[] = "locus._locus.linker";
+
+static void stream_free(PyObject *capsule)
+{
+    stream *s = PyCapsule_GetPointer(capsule, STREAM);
+    if (!s)
+        return;
+    locus_linker_free(s->lk);
+    Py_XDECREF(s->oversize_type);
+    Py_XDECREF(s->spelling);
+    PyMem_Free(s);
+}
+
+PyObject *locus_py_linker(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *params, *predict, *oversize_type, *spelling;
+    int ndim;
+    if (!PyArg_ParseTuple(args, "OiOOO:_linker", &params, &ndim, &predict, &oversize_type,
+                          &spelling))
+        return NULL;
+    if (ndim < 1 || ndim > 3) {
+        PyErr_Format(PyExc_ValueError, "pos_columns must name 1 to 3 columns, not %d", ndim);
+        return NULL;
+    }
+    locus_link_params p;
+    locus_link_params_init(&p);
+    p.ndim = ndim;
+    if (help_params(params, LOCUS_PARAMS_LINK, &p, spelling))
+        return NULL;
+    Py_buffer extra[P_COUNT];
+    int held[P_COUNT] = {0};
+    PyObject *capsule = NULL;
+    stream *s = NULL;
+    locus_linker *lk = NULL;
+    locus_error err;
+    if (predict_from(predict, &p, extra, held))
+        goto done;
+    /* the guesses are copied by locus_linker_create */
+    if (locus_link_params_check(&p, &err) || locus_linker_create(&lk, &p, &err)) {
+        help_raise(&err, spelling, oversize_type);
+        goto done;
+    }
+    if (!(s = PyMem_Calloc(1, sizeof *s))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    s->lk = lk, s->ndim = ndim;
+    Py_INCREF(oversize_type);
+    Py_INCREF(spelling);
+    s->oversize_type = oversize_type, s->spelling = spelling;
+    lk = NULL;
+    if (!(capsule = PyCapsule_New(s, STREAM, stream_free))) {
+        locus_linker_free(s->lk);
+        Py_DECREF(s->oversize_type);
+        Py_DECREF(s->spelling);
+        PyMem_Free(s);
+    }
+done:
+    locus_linker_free(lk);
+    for (int k = 0; k < P_COUNT; k++)
+        if (held[k])
+            PyBuffer_Release(&extra[k]);
+    return capsule;
+}
+
+PyObject *locus_py_linker_push(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *capsule, *pos_o, *ids_o;
+    long long frame;
+    if (!PyArg_ParseTuple(args, "OLOO:_linker_push", &capsule, &frame, &pos_o, &ids_o))
+        return NULL;
+    stream *s = PyCapsule_GetPointer(capsule, STREAM);
+    if (!s)
+        return NULL;
+    Py_buffer pb, ib;
+    if (help_buffer(pos_o, &pb, 0, 0, "positions"))
+        return NULL;
+    if (help_buffer(ids_o, &ib, 1, 1, "ids")) {
+        PyBuffer_Release(&pb);
+        return NULL;
+    }
+    size_t n = help_items(&ib);
+    PyObject *result = NULL;
+    if (help_items(&pb) != n * (size_t)s->ndim) {
+        PyErr_Format(PyExc_ValueError, "_linker_push: %zu position values for %zu ids",
+                     help_items(&pb), n);
+    } else {
+        locus_error err;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = locus_linker_push(s->lk, (int64_t)frame, pb.buf, n, ib.buf, &err);
+        Py_END_ALLOW_THREADS
+        if (rc)
+            help_raise(&err, s->spelling, s->oversize_type);
+        else {
+            Py_INCREF(Py_None);
+            result = Py_None;
+        }
+    }
+    PyBuffer_Release(&pb);
+    PyBuffer_Release(&ib);
+    return result;
+}

@@ -29,8 +29,10 @@ __version__ = _locus.version
 __all__ = ['locate', 'batch', 'imread', 'synth', 'cpu_count']
 
 from . import predict  # noqa: E402  trackpy.predict's classes
-from .link import link, link_df, filter_stubs, SubnetOversizeException  # noqa: E402
-__all__ += ['link', 'link_df', 'filter_stubs', 'SubnetOversizeException', 'predict']
+from .link import (link, link_df, link_iter, link_df_iter, filter_stubs,  # noqa: E402
+                   SubnetOversizeException)
+__all__ += ['link', 'link_df', 'link_iter', 'link_df_iter', 'filter_stubs',
+            'SubnetOversizeException', 'predict']
 from .pictures import annotate, diag, plot_traj, Picture, Diag  # noqa: E402
 __all__ += ['annotate', 'diag', 'plot_traj', 'Picture', 'Diag']
 

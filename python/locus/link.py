@@ -10,6 +10,7 @@ rows, in (frame, input order), number trajectories 0, 1, 2, ... by their
 first row. trackpy's own IDs are not reproducible, so scripts should not
 depend on their values.
 """
+import itertools
 import operator
 
 import numpy as np
@@ -21,7 +22,8 @@ try:
 except ImportError:  # linking needs DataFrames
     _pd = None
 
-__all__ = ['link', 'link_df', 'filter_stubs', 'SubnetOversizeException', 'guess_pos_columns']
+__all__ = ['link', 'link_df', 'link_iter', 'link_df_iter', 'filter_stubs',
+           'SubnetOversizeException', 'guess_pos_columns']
 
 
 class SubnetOversizeException(Exception):
@@ -183,6 +185,132 @@ def link(f, search_range, pos_columns=None, t_column='frame', memory=0, predicto
 
 
 link_df = link
+
+
+class _Stream:
+    """The C streaming linker: one frame at a time, IDs out at once.
+    levels=True numbers the frames pushed 0, 1, 2, ... so that memory
+    counts frames pushed, as trackpy's link_iter and link_df_iter do."""
+
+    def __init__(self, search_range, ndim, params, predict=None, spelling=None, levels=True):
+        params = dict(params, search_range=_search_range(search_range))
+        self._linker = _locus._linker(params, ndim, predict or {}, SubnetOversizeException,
+                                      spelling or {})
+        self.ndim = ndim
+        self._levels = levels
+        self._count = 0
+        self._last = None
+
+    def push(self, t, coords, where='frame'):
+        coords = np.ascontiguousarray(coords, dtype=np.float64)
+        if coords.ndim != 2 or coords.shape[1] != self.ndim:
+            if coords.size == 0:
+                coords = coords.reshape(0, self.ndim)
+            else:
+                raise ValueError(f'{where}: positions must be N x {self.ndim}, not '
+                                 f'{coords.shape}')
+        bad = ~np.isfinite(coords).all(axis=1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f'{where}, row {i}: position is not finite ({coords[i].tolist()})')
+        if t is not None:
+            t = int(t)
+            if self._last is not None and t <= self._last:
+                raise ValueError(f'{where}: frame numbers must increase ({t} after '
+                                 f'{self._last})')
+            self._last = t
+        ids = np.empty(len(coords), dtype=np.int64)
+        _locus._linker_push(self._linker, self._count if self._levels else t, coords, ids)
+        self._count += 1
+        return ids
+
+
+def _stream_options(memory, adaptive_stop, adaptive_step, neighbor_strategy, link_strategy,
+                    oversize, kw):
+    _check_options(neighbor_strategy, link_strategy, kw)
+    return dict(memory=_memory(memory), adaptive_stop=adaptive_stop,
+                adaptive_step=adaptive_step, link_strategy=link_strategy, oversize=oversize)
+
+
+def link_iter(coords_iter, search_range, memory=0, predictor=None, adaptive_stop=None,
+              adaptive_step=0.95, neighbor_strategy=None, link_strategy=None, oversize='solve',
+              **kw):
+    """Link an iterable of per-frame coordinates, as trackpy.link_iter.
+
+    coords_iter yields N x ndim arrays (numbered 0, 1, 2, ...) or (t, array)
+    pairs, t increasing. Yields (t, list of particle IDs), frame by frame,
+    as each frame is linked; memory counts the frames given. The other
+    arguments are link's (predictor: None only).
+    """
+    if predictor is not None:
+        raise ValueError('link_iter: predictor is not supported; use a locus.predict '
+                         "object's link_df_iter")
+    params = _stream_options(memory, adaptive_stop, adaptive_step, neighbor_strategy,
+                             link_strategy, oversize, kw)
+    it = iter(coords_iter)
+    try:
+        first = next(it)
+    except StopIteration:
+        return
+    if isinstance(first, np.ndarray):  # not numbered: number them
+        items = itertools.chain([(0, first)], enumerate(it, start=1))
+    else:
+        items = itertools.chain([first], it)
+    s = None
+    for t, coords in items:
+        coords = np.asarray(coords, dtype=np.float64)
+        if s is None:
+            s = _Stream(search_range, coords.shape[1] if coords.ndim == 2 else 2, params)
+        yield t, s.push(t, coords, where=f'frame {t}').tolist()
+
+
+def link_df_iter(f_iter, search_range, pos_columns=None, t_column='frame', memory=0,
+                 predictor=None, adaptive_stop=None, adaptive_step=0.95,
+                 neighbor_strategy=None, link_strategy=None, oversize='solve', **kw):
+    """Link an iterable of DataFrames, one per frame, as trackpy.link_df_iter.
+
+    Yields each DataFrame's copy with an int64 ``particle`` column as soon
+    as its frame is linked, so a long movie never has to fit in memory.
+    Each DataFrame holds one frame (its frame number: the first row's
+    t_column); frames must increase; memory counts the frames given.
+    predictor: None, or a locus.predict object (its link_df_iter).
+    """
+    if predictor is not None:
+        from .predict import NullPredict
+        if not isinstance(predictor, NullPredict):
+            raise ValueError('predictor: give a locus.predict object (DriftPredict, '
+                             'NearestVelocityPredict, ChannelPredict)')
+        yield from predictor.link_df_iter(f_iter, search_range, pos_columns=pos_columns,
+                                          t_column=t_column, memory=memory,
+                                          adaptive_stop=adaptive_stop,
+                                          adaptive_step=adaptive_step,
+                                          neighbor_strategy=neighbor_strategy,
+                                          link_strategy=link_strategy, oversize=oversize, **kw)
+        return
+    params = _stream_options(memory, adaptive_stop, adaptive_step, neighbor_strategy,
+                             link_strategy, oversize, kw)
+    yield from _df_stream(f_iter, search_range, pos_columns, t_column, params)
+
+
+def _df_stream(f_iter, search_range, pos_columns, t_column, params, predict=None,
+               spelling=None, levels=True, resolve=None):
+    s = None
+    for df in f_iter:
+        if s is None:
+            pos_columns = resolve(df, pos_columns) if resolve else (
+                guess_pos_columns(df) if pos_columns is None else list(pos_columns))
+            s = _Stream(search_range, len(pos_columns), params, predict, spelling, levels)
+        out = df.copy()
+        if len(df) == 0:  # a frame without rows: a level of its own (memory counts it)
+            out['particle'] = s.push(None, np.empty((0, s.ndim))) if levels else \
+                np.empty(0, dtype=np.int64)
+            yield out
+            continue
+        frames, _ = _frame_numbers(df, t_column)
+        t = int(frames[0])
+        out['particle'] = s.push(t, df[pos_columns].to_numpy(dtype=np.float64),
+                                 where=f'frame {t}')
+        yield out
 
 
 def filter_stubs(tracks, threshold=100):

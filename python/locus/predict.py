@@ -11,9 +11,11 @@ learnt from the links made so far. The prediction itself runs in C; the
 objects only hold their arguments, so every call starts afresh (trackpy's
 objects keep what they learnt and warn when reused).
 """
+import itertools
+
 import numpy as np
 
-from .link import _check_options, _frame_numbers, _memory, _run, guess_pos_columns
+from .link import _check_options, _df_stream, _frame_numbers, _memory, _run, guess_pos_columns
 
 try:
     import pandas as _pd
@@ -86,22 +88,38 @@ class NullPredict:
         return _run(f, search_range, pos_columns, t_column, params, extra, coerce=False,
                           spelling=_SPELLING)
 
-    def link_df_iter(self, f_iter, search_range, **kw):
-        """trackpy's pred.link_df_iter: DataFrames (one per frame) in, linked
-        DataFrames out, one per input. Here the frames are gathered and
-        linked together, then handed back one by one."""
-        frames = list(f_iter)
-        if not frames:
+    def link_df_iter(self, f_iter, search_range, pos_columns=None, t_column=None, memory=0,
+                     adaptive_stop=None, adaptive_step=0.95, neighbor_strategy=None,
+                     link_strategy=None, oversize='solve', **kw):
+        """trackpy's pred.link_df_iter: DataFrames in, one frame each with
+        frame numbers increasing; each one's linked copy out (an int64
+        ``particle`` column) as soon as it is linked."""
+        kw.pop('predictor', None)
+        _check_options(neighbor_strategy, link_strategy, kw)
+        t_column = 'frame' if t_column is None else t_column
+        state = {}
+
+        def resolve(f0, pos_columns):
+            pos = self._pos_columns(f0, pos_columns)
+            params, extra = self._params(pos)
+            params.update(memory=_memory(memory), adaptive_stop=adaptive_stop,
+                          adaptive_step=adaptive_step, link_strategy=link_strategy,
+                          oversize=oversize)
+            if self._kind == 'none':
+                params['predict'] = None
+            state.update(params=params, extra=extra)
+            return pos
+
+        # the parameters depend on the position columns, known at the first frame
+        frames = iter(f_iter)
+        try:
+            f0 = next(frames)
+        except StopIteration:
             return
-        sizes = [len(df) for df in frames]
-        linked = self.link_df(_pd.concat(frames, ignore_index=True), search_range, **kw)
-        linked = linked.sort_index(kind='stable')
-        start = 0
-        for df, n in zip(frames, sizes):
-            part = df.copy()
-            part['particle'] = linked['particle'].to_numpy()[start:start + n]
-            start += n
-            yield part
+        pos = resolve(f0, pos_columns)
+        yield from _df_stream(itertools.chain([f0], frames), search_range, pos, t_column,
+                              state['params'], state['extra'], _SPELLING,
+                              levels=self._kind == 'none')
 
 
 class DriftPredict(NullPredict):

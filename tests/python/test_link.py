@@ -250,15 +250,19 @@ th.join()
 check(t_big['particle'].nunique() >= 4000 and spins[0] > 1000,
       'the GIL is released while linking (another thread runs meanwhile)',
       f'{spins[0]} spins in {took:.2f} s')
-timer = threading.Timer(min(0.2, took / 4), _thread.interrupt_main)
-timer.start()
+start = time.perf_counter()
+locus.link(big, 4, memory=2)
+took = time.perf_counter() - start  # alone
+timer = threading.Timer(took / 5, _thread.interrupt_main)
 start = time.perf_counter()
 try:
+    timer.start()
     locus.link(big, 4, memory=2)
     interrupted = False
+    timer.join()
 except KeyboardInterrupt:
-    interrupted = True
-timer.join()
+    interrupted = time.perf_counter() - start < took  # not after the link
+    timer.join()
 check(interrupted and time.perf_counter() - start < took,
       'Ctrl-C stops a link between frames (KeyboardInterrupt)',
       f'interrupted={interrupted}, {time.perf_counter() - start:.2f} s of {took:.2f}')
