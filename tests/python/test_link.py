@@ -165,6 +165,48 @@ check(len(it) == 6 and np.array_equal(np.concatenate([x['particle'] for x in it]
       'link_df_iter: one linked DataFrame per input frame')
 
 # ----------------------------------------------------------------------
+# Streaming: link_iter, link_df_iter
+# ----------------------------------------------------------------------
+sparse = inputs[os.path.join(REF, 'sparse2d_features.csv')]
+whole = locus.link(sparse, 5)
+per_frame = [g for _, g in sparse.groupby('frame')]
+streamed = list(locus.link_df_iter(iter(per_frame), 5))
+check(len(streamed) == len(per_frame) and
+      pd.concat(streamed).sort_index().equals(whole.sort_index()),
+      'link_df_iter, frame by frame: the same as link (no frame numbers missing)')
+coords = [g[['y', 'x']].to_numpy() for g in per_frame]
+pairs = list(locus.link_iter(coords, 5))
+check([t for t, _ in pairs] == list(range(len(coords))) and
+      np.array_equal(np.concatenate([ids for _, ids in pairs]), whole['particle'].to_numpy()),
+      'link_iter on arrays: numbered frames, the IDs of link')
+numbered = list(locus.link_iter(((int(g['frame'].iloc[0]), g[['y', 'x']].to_numpy())
+                                 for g in per_frame), 5))
+check([t for t, _ in numbered] == sorted(sparse['frame'].unique()),
+      'link_iter on (t, array) pairs yields their t')
+gaps = inputs[os.path.join(REF, 'gaps_memory_features.csv')]
+g_iter = pd.concat(locus.link_df_iter((g for _, g in gaps.groupby('frame')), 5, memory=2))
+g_null = locus.predict.NullPredict().link_df(gaps, 5, memory=2)
+check(g_iter.equals(g_null) and not g_iter['particle'].equals(
+          locus.link(gaps, 5, memory=2)['particle']),
+      'link_df_iter: memory counts the frames given, as NullPredict.link_df (not link)')
+spec = next(c for c in cases if c['name'] == 'predict_drift')
+pf = inputs[os.path.join(REF, spec['input'])]
+drifted = pd.concat(locus.predict.DriftPredict().link_df_iter(
+    (g for _, g in pf.groupby('frame')), spec['params']['search_range']))
+ok, detail = score(spec['expected'], drifted, 'predict_drift_iter')
+check(ok, "predict_drift through DriftPredict().link_df_iter: trackpy's trajectories", detail)
+one = pd.DataFrame({'frame': [0], 'y': [0.0], 'x': [0.0]})
+two = pd.DataFrame({'frame': [2], 'y': [0.5], 'x': [0.0]})
+hole = [one, one.iloc[:0], two]
+check([df['particle'].tolist() for df in locus.link_df_iter(hole, 1)] == [[0], [], [1]] and
+      [df['particle'].tolist() for df in locus.link_df_iter(hole, 1, memory=1)] ==
+      [[0], [], [0]], 'link_df_iter: an empty DataFrame is a frame memory counts')
+check_raised(*raises(ValueError, ['increase'], lambda: list(locus.link_df_iter([two, one], 1))),
+             'link_df_iter: frames must increase')
+check_raised(*raises(ValueError, ['not finite'], lambda: list(locus.link_iter(
+    [np.array([[0.0, np.nan]])], 1))), 'link_iter: a NaN position is a ValueError')
+
+# ----------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------
 nan = f.copy()
