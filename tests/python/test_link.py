@@ -7,11 +7,16 @@ cases through the predict classes; oversize='raise' on the oversize cases;
 the rows, index and dtypes trackpy returns; NaN, empty and bad-parameter
 inputs; filter_stubs. One TAP line per check.
 """
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import _thread
+import threading
+import time
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -24,6 +29,7 @@ from locus.link import guess_pos_columns  # noqa: E402  (the module, not the fun
 REF = os.path.join(pymodule.SHARED, 'reference', 'link')
 COMPARE = os.path.join(pymodule.SHARED, 'tools', 'compare_tracks.py')
 TMP = tempfile.mkdtemp(prefix='locus-pylink-')
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 if not os.path.exists(os.path.join(REF, 'cases.json')):
     print(f'# SKIP test_link: {REF}/cases.json not found (set LOCUS_SHARED)')
     sys.exit(0)
@@ -262,9 +268,6 @@ check_raised(*raises(ValueError, ['conflicts'],
 # ----------------------------------------------------------------------
 # The GIL and Ctrl-C
 # ----------------------------------------------------------------------
-import _thread  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
 
 walk = np.random.default_rng(1)
 p = walk.uniform(0, 1000, (4000, 2))

@@ -4,8 +4,10 @@
 shapes and dtypes, grey outside the rings, PNG and SVG output for Jupyter,
 and errors. One TAP line per check.
 """
+import atexit
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ LOCUS = os.path.join(pymodule.ROOT, os.environ.get('LOCUS_BIN', os.path.join(pym
 SEED = os.path.join(pymodule.SHARED, 'reference', 'bulk_water_seed.csv')
 FRAMES = sorted(glob.glob(os.path.join(pymodule.SHARED, 'data', 'bulk_water', '*.png')))
 TMP = tempfile.mkdtemp(prefix='locus-pypic-')
+atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 if not os.path.exists(SEED) or len(FRAMES) < 6:
     print('# SKIP test_pictures: the bulk_water frames or features are missing (LOCUS_SHARED)')

@@ -5,8 +5,10 @@ is the module `make python` builds: the same version, the same Python
 files, the same functions and the same results; `python -m locus
 --version` prints the version. Skipped only when pip is absent.
 """
+import atexit
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ if subprocess.run([python, '-m', 'pip', '--version'], capture_output=True).retur
     sys.exit(0)
 
 target = tempfile.mkdtemp(prefix='locus-pip-')
+atexit.register(shutil.rmtree, target, ignore_errors=True)
 run = subprocess.run([python, '-m', 'pip', 'install', '--no-build-isolation', '--no-deps',
                       '--no-index', '--disable-pip-version-check', '--target', target,
                       os.path.join(pymodule.ROOT, 'python')],
