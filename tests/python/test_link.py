@@ -4,8 +4,9 @@ $LOCUS_SHARED/reference/link/cases.json through the Python module, scored
 with $LOCUS_SHARED/tools/compare_tracks.py (the same partition of rows into
 trajectories) and, as the IDs are canonical, the same IDs; the predictor
 cases through the predict classes; oversize='raise' on the oversize cases;
-the rows, index and dtypes trackpy returns; NaN, empty and bad-parameter
-inputs; filter_stubs. One TAP line per check.
+the rows, index and dtypes trackpy returns; link_iter and link_df_iter;
+NaN, empty and bad-parameter inputs; the GIL released and Ctrl-C;
+filter_stubs. One TAP line per check.
 """
 import atexit
 import json
