@@ -20,6 +20,8 @@
 
 #include "locus.h"
 
+#include "_methods.h" /* _link.c, _pictures.c */
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -1152,6 +1154,7 @@ static PyMethodDef methods[] = {
     {"cpu_count", py_cpu_count, METH_NOARGS, "Number of online CPU cores."},
     {"_param_names", py_param_names, METH_VARARGS,
      "_param_names(group) -> [(name, type, help)]: the library's parameter table"},
+    LOCUS_EXTRA_METHODS /* _methods.h */
     {NULL, NULL, 0, NULL},
 };
 

@@ -589,3 +589,13 @@ def synth(shape=(384, 512), frames=10, particles=200, sigma=1.5, snr=20, bit_dep
     data = {'frame': truth[:, 0].astype(np.int64)}
     data.update((n, np.ascontiguousarray(truth[:, k + 1])) for k, n in enumerate(names))
     return movie, data if _pd is None else _pd.DataFrame(data)
+
+
+# Trajectories (link.py, predict.py) and pictures (pictures.py)
+from . import predict  # noqa: E402  trackpy.predict's classes
+from .link import (link, link_df, link_iter, link_df_iter, filter_stubs,  # noqa: E402
+                   SubnetOversizeException)
+__all__ += ['link', 'link_df', 'link_iter', 'link_df_iter', 'filter_stubs',
+            'SubnetOversizeException', 'predict']
+from .pictures import annotate, diag, plot_traj, Picture, Diag  # noqa: E402
+__all__ += ['annotate', 'diag', 'plot_traj', 'Picture', 'Diag']
