@@ -80,11 +80,38 @@ def fixtures(tmp):
         shutil.rmtree(os.path.join(tmp, d))
 
 
+def sanitized_build():
+    """A test-sanitize build: its module needs ASan's runtime preloaded."""
+    try:
+        with open(os.path.join(BUILD, 'liblocus.a'), 'rb') as fh:
+            return b'__asan_init' in fh.read()
+    except OSError:
+        return False
+
+
 def python_module():
     """The module the Python examples import (make python builds it)."""
+    cmd = ['make', '--no-print-directory', 'python', f'BUILD={BUILD}']
+    if sanitized_build():  # as tests/python/test_python.py builds it
+        cmd += ['OPT=-O1', 'SAN=-fsanitize=address,undefined -fno-sanitize-recover=all '
+                '-fno-omit-frame-pointer']
+        libasan = subprocess.run(['cc', '-print-file-name=libasan.so'], capture_output=True,
+                                 text=True).stdout.strip()
+        ENV['PYTHON_LD_PRELOAD'] = libasan
     if not os.path.exists(os.path.join(BUILD, 'python', 'locus', '__init__.py')):
-        run(['make', '--no-print-directory', 'python', f'BUILD={BUILD}'], ROOT)
+        run(cmd, ROOT)
     ENV['PYTHONPATH'] = os.path.join(BUILD, 'python')
+
+
+def run_python(code, cwd):
+    """A Python example; under a sanitizer build with ASan preloaded (and
+    its leak report off: CPython keeps its objects to the end)."""
+    env = dict(ENV)
+    if 'PYTHON_LD_PRELOAD' in env:
+        env['LD_PRELOAD'] = env.pop('PYTHON_LD_PRELOAD')
+        env['ASAN_OPTIONS'] = 'detect_leaks=0:abort_on_error=0'
+    return subprocess.run([PYTHON, '-c', code], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=600)
 
 
 def main():
@@ -106,7 +133,7 @@ def main():
                 where = ROOT if re.search(r'^make ', code, re.M) else tmp
                 r = run(['bash', '-e', '-o', 'pipefail', '-c', code], where)
             else:
-                r = run([PYTHON, '-c', code], tmp)
+                r = run_python(code, tmp)
             ran += 1
             check(r.returncode == 0, f'README.md:{line}: the {lang} example runs ({first[:60]})',
                   r.stderr + r.stdout, last=True)
