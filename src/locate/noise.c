@@ -121,13 +121,30 @@ static background stats_f32(float *v, size_t n)
 /*
  * Append the background pixels of one row (near[x] == 0) to out at
  * `count`, as double (as float for float32 images); returns how many.
- * Branch-free: every pixel is stored, only background ones advance.
+ * Runs of eight background pixels (most of a frame) are converted as a
+ * block, which vectorises; the rest branch-free: every pixel is stored,
+ * only background ones advance. Measured on bulk_water: the pixel-by-
+ * pixel form was half of this stage (0.22 of 0.44 ms per frame).
  */
 #define DEFINE_COLLECT(name, T, OUT)                                                               \
     static size_t name(const T *raw, const unsigned char *near, size_t nx, OUT *out)               \
     {                                                                                              \
-        size_t k = 0;                                                                              \
-        for (size_t x = 0; x < nx; x++) {                                                          \
+        size_t k = 0, x = 0;                                                                       \
+        for (; x + 8 <= nx; x += 8) {                                                              \
+            uint64_t any;                                                                          \
+            memcpy(&any, near + x, sizeof any);                                                    \
+            if (!any) {                                                                            \
+                for (int j = 0; j < 8; j++)                                                        \
+                    out[k + (size_t)j] = (OUT)raw[x + (size_t)j];                                  \
+                k += 8;                                                                            \
+                continue;                                                                          \
+            }                                                                                      \
+            for (size_t j = x; j < x + 8; j++) {                                                   \
+                out[k] = (OUT)raw[j];                                                              \
+                k += !near[j];                                                                     \
+            }                                                                                      \
+        }                                                                                          \
+        for (; x < nx; x++) {                                                                      \
             out[k] = (OUT)raw[x];                                                                  \
             k += !near[x];                                                                         \
         }                                                                                          \

@@ -407,33 +407,48 @@ static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, s
 
 /*
  * dst = v - bg, zeroed below the threshold; returns the row's maximum.
- * The maximum runs in eight independent lanes (exact in any order, as
- * nothing here is NaN) so the loop vectorises; one running maximum is a
- * reduction the compiler will not reorder.
+ * In GCC/Clang vector types, four lanes at a time: GCC does not
+ * vectorise a running maximum of doubles (it may not reorder one
+ * without -ffast-math), nor, it turned out, the eight-lane scalar form
+ * this replaces, which ran one pixel at a time. Each lane keeps the
+ * scalar form's comparisons, so dst is the same; the maximum is exact
+ * in any order (nothing here is NaN; its sign when it is zero does not
+ * matter to §4). Measured: finish_row 0.33 -> 0.10 ms per bulk_water frame.
  */
+typedef double locus_v4d __attribute__((vector_size(32)));
+typedef long long locus_v4i __attribute__((vector_size(32)));
+
+static inline locus_v4d v4_pick(locus_v4i m, locus_v4d a, locus_v4d b)
+{
+    return (locus_v4d)(((locus_v4i)a & m) | ((locus_v4i)b & ~m));
+}
+
 #define DEFINE_SUBTRACT(name, T)                                                                   \
+    typedef T name##_v4 __attribute__((vector_size(4 * sizeof(T))));                               \
     static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
     {                                                                                              \
         const T *bg = vbg;                                                                         \
-        double lane[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY,                              \
-                          -INFINITY, -INFINITY, -INFINITY, -INFINITY};                             \
+        const locus_v4d thr = {threshold, threshold, threshold, threshold}, zero = {0, 0, 0, 0};   \
+        locus_v4d lane = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};                             \
         size_t i = 0;                                                                              \
-        for (; i + 8 <= n; i += 8)                                                                 \
-            for (size_t k = 0; k < 8; k++) {                                                       \
-                double d = v[i + k] - (double)bg[i + k];                                           \
-                d = d >= threshold ? d : 0.0;                                                      \
-                dst[i + k] = d;                                                                    \
-                lane[k] = d > lane[k] ? d : lane[k];                                               \
-            }                                                                                      \
+        for (; i + 4 <= n; i += 4) {                                                               \
+            locus_v4d a,                                                                           \
+                b = {(double)bg[i], (double)bg[i + 1], (double)bg[i + 2], (double)bg[i + 3]};      \
+            memcpy(&a, v + i, sizeof a);                                                           \
+            locus_v4d d = a - b;                                                                   \
+            d = v4_pick(d >= thr, d, zero);                                                        \
+            memcpy(dst + i, &d, sizeof d);                                                         \
+            lane = v4_pick(d > lane, d, lane);                                                     \
+        }                                                                                          \
+        double mx = lane[0];                                                                       \
+        for (int k = 1; k < 4; k++)                                                                \
+            mx = lane[k] > mx ? lane[k] : mx;                                                      \
         for (; i < n; i++) {                                                                       \
             double d = v[i] - (double)bg[i];                                                       \
             d = d >= threshold ? d : 0.0;                                                          \
             dst[i] = d;                                                                            \
-            lane[0] = d > lane[0] ? d : lane[0];                                                   \
+            mx = d > mx ? d : mx;                                                                  \
         }                                                                                          \
-        double mx = lane[0];                                                                       \
-        for (int k = 1; k < 8; k++)                                                                \
-            mx = lane[k] > mx ? lane[k] : mx;                                                      \
         return mx;                                                                                 \
     }
 
