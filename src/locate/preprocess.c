@@ -397,6 +397,39 @@ static void gauss_add(double *out, const double *a, const double *b, double gj, 
         out[x] += (a[x] + b[x]) * gj;
 }
 
+/*
+ * The same sums with the accumulators in registers: out[x] for a block
+ * of GAUSS_BLOCK pixels is summed over every tap before it is stored,
+ * where gauss_start / gauss_add read and write out once per tap. The
+ * order of the operations on each pixel is unchanged. lo[j], hi[j]
+ * (j = 1..w) are the rows (or shifted lines) that tap j pairs.
+ */
+enum { GAUSS_BLOCK = 16, GAUSS_MAX_W = 32 };
+
+static void gauss_sum(double *restrict out, const double *centre, const double *const *lo,
+                      const double *const *hi, const double *g, int w, size_t len)
+{
+    size_t x0 = 0;
+    for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {
+        double acc[GAUSS_BLOCK];
+        for (int k = 0; k < GAUSS_BLOCK; k++)
+            acc[k] = centre[x0 + k] * g[0];
+        for (int j = w; j >= 1; j--) {
+            const double *a = lo[j] + x0, *b = hi[j] + x0;
+            for (int k = 0; k < GAUSS_BLOCK; k++)
+                acc[k] += (a[k] + b[k]) * g[j];
+        }
+        for (int k = 0; k < GAUSS_BLOCK; k++)
+            out[x0 + k] = acc[k];
+    }
+    for (; x0 < len; x0++) {
+        double acc = centre[x0] * g[0];
+        for (int j = w; j >= 1; j--)
+            acc += (lo[j][x0] + hi[j][x0]) * g[j];
+        out[x0] = acc;
+    }
+}
+
 /* Receives each output row of a row pass. */
 typedef void (*row_sink)(void *ctx, size_t row, const double *values);
 
@@ -418,11 +451,21 @@ static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, s
     for (size_t i = 0; i < n; i++) {
         if (i + w < n)
             load_doubles(src, t, first + (i + w) * in, in, ring + ((i + w) % slots) * in);
-        gauss_start(out, ring + (i % slots) * in, g[0], in);
-        for (size_t j = (size_t)w; j >= 1; j--) {
-            const double *lo = i >= j ? ring + ((i - j) % slots) * in : zero;
-            const double *hi = i + j < n ? ring + ((i + j) % slots) * in : zero;
-            gauss_add(out, lo, hi, g[j], in);
+        const double *centre = ring + (i % slots) * in;
+        if (w <= GAUSS_MAX_W) {
+            const double *lo[GAUSS_MAX_W + 1], *hi[GAUSS_MAX_W + 1];
+            for (size_t j = 1; j <= (size_t)w; j++) {
+                lo[j] = i >= j ? ring + ((i - j) % slots) * in : zero;
+                hi[j] = i + j < n ? ring + ((i + j) % slots) * in : zero;
+            }
+            gauss_sum(out, centre, lo, hi, g, w, in);
+        } else {
+            gauss_start(out, centre, g[0], in);
+            for (size_t j = (size_t)w; j >= 1; j--) {
+                const double *lo = i >= j ? ring + ((i - j) % slots) * in : zero;
+                const double *hi = i + j < n ? ring + ((i + j) % slots) * in : zero;
+                gauss_add(out, lo, hi, g[j], in);
+            }
         }
         emit(ctx, i, out);
     }
@@ -512,9 +555,18 @@ static void finish_row(void *vctx, size_t i, const double *in)
         double *line = f->pad + w;
         if (in != line) /* the y pass usually writes straight into the padded line */
             memcpy(line, in, nx * sizeof *line);
-        gauss_start(f->xrow, line, g[0], nx);
-        for (int j = w; j >= 1; j--)
-            gauss_add(f->xrow, line - j, line + j, g[j], nx);
+        if (w <= GAUSS_MAX_W) {
+            const double *lo[GAUSS_MAX_W + 1], *hi[GAUSS_MAX_W + 1];
+            for (int j = 1; j <= w; j++) {
+                lo[j] = line - j;
+                hi[j] = line + j;
+            }
+            gauss_sum(f->xrow, line, lo, hi, g, w, nx);
+        } else {
+            gauss_start(f->xrow, line, g[0], nx);
+            for (int j = w; j >= 1; j--)
+                gauss_add(f->xrow, line - j, line + j, g[j], nx);
+        }
         v = f->xrow;
     }
     const void *bg = (const char *)f->bg + row * nx * es;
