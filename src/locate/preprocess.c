@@ -146,41 +146,6 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
 }
 
 /*
- * sums[i] = ext[i] + ... + ext[i + k - 1]. Integer sums are exact in any
- * order, so for the usual small k each block of BOX_BLOCK sums is added
- * up tap by tap in registers, which vectorises; the running sum this
- * replaces (one add and subtract per pixel, serial) was half of the
- * boxcar's time on bulk_water (k = 13).
- */
-enum { BOX_BLOCK = 32, BOX_DIRECT_MAX = 32 };
-
-static void locus_window_sums(const int32_t *restrict ext, int32_t *restrict sums, size_t n, int k)
-{
-    size_t i = 0;
-    if (k <= BOX_DIRECT_MAX)
-        for (; i + BOX_BLOCK <= n; i += BOX_BLOCK) {
-            int32_t acc[BOX_BLOCK];
-            for (int x = 0; x < BOX_BLOCK; x++)
-                acc[x] = ext[i + (size_t)x];
-            for (int j = 1; j < k; j++)
-                for (int x = 0; x < BOX_BLOCK; x++)
-                    acc[x] += ext[i + (size_t)(x + j)];
-            for (int x = 0; x < BOX_BLOCK; x++)
-                sums[i + (size_t)x] = acc[x];
-        }
-    if (i == n)
-        return;
-    int32_t acc = 0;
-    for (int j = 0; j < k; j++)
-        acc += ext[i + (size_t)j];
-    sums[i] = acc;
-    for (i++; i < n; i++) {
-        acc += ext[i + (size_t)k - 1] - ext[i - 1];
-        sums[i] = acc;
-    }
-}
-
-/*
  * Integer images: the exact window sum (edge pixels repeated) divided by
  * the width, truncated into the image's type after each pass. Window
  * sums fit int32 (65535 * 4095 < 2^31) and are exact.
@@ -200,7 +165,15 @@ static void locus_window_sums(const int32_t *restrict ext, int32_t *restrict sum
             ext[s1 + j] = src[j];                                                                  \
         for (size_t j = 0; j < s2; j++)                                                            \
             ext[s1 + n + j] = src[n - 1];                                                          \
-        locus_window_sums(ext, sums, n, k);                                                        \
+        int32_t acc = 0;                                                                           \
+        for (int j = 0; j < k; j++)                                                                \
+            acc += ext[j];                                                                         \
+        sums[0] = acc;                                                                             \
+        const int32_t *enter = ext + k, *leave = ext;                                              \
+        for (size_t i = 1; i < n; i++) {                                                           \
+            acc += enter[i - 1] - leave[i - 1];                                                    \
+            sums[i] = acc;                                                                         \
+        }                                                                                          \
         for (size_t i = 0; i < n; i++)                                                             \
             dst[i] = (T)divide_exact(sums[i], k, inv_k);                                           \
     }                                                                                              \
