@@ -88,9 +88,10 @@ double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percen
  * to count: all zeros in the first (half of a band-passed 2048x2048 frame
  * is zero, in runs), no pixel of the two bins in the second (3% of the
  * pixels there); the second counts the rest without branches, into a
- * spare bin when the pixel is outside its bin. Measured on the 2048x2048
- * workload: 8 -> 2.5 ms per frame (the per-pixel branches of the second
- * pass mispredicted).
+ * spare bin when the pixel is outside its bin (the per-pixel branches of
+ * the second pass mispredicted). Measured with perf on the 2048x2048
+ * workload: this function's share of locate fell from 13.3% to 8.9%,
+ * about 8 -> 5 ms per frame.
  */
 enum { PCT_CHUNK = 16 };
 typedef uint16_t locus_v16u16 __attribute__((vector_size(2 * PCT_CHUNK)));
