@@ -125,10 +125,10 @@ static background stats_f32(float *v, size_t n)
  * vectorises, and runs of eight pixels within M are skipped; the rest
  * branch-free: every pixel is stored, only background ones advance.
  * After the band pass most of a frame is within M (bulk_water: all but
- * 0.3% of the pixels), so mostly runs are skipped. Measured (locate
- * only, alternating): bulk_water 1.82 -> 1.74 ms/frame. The pixel-by-pixel form was half of
- * this stage on bulk_water (perf annotate); measured with perf, the
- * stage's share of a bulk_water frame fell by about 16% (0.44 -> 0.37 ms).
+ * 0.3% of the pixels), so mostly runs are skipped. The pixel-by-pixel
+ * form was half of this stage on bulk_water (perf annotate). Measured:
+ * the block of eight background pixels took the stage's perf share down
+ * by about 16%; the skip, locate only (alternating) 1.82 -> 1.74 ms/frame.
  */
 #define DEFINE_COLLECT(name, T, OUT)                                                               \
     static size_t name(const T *raw, const unsigned char *near, size_t nx, OUT *out)               \
