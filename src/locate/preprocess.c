@@ -472,7 +472,6 @@ static inline locus_v4d v4_pick(locus_v4i m, locus_v4d a, locus_v4d b)
 }
 
 #define DEFINE_SUBTRACT(name, T)                                                                   \
-    typedef T name##_v4 __attribute__((vector_size(4 * sizeof(T))));                               \
     static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
     {                                                                                              \
         const T *bg = vbg;                                                                         \
