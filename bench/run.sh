@@ -15,7 +15,9 @@
 # BENCH_REGEN=1 (regenerate the synthetic stack and its minmass),
 # BENCH_OUT (default bench/results.md), BUILD (default build),
 # SHARED (default ../shared), MPIRUN_FLAGS (extra mpirun options),
-# MPI_THREADS (threads per MPI rank, default 1).
+# MPI_THREADS (threads per MPI rank, default 1), BASELINE=<commit> (also
+# build that commit in a temporary worktree beside this one and time it
+# against this build, run by run alternating, on (a) and (b)).
 # See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +77,42 @@ $CC $CFLAGS_ALL bench/runstat.c -o "$RUNSTAT"
 # shellcheck disable=SC2086
 $CC $CFLAGS_ALL bench/bench_frames.c -o "$FRAMES" "$SNAP/liblocus.a" $LDLIBS_ALL
 
+# ---- the baseline (BASELINE=<commit>) -------------------------------------
+#
+# That commit's build/locus (and bench_frames against its liblocus.a, with
+# its own include/locus.h) made in a temporary git worktree beside this
+# checkout, copied into $SNAP and the worktree removed again: every
+# measurement of (a) and (b) then runs both builds in turn.
+BASE_LOCUS="" BASE_FRAMES="" BASE_COMMIT=""
+baseline_build() {
+    local wt log src
+    BASE_COMMIT=$(git rev-parse --short "$BASELINE^{commit}" 2>/dev/null) ||
+        die "BASELINE=$BASELINE is not a commit of this repository"
+    wt=$(cd .. && pwd)/$(basename "$PWD")-bench-baseline-$BASE_COMMIT
+    log=$HELPERS/baseline-build.log
+    git worktree remove --force "$wt" 2>/dev/null || rm -rf "$wt"
+    git worktree add --detach "$wt" "$BASE_COMMIT" >/dev/null 2>&1 || die "git worktree add $wt failed"
+    echo "  building the baseline $BASE_COMMIT in $wt (log: $log)"
+    if ! make -C "$wt" -j"$NPROC" CC="$CC" build/locus build/liblocus.a >"$log" 2>&1; then
+        git worktree remove --force "$wt"
+        die "building the baseline $BASE_COMMIT failed (see $log)"
+    fi
+    cp -p "$wt/build/locus" "$SNAP/locus-base"
+    BASE_LOCUS=$SNAP/locus-base
+    # its own bench_frames.c when it has one (the same file, so far)
+    src=$wt/bench/bench_frames.c
+    [[ -f $src ]] || src=$PWD/bench/bench_frames.c
+    # shellcheck disable=SC2086 # -Iinclude is the baseline's own, from its worktree
+    if (cd "$wt" && $CC $CFLAGS_ALL "$src" -o "$OLDPWD/$HELPERS/bench_frames-base" build/liblocus.a \
+        $LDLIBS_ALL) >>"$log" 2>&1; then
+        BASE_FRAMES=$HELPERS/bench_frames-base
+    else
+        echo "  bench_frames does not build against the baseline's API: locate only is not compared"
+    fi
+    git worktree remove --force "$wt"
+}
+[[ -n ${BASELINE:-} ]] && baseline_build
+
 # ---- measuring ----------------------------------------------------------
 
 # Run a command under runstat; print "SECONDS MAXRSS_KB CPU_SECONDS". Stops the
@@ -120,6 +158,16 @@ e2e() {
         : >"$tmp/$w.cpu.$j"
         repro "$RUNSTAT $LOCUS locate $* -j $j -o /dev/null --quiet    # x$RUNS"
     done
+    local vs=${VS:-0}
+    [[ -n $BASE_LOCUS ]] || vs=0
+    if ((vs)); then
+        measure "$BASE_LOCUS" locate "$@" -o /dev/null --quiet >/dev/null # warm-up
+        for j in 1 "$NPROC"; do
+            : >"$tmp/$w.bfps.$j"
+            : >"$tmp/$w.brss.$j"
+            repro "$RUNSTAT $BASE_LOCUS locate $* -j $j -o /dev/null --quiet    # x$RUNS, baseline $BASE_COMMIT, alternating"
+        done
+    fi
     for ((r = 0; r < RUNS; r++)); do
         for j in 1 "$NPROC"; do
             res=$(measure "$LOCUS" locate "$@" -j "$j" -o /dev/null --quiet)
@@ -129,6 +177,12 @@ e2e() {
             echo "$kb" >>"$tmp/$w.rss.$j"
             calc "1000 * $c / $n" >>"$tmp/$w.cpu.$j"
             echo >>"$tmp/$w.cpu.$j"
+            ((vs)) || continue
+            res=$(measure "$BASE_LOCUS" locate "$@" -j "$j" -o /dev/null --quiet)
+            read -r s kb c <<<"$res"
+            calc "$n / $s" >>"$tmp/$w.bfps.$j"
+            echo >>"$tmp/$w.bfps.$j"
+            echo "$kb" >>"$tmp/$w.brss.$j"
         done
     done
     for j in 1 N; do
@@ -143,6 +197,17 @@ e2e() {
     done
     R[$w.speedup]=$(calc "${R[$w.fpsN]} / ${R[$w.fps1]}")
     printf '  speed-up -j%s/-j1  %.2fx\n' "$NPROC" "${R[$w.speedup]}"
+    ((vs)) || return 0
+    for j in 1 N; do
+        local jj=$j
+        [[ $j == N ]] && jj=$NPROC
+        read -r "R[$w.bfps$j]" _ _ < <(stats <"$tmp/$w.bfps.$jj")
+        read -r "R[$w.brss$j]" _ _ < <(stats <"$tmp/$w.brss.$jj")
+        R[$w.vs_fps$j]=$(calc "${R[$w.fps$j]} / ${R[$w.bfps$j]}")
+        printf '  baseline %s -j%-2s %8.1f frames/s, peak RSS %.1f MB: this build %.2fx as fast\n' \
+            "$BASE_COMMIT" "$jj" "${R[$w.bfps$j]}" "$(calc "${R[$w.brss$j]} / 1024")" "${R[$w.vs_fps$j]}"
+    done
+    R[$w.bspeedup]=$(calc "${R[$w.bfpsN]} / ${R[$w.bfps1]}")
 }
 
 # stages W LOCATE_ARGS... INPUTS: decode-only and locate-only (bench_frames).
@@ -169,6 +234,41 @@ stages() {
     fi
     printf '  locate only             %8.2f ms/frame median (mean %.2f; run medians %.2f-%.2f; CPU time %.2f), %.0f features/frame\n' \
         "${R[$w.loc]}" "${R[$w.loc_mean]}" "${R[$w.loc_min]}" "${R[$w.loc_max]}" "${R[$w.loccpu]}" "${R[$w.feat]}"
+    if [[ ${VS:-0} == 1 && -n $BASE_FRAMES ]]; then
+        versus_stages "$w" "$@"
+    fi
+}
+
+# versus_stages W LOCATE_ARGS... INPUTS: locate only and decode only of
+# this build and the baseline, one bench_frames run each in turn, RUNS
+# times; the medians of the per-run medians and their ratio.
+versus_stages() {
+    local w=$1 r b key a rest
+    shift
+    repro "for r in 1..$RUNS: $FRAMES --runs 1 $*; $BASE_FRAMES --runs 1 $*    # alternating"
+    for b in cur base; do : >"$tmp/$w.vsloc.$b"; : >"$tmp/$w.vsdec.$b"; done
+    for ((r = 0; r < RUNS; r++)); do
+        for b in cur base; do
+            local bin=$FRAMES
+            [[ $b == base ]] && bin=$BASE_FRAMES
+            while read -r key a rest; do
+                case $key in
+                locate) echo "$a" >>"$tmp/$w.vsloc.$b" ;;
+                decode1) echo "$a" >>"$tmp/$w.vsdec.$b" ;;
+                esac
+            done < <("$bin" --runs 1 "$@" || echo "failed")
+        done
+    done
+    for b in cur base; do
+        [[ -s $tmp/$w.vsloc.$b ]] || die "bench_frames ($b) $* failed"
+        read -r "R[$w.vsloc_$b]" _ _ < <(stats <"$tmp/$w.vsloc.$b")
+        read -r "R[$w.vsdec_$b]" _ _ < <(stats <"$tmp/$w.vsdec.$b")
+    done
+    R[$w.vs_loc]=$(calc "${R[$w.vsloc_base]} / ${R[$w.vsloc_cur]}")
+    R[$w.vs_dec]=$(calc "${R[$w.vsdec_cur]} / ${R[$w.vsdec_base]}")
+    printf '  against %s, alternating: locate only %.2f vs %.2f ms/frame (%.2fx as fast), decode only %.1f vs %.1f frames/s (%.2fx)\n' \
+        "$BASE_COMMIT" "${R[$w.vsloc_cur]}" "${R[$w.vsloc_base]}" "${R[$w.vs_loc]}" \
+        "${R[$w.vsdec_cur]}" "${R[$w.vsdec_base]}" "${R[$w.vs_dec]}"
 }
 
 # ---- MPI ------------------------------------------------------------------
@@ -265,8 +365,8 @@ fi
 A_ARGS=(-d 13 --invert --channel 0)
 echo
 echo "== (a) bulk_water: 100 frames 640x424 RGBA PNG, ${A_ARGS[*]}"
-e2e a 100 "${A_ARGS[@]}" "$BULK"
-stages a "${A_ARGS[@]}" "$BULK"
+VS=1 e2e a 100 "${A_ARGS[@]}" "$BULK"
+VS=1 stages a "${A_ARGS[@]}" "$BULK"
 
 # Memory must not grow with the number of frames: 1000 frames (the
 # directory given 10 times) against 100.
@@ -389,8 +489,8 @@ printf '  at minmass %s: recall %.4f, precision %.4f (%s features, %s not within
     "$MINMASS" "${R[b.acc_recall]}" "${R[b.acc_precision]}" "${R[b.acc_features]}" \
     "${R[b.acc_noise]}" "${R[b.acc_noise_pairs]}" "${R[b.cal_recall0]}"
 
-e2e b 40 "${B_ARGS[@]}" "$B_MOVIE"
-stages b "${B_ARGS[@]}" "$B_MOVIE"
+VS=1 e2e b 40 "${B_ARGS[@]}" "$B_MOVIE"
+VS=1 stages b "${B_ARGS[@]}" "$B_MOVIE"
 mpi_rows b 40 "${B_ARGS[@]}" "$B_MOVIE"
 
 # ---- targets --------------------------------------------------------------
@@ -415,6 +515,57 @@ target "(b) end to end -j1, frames/s" "${R[b.fps1]}" ">=" 15 ""
 target "(b) speed-up -j$NPROC / -j1" "${R[b.speedup]}" ">=" 1.8 "×"
 target "(a) RSS 1000 / 100 frames, -j$NPROC" "${R[a.rssratio_N]}" "<=" 1.10 ""
 target "(a) RSS 1000 / 100 frames, -j1" "${R[a.rssratio_1]}" "<=" 1.10 ""
+
+# Against the baseline (issue 14: locate twice as fast per core, the same bytes).
+VS_MD=""
+if [[ -n $BASE_LOCUS ]]; then
+    scale_goal=$(calc "0.9 * $NPROC")
+    [[ -n ${R[a.vs_loc]:-} ]] &&
+        target "(a) locate only, ×$BASE_COMMIT" "${R[a.vs_loc]}" ">=" 2 "×"
+    target "(b) synth2k end to end -j1, ×$BASE_COMMIT" "${R[b.vs_fps1]}" ">=" 2.5 "×"
+    target "(c) bulk_water end to end -j1, ×$BASE_COMMIT" "${R[a.vs_fps1]}" ">=" 1.6 "×"
+    target "bulk_water -j$NPROC / -j1 (this build)" "${R[a.speedup]}" ">=" "$scale_goal" "×"
+    target "synth2k -j$NPROC / -j1 (this build)" "${R[b.speedup]}" ">=" "$scale_goal" "×"
+    for w in a b; do
+        for j in 1 N; do
+            R[$w.vs_rss$j]=$(calc "${R[$w.rss$j]} / ${R[$w.brss$j]}")
+        done
+    done
+    target "peak RSS / baseline's, bulk_water -j1" "${R[a.vs_rss1]}" "<=" 1.00 ""
+    target "peak RSS / baseline's, bulk_water -j$NPROC" "${R[a.vs_rssN]}" "<=" 1.00 ""
+    target "peak RSS / baseline's, synth2k -j1" "${R[b.vs_rss1]}" "<=" 1.00 ""
+    target "peak RSS / baseline's, synth2k -j$NPROC" "${R[b.vs_rssN]}" "<=" 1.00 ""
+    vs_row() { # LABEL THIS BASELINE RATIO
+        printf '| %s | %s | %s | %s |\n' "$1" "$(fmt %.2f "$2")" "$(fmt %.2f "$3")" "$(fmt %.2f× "$4")"
+    }
+    VS_MD="## Against the baseline $BASE_COMMIT
+
+\`BASELINE=$BASELINE make bench\`: the baseline built in a temporary worktree
+with the same compiler and flags; every figure below is the median of $RUNS
+runs, this build's and the baseline's alternating.
+
+| measurement | this build | baseline $BASE_COMMIT | ratio |
+|---|---:|---:|---:|
+$(vs_row "(a) bulk_water locate only (ms/frame)" "${R[a.vsloc_cur]:-0}" "${R[a.vsloc_base]:-0}" "${R[a.vs_loc]:-0}")
+$(vs_row "bulk_water decode only (frames/s)" "${R[a.vsdec_cur]:-0}" "${R[a.vsdec_base]:-0}" "${R[a.vs_dec]:-0}")
+$(vs_row "(c) bulk_water end to end \`-j1\` (frames/s)" "${R[a.fps1]}" "${R[a.bfps1]}" "${R[a.vs_fps1]}")
+$(vs_row "bulk_water end to end \`-j$NPROC\` (frames/s)" "${R[a.fpsN]}" "${R[a.bfpsN]}" "${R[a.vs_fpsN]}")
+$(vs_row "bulk_water \`-j$NPROC\` / \`-j1\`" "${R[a.speedup]}" "${R[a.bspeedup]}" "$(calc "${R[a.speedup]} / ${R[a.bspeedup]}")")
+$(vs_row "bulk_water peak RSS \`-j1\` (MB)" "$(calc "${R[a.rss1]} / 1024")" "$(calc "${R[a.brss1]} / 1024")" "${R[a.vs_rss1]}")
+$(vs_row "bulk_water peak RSS \`-j$NPROC\` (MB)" "$(calc "${R[a.rssN]} / 1024")" "$(calc "${R[a.brssN]} / 1024")" "${R[a.vs_rssN]}")
+$(vs_row "synth2k locate only (ms/frame)" "${R[b.vsloc_cur]:-0}" "${R[b.vsloc_base]:-0}" "${R[b.vs_loc]:-0}")
+$(vs_row "synth2k decode only (frames/s)" "${R[b.vsdec_cur]:-0}" "${R[b.vsdec_base]:-0}" "${R[b.vs_dec]:-0}")
+$(vs_row "(b) synth2k end to end \`-j1\` (frames/s)" "${R[b.fps1]}" "${R[b.bfps1]}" "${R[b.vs_fps1]}")
+$(vs_row "synth2k end to end \`-j$NPROC\` (frames/s)" "${R[b.fpsN]}" "${R[b.bfpsN]}" "${R[b.vs_fpsN]}")
+$(vs_row "synth2k \`-j$NPROC\` / \`-j1\`" "${R[b.speedup]}" "${R[b.bspeedup]}" "$(calc "${R[b.speedup]} / ${R[b.bspeedup]}")")
+$(vs_row "synth2k peak RSS \`-j1\` (MB)" "$(calc "${R[b.rss1]} / 1024")" "$(calc "${R[b.brss1]} / 1024")" "${R[b.vs_rss1]}")
+$(vs_row "synth2k peak RSS \`-j$NPROC\` (MB)" "$(calc "${R[b.rssN]} / 1024")" "$(calc "${R[b.brssN]} / 1024")" "${R[b.vs_rssN]}")
+
+Ratios are \"this build is that many times as fast\" (for RSS: this build's
+over the baseline's). The outputs are byte-identical to the baseline's:
+\`tests/locate/test_baseline.py\`.
+"
+fi
 
 # ---- results.md -------------------------------------------------------------
 
@@ -503,6 +654,7 @@ beforehand and are quoted, not measured here.
 | target | measured | goal | |
 |---|---:|---|---|
 $SUMMARY$BUSY_NOTE
+$VS_MD
 ## (a) bulk_water: 100 frames, 640×424 RGBA PNG
 
 \`-d 13 --invert --channel 0\` on \`$BULK\`.

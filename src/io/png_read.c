@@ -499,6 +499,7 @@ static int gather_idat(unsigned char *file, size_t n, size_t *total)
     return in_idat ? 0 : -1;
 }
 
+#if !defined(__SSE2__)
 /*
  * The Paeth predictor, arranged for its serial chain: each byte's
  * prediction needs the byte before it, so the parts that do not (the
@@ -552,12 +553,163 @@ static void take_channel(void *out, const unsigned char *d, size_t w, size_t bpp
         o[x] = (uint16_t)(d[x * bpp] << 8 | d[x * bpp + 1]);
 }
 
-/* Unfilter the bytes of sample `pick` of every row and extract them. */
+#endif
+
+#if defined(__SSE2__)
+/*
+ * The row filters as a wavefront: each byte needs the one to its left
+ * and the two above, so row r + 1 can run one pixel behind row r. WAVE
+ * rows are unfiltered together, one 16-bit lane each, row r at pixel
+ * t - r in step t: a step is a few vector operations for WAVE bytes
+ * where the row-by-row loop spent a serial chain of about ten
+ * operations (and a mispredicted branch in Paeth) on every byte.
+ * Measured on bulk_water (640x424 RGBA, every row Paeth), decode only
+ * (bench_frames, alternating with the build before): 400-420 -> 750-840
+ * frames/s, 2.4 -> 1.3 ms/frame, of which libdeflate's inflate is now
+ * about 0.75 ms. Integer arithmetic: the bytes are the same.
+ *
+ * The bytes enter skewed — S[(x + r) * WAVE + r] holds row r's byte x —
+ * so each step loads one contiguous run, and leave the same way. SSE2
+ * only (every x86-64 has it), so no run-time check is needed.
+ */
+#include <emmintrin.h>
+
+enum { WAVE = 16 }; /* rows per wavefront: two vectors of eight lanes */
+
+static inline __m128i wave_select(__m128i m, __m128i x, __m128i y)
+{
+    return _mm_or_si128(_mm_and_si128(m, x), _mm_andnot_si128(m, y));
+}
+
+static inline __m128i wave_abs(__m128i v)
+{
+    return _mm_max_epi16(v, _mm_sub_epi16(_mm_setzero_si128(), v));
+}
+
+/* Per lane: which filter its row uses (all ones in that mask, else 0). */
+typedef struct {
+    __m128i sub, up, avg, paeth;
+} wave_masks;
+
+/* The predictor of every lane from left a, above b, above-left c. */
+static inline __m128i wave_predict(__m128i a, __m128i b, __m128i c, const wave_masks *f)
+{
+    __m128i db = _mm_sub_epi16(b, c), da = _mm_sub_epi16(a, c);
+    __m128i pa = wave_abs(db), pb = wave_abs(da), pc = wave_abs(_mm_add_epi16(da, db));
+    __m128i not_a = _mm_or_si128(_mm_cmpgt_epi16(pa, pb), _mm_cmpgt_epi16(pa, pc));
+    __m128i paeth = wave_select(not_a, wave_select(_mm_cmpgt_epi16(pb, pc), c, b), a);
+    __m128i avg = _mm_srli_epi16(_mm_add_epi16(a, b), 1);
+    return _mm_or_si128(_mm_or_si128(_mm_and_si128(f->sub, a), _mm_and_si128(f->up, b)),
+                        _mm_or_si128(_mm_and_si128(f->avg, avg), _mm_and_si128(f->paeth, paeth)));
+}
+
+static void wave_masks_of(const unsigned char *raw, size_t stride, size_t rows, wave_masks m[2])
+{
+    int16_t sub[WAVE] = {0}, up[WAVE] = {0}, avg[WAVE] = {0}, paeth[WAVE] = {0};
+    for (size_t r = 0; r < rows; r++) {
+        int f = raw[r * stride];
+        sub[r] = (int16_t) - (f == 1);
+        up[r] = (int16_t) - (f == 2);
+        avg[r] = (int16_t) - (f == 3);
+        paeth[r] = (int16_t) - (f == 4);
+    }
+    for (int h = 0; h < 2; h++) {
+        m[h].sub = _mm_loadu_si128((const __m128i *)(sub + 8 * h));
+        m[h].up = _mm_loadu_si128((const __m128i *)(up + 8 * h));
+        m[h].avg = _mm_loadu_si128((const __m128i *)(avg + 8 * h));
+        m[h].paeth = _mm_loadu_si128((const __m128i *)(paeth + 8 * h));
+    }
+}
+
+/* The steps of one wavefront over S (in place); U[1 + x] is the row
+ * above the first (U[0] and past the end: zeros). */
+static void wave_run(uint16_t *S, size_t steps, const uint16_t *U, const wave_masks m[2])
+{
+    const __m128i low = _mm_set1_epi16(0xff);
+    __m128i a0 = _mm_setzero_si128(), a1 = a0, b0 = a0, b1 = a0;
+    for (size_t t = 0; t < steps; t++) {
+        __m128i c0 = b0, c1 = b1; /* above-left: the last step's above */
+        b0 = _mm_insert_epi16(_mm_slli_si128(a0, 2), U[1 + t], 0);
+        b1 = _mm_or_si128(_mm_slli_si128(a1, 2), _mm_srli_si128(a0, 14));
+        __m128i *s = (__m128i *)(S + t * WAVE);
+        a0 = _mm_and_si128(_mm_add_epi16(_mm_loadu_si128(s), wave_predict(a0, b0, c0, &m[0])), low);
+        a1 = _mm_and_si128(_mm_add_epi16(_mm_loadu_si128(s + 1), wave_predict(a1, b1, c1, &m[1])),
+                           low);
+        _mm_storeu_si128(s, a0);
+        _mm_storeu_si128(s + 1, a1);
+    }
+}
+
+/*
+ * Byte lane `lane` of every row (stride bytes, filter byte first, pixels
+ * bpp bytes apart) unfiltered into out[y * ostride + x * ostep].
+ * scratch: (w + WAVE) * WAVE + w + WAVE + 1 uint16.
+ */
+static void unfilter_waves(const unsigned char *raw, size_t h, size_t w, size_t stride, size_t bpp,
+                           size_t lane, unsigned char *out, size_t ostride, size_t ostep,
+                           uint16_t *scratch)
+{
+    uint16_t *S = scratch, *U = scratch + (w + WAVE) * WAVE;
+    size_t steps = w + WAVE - 1;
+    memset(U, 0, (w + WAVE + 1) * sizeof *U);
+    for (size_t y0 = 0; y0 < h; y0 += WAVE) {
+        size_t rows = h - y0 < WAVE ? h - y0 : WAVE;
+        const unsigned char *src = raw + y0 * stride;
+        wave_masks m[2];
+        wave_masks_of(src, stride, rows, m);
+        memset(S, 0, (w + WAVE) * WAVE * sizeof *S);
+        for (size_t r = 0; r < rows; r++) {
+            const unsigned char *d = src + r * stride + 1 + lane;
+            for (size_t x = 0; x < w; x++)
+                S[(x + r) * WAVE + r] = d[x * bpp];
+        }
+        wave_run(S, steps, U, m);
+        for (size_t r = 0; r < rows; r++) {
+            unsigned char *o = out + (y0 + r) * ostride;
+            for (size_t x = 0; x < w; x++)
+                o[x * ostep] = (unsigned char)S[(x + r) * WAVE + r];
+        }
+        for (size_t x = 0; x < w; x++)
+            U[1 + x] = S[(x + rows - 1) * WAVE + rows - 1];
+    }
+}
+
+static size_t unfilter_scratch(size_t w)
+{
+    return ((w + WAVE) * WAVE + w + WAVE + 1) * sizeof(uint16_t);
+}
+
+/* Unfilter the bytes of sample `pick` of every row straight into pixels. */
 static int unfilter_image(unsigned char *raw, const pngio_header *h, int samples, int pick,
-                          void *pixels)
+                          void *pixels, void *scratch)
 {
     size_t size = (size_t)h->bit_depth / 8, bpp = (size_t)samples * size;
     size_t w = h->width, stride = w * bpp + 1, lane = (size_t)pick * size;
+    for (size_t y = 0; y < h->height; y++)
+        if (raw[y * stride] > 4)
+            return -1;
+    for (size_t k = 0; k < size; k++) {
+        /* 16-bit samples are big-endian in the file, host order out */
+        size_t at = size == 1 ? 0 : host_is_little_endian() ? 1 - k : k;
+        unfilter_waves(raw, h->height, w, stride, bpp, lane + k, (unsigned char *)pixels + at,
+                       w * size, size, scratch);
+    }
+    return 0;
+}
+#else
+static size_t unfilter_scratch(size_t w)
+{
+    (void)w;
+    return 0;
+}
+
+/* Unfilter the bytes of sample `pick` of every row and extract them. */
+static int unfilter_image(unsigned char *raw, const pngio_header *h, int samples, int pick,
+                          void *pixels, void *scratch)
+{
+    size_t size = (size_t)h->bit_depth / 8, bpp = (size_t)samples * size;
+    size_t w = h->width, stride = w * bpp + 1, lane = (size_t)pick * size;
+    (void)scratch;
     for (size_t y = 0; y < h->height; y++) {
         unsigned char *row = raw + y * stride;
         if (row[0] > 4)
@@ -569,6 +721,7 @@ static int unfilter_image(unsigned char *raw, const pngio_header *h, int samples
     }
     return 0;
 }
+#endif
 
 /* Decode a well-formed non-interlaced PNG held whole in buf: 0, or -1. */
 static int pngio_fast(unsigned char *buf, size_t n, const pngio_header *h, int pick,
@@ -581,7 +734,9 @@ static int pngio_fast(unsigned char *buf, size_t n, const pngio_header *h, int p
         return -1;
     if (!rd->inflater && !(rd->inflater = libdeflate_alloc_decompressor()))
         return -1;
-    if (locus_mem_reserve(&rd->scratch, &rd->scratch_cap, raw) ||
+    /* the unfilter's scratch follows the inflated bytes */
+    size_t at = (raw + 15) & ~(size_t)15;
+    if (locus_mem_reserve(&rd->scratch, &rd->scratch_cap, at + unfilter_scratch(h->width)) ||
         locus_mem_reserve(&rd->pixels, &rd->pixels_cap,
                           size_mul((size_t)h->width * h->height, size)))
         return -1;
@@ -589,7 +744,8 @@ static int pngio_fast(unsigned char *buf, size_t n, const pngio_header *h, int p
     if (libdeflate_zlib_decompress_ex(rd->inflater, buf, idat, rd->scratch, raw, &used, NULL) !=
         LIBDEFLATE_SUCCESS)
         return -1;
-    return unfilter_image(rd->scratch, h, samples, pick, rd->pixels);
+    return unfilter_image(rd->scratch, h, samples, pick, rd->pixels,
+                          (unsigned char *)rd->scratch + at);
 }
 
 /* ------------------------------------------------------------------ */

@@ -34,11 +34,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libavcodec/avcodec.h>
-#include <libavformat/avformat.h>
-#include <libavutil/imgutils.h>
-#include <libavutil/pixdesc.h>
-#include <libswscale/swscale.h>
+#include "io/video_av.h" /* FFmpeg, loaded on first use */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -960,7 +956,10 @@ int locus_videoio_read(const char *path, const videoio_index *ix, size_t frame, 
     if (frame >= ix->nframes)
         return locus_imageio_fail(err, LOCUS_E_PARAM, path, pre, "out of range");
     videoio_handle *h = NULL;
-    int st = handle_get(rd, path, ix, &h, err);
+    int st = locus_videoio_load(path, err);
+    if (st)
+        return st;
+    st = handle_get(rd, path, ix, &h, err);
     if (st)
         return st;
     vio_listen(&h->m);
@@ -1200,6 +1199,9 @@ int locus_videoio_scan(int fd, const char *path, int container, int channel, int
     struct stat sb;
     if (fstat(fd, &sb) != 0)
         return locus_imageio_fail(err, LOCUS_E_IO, path, "", "%s", strerror(errno));
+    int loaded = locus_videoio_load(path, err);
+    if (loaded)
+        return loaded;
     vio_media m;
     vio_scan s = {0};
     int st = media_open(&m, fd, (uint64_t)sb.st_size, container, -1, path, err);

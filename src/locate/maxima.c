@@ -83,40 +83,106 @@ double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percen
  * 2048x2048 frame): count the high bytes (256 bins, four interleaved so
  * runs of one value do not chain increments), then count low bytes only
  * inside the one or two high-byte bins that hold the two ranks.
+ *
+ * Both passes go PCT_CHUNK pixels at a time and skip chunks with nothing
+ * to count: all zeros in the first (half of a band-passed 2048x2048 frame
+ * is zero, in runs), no pixel of the two bins in the second (3% of the
+ * pixels there); the second counts the rest without branches, into a
+ * spare bin when the pixel is outside its bin (the per-pixel branches of
+ * the second pass mispredicted). Measured with perf on the 2048x2048
+ * workload: this function's share of locate fell from 13.3% to 8.9%,
+ * about 8 -> 5 ms per frame.
  */
-double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
-                                   size_t *nonzero)
+enum { PCT_CHUNK = 16 };
+typedef uint16_t locus_v16u16 __attribute__((vector_size(2 * PCT_CHUNK)));
+
+static int chunk_all_zero(const uint16_t *p)
 {
-    uint32_t part[4][256], coarse[256], fine[2][256];
-    size_t zeros = 0, i = 0, before_lo, before_hi;
+    uint64_t w[PCT_CHUNK / 4];
+    memcpy(w, p, sizeof w);
+    return !(w[0] | w[1] | w[2] | w[3]);
+}
+
+/* Whether any pixel of the chunk has high byte b0 or b1. */
+static int chunk_has_bins(const uint16_t *p, uint16_t b0, uint16_t b1)
+{
+    locus_v16u16 v, hi;
+    memcpy(&v, p, sizeof v);
+    hi = v >> 8;
+    locus_v16u16 m = (locus_v16u16)((hi == b0) | (hi == b1));
+    uint64_t w[PCT_CHUNK / 4];
+    memcpy(w, &m, sizeof w);
+    return (w[0] | w[1] | w[2] | w[3]) != 0;
+}
+
+/* coarse[b]: the non-zero pixels with high byte b; returns the zeros. */
+static size_t coarse_counts(const uint16_t *I, size_t npix, uint32_t coarse[256])
+{
+    uint32_t part[4][256];
+    size_t zeros = 0, skipped = 0, i = 0;
     memset(part, 0, sizeof part);
-    for (; i + 4 <= npix; i += 4)
-        for (int k = 0; k < 4; k++) {
-            part[k][I[i + (size_t)k] >> 8]++;
-            zeros += I[i + (size_t)k] == 0;
+    for (; i + PCT_CHUNK <= npix; i += PCT_CHUNK) {
+        if (chunk_all_zero(I + i)) {
+            skipped += PCT_CHUNK;
+            continue;
         }
+        for (size_t k = 0; k < PCT_CHUNK; k++) {
+            part[k & 3][I[i + k] >> 8]++;
+            zeros += I[i + k] == 0;
+        }
+    }
     for (; i < npix; i++) {
         part[0][I[i] >> 8]++;
         zeros += I[i] == 0;
     }
     for (int b = 0; b < 256; b++)
         coarse[b] = part[0][b] + part[1][b] + part[2][b] + part[3][b];
-    coarse[0] -= (uint32_t)zeros;
+    coarse[0] -= (uint32_t)zeros; /* the zeros counted there (skipped ones were not) */
+    return zeros + skipped;
+}
+
+/* fine[0] / fine[1]: the low bytes of the pixels in high-byte bins blo / bhi. */
+static void fine_counts(const uint16_t *I, size_t npix, size_t blo, size_t bhi,
+                        uint32_t fine[2][256])
+{
+    uint32_t part[2][4][257]; /* bin 256: pixels outside the bin */
+    memset(part, 0, sizeof part);
+    size_t i = 0;
+    for (; i + PCT_CHUNK <= npix; i += PCT_CHUNK) {
+        if (!chunk_has_bins(I + i, (uint16_t)blo, (uint16_t)bhi))
+            continue;
+        for (size_t k = 0; k < PCT_CHUNK; k++) {
+            size_t v = I[i + k], b = v >> 8;
+            part[0][k & 3][b == blo ? v & 255 : 256]++;
+            part[1][k & 3][b == bhi ? v & 255 : 256]++;
+        }
+    }
+    for (; i < npix; i++) {
+        size_t v = I[i], b = v >> 8;
+        part[0][0][b == blo ? v & 255 : 256]++;
+        part[1][0][b == bhi ? v & 255 : 256]++;
+    }
+    for (int h = 0; h < 2; h++)
+        for (int b = 0; b < 256; b++)
+            fine[h][b] = part[h][0][b] + part[h][1][b] + part[h][2][b] + part[h][3][b];
+}
+
+double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
+                                   size_t *nonzero)
+{
+    uint32_t coarse[256], fine[2][256];
+    size_t before_lo, before_hi;
+    size_t zeros = coarse_counts(I, npix, coarse);
     *nonzero = npix - zeros;
     if (*nonzero == 0)
         return 0;
     percentile_ranks r = ranks_of(*nonzero, percentile);
     size_t blo = bin_of_rank(coarse, 0, 256, r.lo, 0, &before_lo);
     size_t bhi = bin_of_rank(coarse, 0, 256, r.hi, 0, &before_hi);
-    memset(fine, 0, sizeof fine);
-    for (i = 0; i < npix; i++) {
-        size_t b = I[i] >> 8; /* a few percent of pixels at most: branches predict well */
-        if (b == blo)
-            fine[0][I[i] & 255]++;
-        if (b == bhi)
-            fine[1][I[i] & 255]++;
-    }
-    fine[0][0] -= blo == 0 ? (uint32_t)zeros : 0; /* zeros are not values */
+    fine_counts(I, npix, blo, bhi, fine);
+    /* Zeros are not values. With bin 0 wanted, every chunk holding a zero
+     * was counted, so all the zeros are in fine[.][0]. */
+    fine[0][0] -= blo == 0 ? (uint32_t)zeros : 0;
     fine[1][0] -= bhi == 0 ? (uint32_t)zeros : 0;
     size_t unused;
     double lo = (double)(blo * 256 + bin_of_rank(fine[0], 0, 256, r.lo - before_lo, 0, &unused));

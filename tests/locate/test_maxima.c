@@ -505,7 +505,7 @@ static void test_percentile_u16(void)
     static const double pcts[] = {0, 1, 33.3, 50, 64, 99.9, 100};
     uint64_t seed = 12345;
     int failures = 0, cases = 0;
-    for (int kind = 0; kind < 5; kind++)
+    for (int kind = 0; kind < 7; kind++)
         for (size_t pi = 0; pi < sizeof pcts / sizeof *pcts; pi++) {
             memset(hist, 0, sizeof hist);
             for (size_t i = 0; i < NPIX; i++) {
@@ -515,7 +515,10 @@ static void test_percentile_u16(void)
                              : kind == 1 ? (uint16_t)(r % 3 ? 0 : r) /* mostly zeros */
                              : kind == 2 ? (uint16_t)(250 + r % 12)  /* across 255/256 */
                              : kind == 3 ? (uint16_t)(r % 2 ? 511 : 512 + r % 3) /* two bins */
-                                         : (uint16_t)(i == 7 ? 40000 : 0);       /* one value */
+                             : kind == 4 ? (uint16_t)(i == 7 ? 40000 : 0)        /* one value */
+                             /* runs of zeros (whole chunks skipped), values in bin 0 or not */
+                             : kind == 5 ? (uint16_t)(i / 40 % 2 ? 0 : r % 300)
+                                         : (uint16_t)(i / 100 % 3 ? 0 : 1000 + r % 600);
                 img[i] = v;
                 hist[v]++;
             }
