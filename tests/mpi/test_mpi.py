@@ -284,6 +284,20 @@ def track_checks(tmp):
               and not os.path.exists(fresh),
               f'track {" ".join(args) or "(no range)"}: exit 2, one line naming {opt}',
               r.stderr.decode())
+    # --skip-bad: the linker sees a skipped frame as one without features
+    bad = os.path.join(tmp, 'bad')
+    os.makedirs(bad)
+    for i in range(30):
+        name = f'bulk_water_{i:03d}.png'
+        data = open(os.path.join(BULK, name), 'rb').read()
+        open(os.path.join(bad, name), 'wb').write(data[:3000] if i in (12, 20) else data)
+    ref = subprocess.run([LOCUS, 'track', '--quiet', '--skip-bad', '-j1', *ARGS, *LINK, bad],
+                         capture_output=True)
+    r = mpirun(3, '--quiet', '--skip-bad', '-j', '1', '--chunk', '4', *ARGS, *LINK, bad,
+               command='track')
+    check(ref.returncode == 3 and r.returncode == 3 and r.stdout == ref.stdout
+          and b'skipped frame 12' in r.stderr,
+          'track --skip-bad on 3 ranks: exit 3, the bytes of locus track', r.stderr.decode())
     r = subprocess.run([LOCUS_MPI, 'track', '--help'], capture_output=True)
     check(r.returncode == 0 and b'usage: locus-mpi track' in r.stdout
           and b'--search-range' in r.stdout and b'--predict' in r.stdout,
