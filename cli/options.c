@@ -473,9 +473,11 @@ static const char locate_about[] =
     "Find features (trackpy's locate) in every frame of the inputs and write\n"
     "one CSV table: the columns of trackpy's result, then `frame`.\n"
     "\n"
-    "INPUT is an image file, a quoted glob pattern (\"frames/*.png\") or a\n"
-    "directory (its .png/.tif/.tiff files, sorted by name). Frames are\n"
-    "numbered from 0 in input order; a multi-page TIFF gives one frame per page.\n"
+    "INPUT is an image or video file, a quoted glob pattern (\"frames/*.png\")\n"
+    "or a directory (its .png .tif .tiff .jpg .jpeg .avi .mp4 .mov .mkv files,\n"
+    "sorted by name). Frames are numbered from 0 in input order; a multi-page\n"
+    "TIFF gives one frame per page (an ImageJ or OME stack: one per time\n"
+    "point), a video one per decoded frame.\n"
     "Per-axis options take one value, or one per axis in z,y,x order.\n";
 
 static const char locate_footer[] =

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the pictures of README.md's "Choosing parameters" walkthrough
+# and of its "Trajectories" section
 # from the current code: a synthetic movie, located with too small a
 # diameter and with the right one, drawn by `locus diag` and
 # `locus annotate`. Run from anywhere after `make`:
@@ -31,5 +32,11 @@ cd "$T" # so that the sheets are titled with the names below
 # What those parameters find in frame 0.
 "$BIN" locate -d 9 --minmass 400 'movie/*.png' -o chosen.csv --quiet
 "$BIN" annotate movie/frame_000.png chosen.csv --frame 0 --color yellow -o "$DOCS/annotate.png"
+
+# Trajectories: the same kind of movie with larger steps, located and
+# linked in one run; frame 19 with every trajectory's path so far.
+"$BIN" synth walk --frames 20 --shape 300x400 --particles 60 --sigma 2 --snr 12 --step 1.5 --quiet
+"$BIN" track -d 9 --minmass 400 --search-range 6 --memory 2 'walk/*.png' -o tracks.csv --quiet
+"$BIN" annotate walk/frame_019.png tracks.csv --frame 19 --color yellow -o "$DOCS/tracks.png"
 
 ls -l "$DOCS"/*.png

@@ -32,6 +32,8 @@ except ImportError:  # run from the source tree without PYTHONPATH
 import ipyparallel
 import pandas as pd
 
+locus.quiet()  # as tp.quiet(): no "Frame N: M features" lines in the timings
+
 
 def best_of(repeat, fn):
     """The fastest of `repeat` runs, in seconds, and the last result."""

@@ -25,7 +25,7 @@ cd "$ROOT"
 OUT=build-fuzz
 CLANG=${CLANG:-clang}
 DATA=${FUZZ_DATA:-$ROOT/../shared/data}
-HARNESSES=(png tiff source jpeg ome imagej video)
+HARNESSES=(png tiff source jpeg ome imagej video pack)
 
 PKGS="libpng libtiff-4 libdeflate expat libjpeg libavformat libavcodec libswscale libavutil"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null || true)
@@ -34,9 +34,10 @@ PKG_LIBS=$(pkg-config --libs $PKGS 2>/dev/null ||
 COMMON="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -pthread -Iinclude -Isrc $PKG_CFLAGS"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 # what the readers need (png_write.c/tiff_write.c only for the seed generator)
-LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/run/params.c
+LIB_SRC="src/common/error.c src/common/buffer.c src/common/settings.c src/locate/params.c src/link/params.c src/run/params.c
          src/io/image.c src/io/png_read.c src/io/tiff_read.c src/io/source.c src/io/jpeg_read.c
-         src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c src/io/video_read.c"
+         src/io/imagej_meta.c src/io/ome_meta.c src/io/tiff_axes.c src/io/video_read.c
+         src/io/source_pack.c"
 WRITE_SRC="src/io/png_write.c src/io/tiff_write.c"
 
 build() {
@@ -72,6 +73,7 @@ seeds() {
     # the multi-file harness starts from pairs of the single-file seeds
     bash fuzz/make_corpus.sh "$OUT/seeds"
     bash fuzz/make_video_seeds.sh "$OUT/seeds/video"
+    "$OUT/fuzz_pack" -seeds "$OUT/seeds/pack" "$DATA"
 }
 
 # libFuzzer's flags for a harness: its corpus dirs come after.

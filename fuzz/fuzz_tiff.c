@@ -76,6 +76,10 @@ static locus_dtype tag_dtype(TIFF *tif)
         return LOCUS_U8;
     if (integer && bps == 16)
         return LOCUS_U16;
+    if (integer && bps == 32)
+        return LOCUS_U32;
+    if (fmt == SAMPLEFORMAT_INT && (bps == 8 || bps == 16 || bps == 32))
+        return bps == 8 ? LOCUS_I8 : bps == 16 ? LOCUS_I16 : LOCUS_I32;
     if (fmt == SAMPLEFORMAT_IEEEFP && bps == 32)
         return LOCUS_F32;
     if (fmt == SAMPLEFORMAT_IEEEFP && bps == 64)

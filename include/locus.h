@@ -105,9 +105,31 @@ LOCUS_API const char *locus_error_describe(const locus_error *err,
 /* Images                                                              */
 /* ------------------------------------------------------------------ */
 
-typedef enum { LOCUS_U8 = 1, LOCUS_U16, LOCUS_F32, LOCUS_F64 } locus_dtype;
+/*
+ * Pixel types. locate follows trackpy's rules for each (LOCATE.md): the
+ * integer types invert with v XOR their maximum, keep the boxcar in their
+ * own type (truncated toward zero), default the threshold to 1 and scale
+ * the working image to their maximum (127 for int8, 32767 for int16,
+ * 2147483647 for int32, 4294967295 for uint32). Float types invert with
+ * 1 - v, default the threshold to 1/255 and scale to 255. LOCUS_BOOL is
+ * NumPy's bool (one byte, 0 or 1; any non-zero byte counts as 1), which
+ * trackpy treats as a float image (threshold 1/255, invert 1 - v as
+ * float64) whose boxcar is truncated into 0/1.
+ */
+typedef enum {
+    LOCUS_U8 = 1,
+    LOCUS_U16,
+    LOCUS_F32,
+    LOCUS_F64,
+    LOCUS_I8,
+    LOCUS_I16,
+    LOCUS_I32,
+    LOCUS_U32,
+    LOCUS_BOOL
+} locus_dtype;
 
-/* Name ("uint8", ...) and size in bytes of a pixel type; NULL/0 if invalid. */
+/* Name ("uint8", "int16", "bool", ...: NumPy's) and size in bytes of a pixel type; NULL/0 if
+ * invalid. */
 LOCUS_API const char *locus_dtype_name(locus_dtype t);
 LOCUS_API size_t locus_dtype_size(locus_dtype t);
 
@@ -234,6 +256,24 @@ LOCUS_API int locus_table_find(const locus_table *t, const char *name);
 /* Nonzero when the last locate saw an image with no signal left after
  * preprocessing ("image is blank": no features, by definition). */
 LOCUS_API int locus_table_blank(const locus_table *t);
+
+/*
+ * How the last locate into t got to its features, for a caller that
+ * explains an empty result as trackpy's warnings do ("All local maxima
+ * were in the margins.", "No maxima survived mass- and size-based
+ * filtering.").
+ */
+typedef struct {
+    int blank;             /* no non-zero pixel after preprocessing (no maxima sought) */
+    size_t candidates;     /* local maxima above the threshold, inside the margins */
+    int maxima_in_margins; /* candidates is 0 but local maxima lie in the margins
+                              (the margins are searched only then) */
+    size_t refined;        /* features after refinement and duplicate removal */
+    size_t features;       /* rows: after the mass and size filters and top-n */
+} locus_locate_stats;
+
+/* The stats of the last locus_locate into t (all zero for other tables). */
+LOCUS_API void locus_table_locate_stats(const locus_table *t, locus_locate_stats *stats);
 
 /*
  * Set column `name` to a copy of n values, adding it if the table has no

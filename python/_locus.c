@@ -20,6 +20,8 @@
 
 #include "locus.h"
 
+#include "_methods.h" /* _link.c, _pictures.c */
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -197,29 +199,29 @@ static int image_of(PyObject *obj, const char *what, locus_image *img, PyObject 
     }
     PyArrayObject *a = (PyArrayObject *)obj;
     int type = PyArray_TYPE(a);
-    switch (type) {
-    case NPY_UINT8:
-        img->dtype = LOCUS_U8;
-        break;
-    case NPY_UINT16:
-        img->dtype = LOCUS_U16;
-        break;
-    case NPY_FLOAT32:
-        img->dtype = LOCUS_F32;
-        break;
-    case NPY_FLOAT64:
-        img->dtype = LOCUS_F64;
-        break;
-    default: {
+    /* by kind and size, not type number: int32 is NPY_INT or NPY_LONG by platform */
+    char kind = PyArray_DESCR(a)->kind;
+    int size = (int)PyArray_ITEMSIZE(a);
+    img->dtype = kind == 'b' && size == 1   ? LOCUS_BOOL
+                 : kind == 'u' && size == 1 ? LOCUS_U8
+                 : kind == 'u' && size == 2 ? LOCUS_U16
+                 : kind == 'u' && size == 4 ? LOCUS_U32
+                 : kind == 'i' && size == 1 ? LOCUS_I8
+                 : kind == 'i' && size == 2 ? LOCUS_I16
+                 : kind == 'i' && size == 4 ? LOCUS_I32
+                 : kind == 'f' && size == 4 ? LOCUS_F32
+                 : kind == 'f' && size == 8 ? LOCUS_F64
+                                            : 0;
+    if (!img->dtype) {
         PyObject *name = PyObject_Str((PyObject *)PyArray_DESCR(a));
         if (name) {
             PyErr_Format(PyExc_TypeError,
-                         "%s: got an array of dtype %U; expected uint8, uint16, float32 or float64",
+                         "%s: got an array of dtype %U; expected uint8, uint16, uint32, int8, "
+                         "int16, int32, float32, float64 or bool",
                          what, name);
             Py_DECREF(name);
         }
         return -1;
-    }
     }
     int nd = PyArray_NDIM(a);
     if (nd != 2 && nd != 3) {
@@ -274,6 +276,16 @@ static int numpy_type(locus_dtype t)
         return NPY_UINT16;
     case LOCUS_F32:
         return NPY_FLOAT32;
+    case LOCUS_I8:
+        return NPY_INT8;
+    case LOCUS_I16:
+        return NPY_INT16;
+    case LOCUS_I32:
+        return NPY_INT32;
+    case LOCUS_U32:
+        return NPY_UINT32;
+    case LOCUS_BOOL:
+        return NPY_BOOL;
     default:
         return NPY_FLOAT64;
     }
@@ -339,7 +351,21 @@ static PyObject *array_adopt(void *buf, size_t n, int type)
     return arr;
 }
 
-/* (names, columns) of one table: each column copied into a new array. */
+/* A table's locate stats as (blank, candidates, maxima_in_margins,
+ * refined, features): what trackpy's warnings are made from. */
+static void stats_row(const locus_table *t, int64_t row[5])
+{
+    locus_locate_stats st;
+    locus_table_locate_stats(t, &st);
+    row[0] = st.blank;
+    row[1] = (int64_t)st.candidates;
+    row[2] = st.maxima_in_margins;
+    row[3] = (int64_t)st.refined;
+    row[4] = (int64_t)st.features;
+}
+
+/* (names, columns, stats, None) of one table: each column copied into a
+ * new array. */
 static PyObject *table_result(const locus_table *t)
 {
     int ncols = locus_table_cols(t);
@@ -359,7 +385,10 @@ static PyObject *table_result(const locus_table *t)
                    (size_t)dims[0] * sizeof(double));
         PyTuple_SET_ITEM(cols, c, arr);
     }
-    return Py_BuildValue("(NNO)", n, cols, locus_table_blank(t) ? Py_True : Py_False);
+    int64_t st[5];
+    stats_row(t, st);
+    return Py_BuildValue("(NN(LLLLL)O)", n, cols, (long long)st[0], (long long)st[1],
+                         (long long)st[2], (long long)st[3], (long long)st[4], Py_None);
 fail:
     Py_XDECREF(cols);
     Py_XDECREF(n);
@@ -369,6 +398,36 @@ fail:
 /* ------------------------------------------------------------------ */
 /* One image: locus.locate                                             */
 /* ------------------------------------------------------------------ */
+
+/*
+ * A fault of the image itself (too small, NaN pixels: LOCUS_E_SHAPE,
+ * LOCUS_E_FORMAT) as a value, (names, empty columns, None, (status,
+ * message)): trackpy finds no features there and goes on, so the Python
+ * layer decides between a warning and an exception.
+ */
+static PyObject *frame_error(const locus_params *p, int ndim, const locus_error *err)
+{
+    const char *names[LOCUS_MAX_COLUMNS];
+    int ncols = locus_columns(p, ndim, names);
+    if (ncols < 0)
+        return raise_locus(err, 0);
+    npy_intp dims[1] = {0};
+    PyObject *cols = PyTuple_New(ncols), *n = names_tuple(names, ncols);
+    for (int c = 0; cols && c < ncols; c++) {
+        PyObject *arr = PyArray_SimpleNew(1, dims, NPY_FLOAT64);
+        if (!arr)
+            Py_CLEAR(cols);
+        else
+            PyTuple_SET_ITEM(cols, c, arr);
+    }
+    if (!cols || !n) {
+        Py_XDECREF(cols);
+        Py_XDECREF(n);
+        return NULL;
+    }
+    return Py_BuildValue("(NNO(is))", n, cols, Py_None, err->status,
+                         err->message[0] ? err->message : locus_strerror(err->status));
+}
 
 typedef struct {
     locus_workspace *ws;
@@ -421,6 +480,8 @@ static PyObject *py_locate(PyObject *self, PyObject *args)
     rc = locus_locate(st->ws, &p, &img, st->table, &err);
     Py_END_ALLOW_THREADS
     Py_DECREF(keep);
+    if (rc == LOCUS_E_SHAPE || rc == LOCUS_E_FORMAT)
+        return frame_error(&p, img.ndim, &err);
     if (rc != LOCUS_OK)
         return raise_locus(&err, 0);
     return table_result(st->table);
@@ -430,15 +491,35 @@ static PyObject *py_locate(PyObject *self, PyObject *args)
 /* Many frames: locus.batch                                            */
 /* ------------------------------------------------------------------ */
 
-/* The sink: every frame's rows appended, in frame order. */
+/* A frame the batch skipped (its image was at fault), for a warning. */
+typedef struct {
+    size_t frame;
+    int status;
+    char message[LOCUS_ERROR_MAX + LOCUS_ERROR_PATH_MAX];
+    char reason[LOCUS_ERROR_MAX + LOCUS_ERROR_PATH_MAX];
+} bad_frame;
+
+/*
+ * The sink: every frame's rows appended, in frame order, with each
+ * frame's locate stats. Frames whose image is at fault are recorded and
+ * skipped (trackpy goes on past them); other failures stop the batch.
+ * `done` (under *lock, when set) counts the frames delivered, for the
+ * waiting thread to report progress.
+ */
 typedef struct {
     int ncols;
     const char *names[LOCUS_MAX_COLUMNS];
     double *col[LOCUS_MAX_COLUMNS];
     int64_t *frame;
-    uint8_t *blank; /* per frame: no signal after the band pass */
+    int64_t *stats; /* per frame: stats_row's 5 values */
     size_t rows, cap, nframes;
-    const char *why; /* why the sink stopped the batch */
+    bad_frame *bad;
+    size_t nbad, bad_cap;
+    const char *why;   /* why the sink stopped the batch */
+    locus_error fatal; /* a frame's failure that stops the batch (fatal.status != 0) */
+    pthread_mutex_t *lock;
+    pthread_cond_t *wake; /* signalled on every frame when progress is wanted */
+    size_t done;
 } collector;
 
 static void collector_free(collector *c)
@@ -446,7 +527,8 @@ static void collector_free(collector *c)
     for (int i = 0; i < LOCUS_MAX_COLUMNS; i++)
         free(c->col[i]);
     free(c->frame);
-    free(c->blank);
+    free(c->stats);
+    free(c->bad);
 }
 
 static int grow(void **p, size_t n, size_t size)
@@ -458,19 +540,60 @@ static int grow(void **p, size_t n, size_t size)
     return 0;
 }
 
+static void delivered(collector *c, size_t frame)
+{
+    if (!c->lock)
+        return;
+    pthread_mutex_lock(c->lock);
+    c->done = frame + 1;
+    if (c->wake)
+        pthread_cond_signal(c->wake);
+    pthread_mutex_unlock(c->lock);
+}
+
+/* A failed frame: skipped when its image was at fault, else fatal. */
+static int collect_failed(collector *c, size_t frame, const locus_error *err)
+{
+    switch (err->status) {
+    case LOCUS_E_NOMEM:
+    case LOCUS_E_SYSTEM:
+    case LOCUS_E_INTERRUPTED:
+    case LOCUS_E_ABORTED:
+        c->fatal = *err;
+        return 1;
+    default:
+        break;
+    }
+    if (c->nbad == c->bad_cap) {
+        size_t cap = c->bad_cap ? 2 * c->bad_cap : 4;
+        if (grow((void **)&c->bad, cap, sizeof *c->bad)) {
+            c->why = "out of memory";
+            return 1;
+        }
+        c->bad_cap = cap;
+    }
+    bad_frame *b = &c->bad[c->nbad++];
+    b->frame = frame;
+    b->status = err->status;
+    snprintf(b->message, sizeof b->message, "%s",
+             err->message[0] ? err->message : locus_strerror(err->status));
+    snprintf(b->reason, sizeof b->reason, "%s", err->reason[0] ? err->reason : b->message);
+    delivered(c, frame);
+    return 0;
+}
+
 static int collect(void *user, size_t frame, const locus_table *t, const locus_error *err)
 {
     collector *c = user;
-    (void)err; /* never skip_bad: t is always a table */
+    if (!t)
+        return collect_failed(c, frame, err);
     size_t n = locus_table_rows(t);
     if (locus_table_cols(t) != c->ncols) {
         c->why = "internal error: a frame's columns differ from the first's";
         return 1;
     }
-    c->blank[frame] = (uint8_t)(locus_table_blank(t) != 0);
-    if (n == 0)
-        return 0;
-    if (c->rows + n > c->cap) {
+    stats_row(t, c->stats + 5 * frame);
+    if (n > 0 && c->rows + n > c->cap) {
         size_t cap = c->rows + n > 2 * c->cap ? c->rows + n : 2 * c->cap;
         int fail = cap > SIZE_MAX / sizeof(double);
         for (int i = 0; !fail && i < c->ncols; i++)
@@ -481,20 +604,38 @@ static int collect(void *user, size_t frame, const locus_table *t, const locus_e
         }
         c->cap = cap;
     }
-    for (int i = 0; i < c->ncols; i++)
+    for (int i = 0; n > 0 && i < c->ncols; i++)
         memcpy(c->col[i] + c->rows, locus_table_column(t, i), n * sizeof(double));
     for (size_t r = 0; r < n; r++)
         c->frame[c->rows + r] = (int64_t)frame;
     c->rows += n;
+    delivered(c, frame);
     return 0;
 }
 
-/* (names, columns, frame, blank): the columns, each row's frame index
- * and, per frame, whether it was blank. Frees the collector's buffers. */
+/* The skipped frames as [(frame, status, message, reason)]. */
+static PyObject *bad_list(const collector *c)
+{
+    PyObject *list = PyList_New((Py_ssize_t)c->nbad);
+    for (size_t i = 0; list && i < c->nbad; i++) {
+        const bad_frame *b = &c->bad[i];
+        PyObject *item =
+            Py_BuildValue("(niss)", (Py_ssize_t)b->frame, b->status, b->message, b->reason);
+        if (!item)
+            Py_CLEAR(list);
+        else
+            PyList_SET_ITEM(list, (Py_ssize_t)i, item);
+    }
+    return list;
+}
+
+/* (names, columns, frame, stats, bad): the columns, each row's frame
+ * index, per frame the locate stats (an nframes x 5 array) and the
+ * skipped frames. Frees the collector's buffers. */
 static PyObject *collector_result(collector *c)
 {
     PyObject *cols = PyTuple_New(c->ncols), *names = names_tuple(c->names, c->ncols);
-    PyObject *frame = NULL, *blank = NULL;
+    PyObject *frame = NULL, *stats = NULL, *bad = bad_list(c);
     for (int i = 0; cols && i < c->ncols; i++) {
         PyObject *arr = array_adopt(c->col[i], c->rows, NPY_FLOAT64);
         c->col[i] = NULL;
@@ -505,17 +646,18 @@ static PyObject *collector_result(collector *c)
     }
     frame = array_adopt(c->frame, c->rows, NPY_INT64);
     c->frame = NULL;
-    blank = array_adopt(c->blank, c->nframes, NPY_BOOL);
-    c->blank = NULL;
+    stats = array_adopt(c->stats, 5 * c->nframes, NPY_INT64);
+    c->stats = NULL;
     collector_free(c);
-    if (!cols || !names || !frame || !blank) {
+    if (!cols || !names || !frame || !stats || !bad) {
         Py_XDECREF(cols);
         Py_XDECREF(names);
         Py_XDECREF(frame);
-        Py_XDECREF(blank);
+        Py_XDECREF(stats);
+        Py_XDECREF(bad);
         return NULL;
     }
-    return Py_BuildValue("(NNNN)", names, cols, frame, blank);
+    return Py_BuildValue("(NNNNN)", names, cols, frame, stats, bad);
 }
 
 typedef struct {
@@ -523,6 +665,8 @@ typedef struct {
     locus_batch_opts opts;
     const locus_frames *frames;
     collector *sink;
+    PyObject *progress; /* progress(first, counts, total), or NULL */
+    size_t reported;    /* frames passed to progress */
     locus_error err;
     int rc, done;
     volatile int stop;
@@ -542,11 +686,40 @@ static void *batch_thread(void *arg)
     return NULL;
 }
 
+/* With the GIL: progress(first, counts, total) for the frames delivered
+ * since the last call, counts being their numbers of rows. -1 with an
+ * exception set if progress raised. */
+static int report(batch_run *r)
+{
+    collector *c = r->sink;
+    pthread_mutex_lock(&r->lock);
+    size_t done = c->done;
+    pthread_mutex_unlock(&r->lock);
+    if (done <= r->reported)
+        return 0;
+    PyObject *counts = PyTuple_New((Py_ssize_t)(done - r->reported));
+    for (size_t k = r->reported; counts && k < done; k++) {
+        PyObject *v = PyLong_FromLongLong((long long)c->stats[5 * k + 4]);
+        if (!v)
+            Py_CLEAR(counts);
+        else
+            PyTuple_SET_ITEM(counts, (Py_ssize_t)(k - r->reported), v);
+    }
+    if (!counts)
+        return -1;
+    PyObject *res = PyObject_CallFunction(r->progress, "nNn", (Py_ssize_t)r->reported, counts,
+                                          (Py_ssize_t)c->nframes);
+    r->reported = done;
+    Py_XDECREF(res);
+    return res ? 0 : -1;
+}
+
 /*
  * Run locus_batch on its own threads without the GIL, collecting into
- * r->sink. This thread waits, and every 50 ms takes the GIL to let
- * Python handle signals: on KeyboardInterrupt (or any exception from a
- * signal handler) the batch is told to stop, and once it has, -1 is
+ * r->sink. This thread waits, and every 50 ms (or, with r->progress, as
+ * frames arrive) takes the GIL to let Python handle signals and to report
+ * progress: on KeyboardInterrupt (or any exception from a signal handler
+ * or from progress) the batch is told to stop, and once it has, -1 is
  * returned with that exception set. Otherwise the batch's status.
  */
 static int run_batch(batch_run *r)
@@ -556,6 +729,8 @@ static int run_batch(batch_run *r)
     r->opts.stop = &r->stop;
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->cond, NULL);
+    r->sink->lock = &r->lock;
+    r->sink->wake = r->progress ? &r->cond : NULL;
     if (pthread_create(&tid, NULL, batch_thread, r) != 0) {
         /* no helper thread: run here, without Ctrl-C */
         Py_BEGIN_ALLOW_THREADS
@@ -572,12 +747,16 @@ static int run_batch(batch_run *r)
                 until.tv_nsec -= 1000000000L;
             }
             pthread_mutex_lock(&r->lock);
-            if (!r->done)
+            if (!r->done && (!r->progress || r->sink->done == r->reported))
                 pthread_cond_timedwait(&r->cond, &r->lock, &until);
             done = r->done;
             pthread_mutex_unlock(&r->lock);
             Py_END_ALLOW_THREADS
             if (!done && !interrupted && PyErr_CheckSignals() < 0) {
+                interrupted = 1;
+                r->stop = 1;
+            }
+            if (!interrupted && r->progress && report(r) < 0) {
                 interrupted = 1;
                 r->stop = 1;
             }
@@ -587,6 +766,8 @@ static int run_batch(batch_run *r)
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
     rc = r->rc;
+    if (!interrupted && rc == LOCUS_OK && r->progress && report(r) < 0)
+        interrupted = 1;
     if (interrupted)
         return -1;
     return rc;
@@ -603,24 +784,29 @@ static int threads_arg(int threads)
 
 /*
  * Locate every frame with the library's threads and return
- * (names, columns, frame, blank), or NULL with an exception set.
- * `files`: the frames come from files (see raise_locus).
+ * (names, columns, frame, stats, bad), or NULL with an exception set.
+ * `files`: the frames come from files (see raise_locus). `progress`:
+ * None, or called as the frames arrive (see report).
  */
 static PyObject *batch_collect(const locus_params *p, const locus_frames *frames, int ndim,
-                               int threads, int files)
+                               int threads, int files, PyObject *progress)
 {
     collector c = {.nframes = frames->nframes};
     c.ncols = locus_columns(p, ndim, c.names);
-    if (!(c.blank = calloc(frames->nframes ? frames->nframes : 1, 1)))
+    if (!(c.stats = calloc(frames->nframes ? 5 * frames->nframes : 1, sizeof *c.stats)))
         return PyErr_NoMemory();
     batch_run r = {.params = p, .frames = frames, .sink = &c};
+    r.progress = progress && progress != Py_None ? progress : NULL;
     locus_batch_opts_init(&r.opts);
     r.opts.threads = threads;
+    r.opts.skip_bad = 1;
     int rc = run_batch(&r);
     if (rc == LOCUS_OK)
         return collector_result(&c);
     collector_free(&c);
-    if (rc == LOCUS_E_ABORTED && c.why) { /* the sink stopped it */
+    if (rc == LOCUS_E_ABORTED && c.fatal.status) { /* a frame's failure stopped it */
+        r.err = c.fatal;
+    } else if (rc == LOCUS_E_ABORTED && c.why) { /* the sink stopped it */
         r.err.status = strcmp(c.why, "out of memory") ? LOCUS_E_SYSTEM : LOCUS_E_NOMEM;
         snprintf(r.err.message, sizeof r.err.message, "%s", c.why);
     }
@@ -647,17 +833,18 @@ static void array_name(void *user, size_t frame, char *buf, size_t n)
     snprintf(buf, n, "frame %zu", frame);
 }
 
-/* _batch_arrays(images, params, threads) -> (names, columns, frame, blank) */
+/* _batch_arrays(images, params, threads[, progress])
+ *   -> (names, columns, frame, stats, bad) */
 static PyObject *py_batch_arrays(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *seq, *ptuple, *list, *result = NULL, **keep = NULL;
+    PyObject *seq, *ptuple, *progress = NULL, *list, *result = NULL, **keep = NULL;
     int threads, ndim = 0;
     locus_params p;
     locus_error err;
     array_frames af = {NULL};
     Py_ssize_t n = 0, got = 0;
-    if (!PyArg_ParseTuple(args, "OOi:_batch_arrays", &seq, &ptuple, &threads) ||
+    if (!PyArg_ParseTuple(args, "OOi|O:_batch_arrays", &seq, &ptuple, &threads, &progress) ||
         params_from(ptuple, &p) || threads_arg(threads))
         return NULL;
     if (!(list = PySequence_Fast(seq, "images must be a sequence")))
@@ -691,7 +878,7 @@ static PyObject *py_batch_arrays(PyObject *self, PyObject *args)
     }
     locus_frames frames = {
         .nframes = (size_t)n, .user = &af, .get = array_get, .release = NULL, .name = array_name};
-    result = batch_collect(&p, &frames, n ? ndim : 2, threads, 0);
+    result = batch_collect(&p, &frames, n ? ndim : 2, threads, 0, progress);
 done:
     for (Py_ssize_t i = 0; keep && i < got; i++)
         Py_XDECREF(keep[i]);
@@ -749,19 +936,19 @@ static int source_open(locus_source **src, const char **paths, Py_ssize_t n, int
     return rc;
 }
 
-/* _batch_files(inputs, channel, volume, params, threads)
- *   -> (names, columns, frame, blank) */
+/* _batch_files(inputs, channel, volume, params, threads[, progress])
+ *   -> (names, columns, frame, stats, bad) */
 static PyObject *py_batch_files(PyObject *self, PyObject *args)
 {
     (void)self;
-    PyObject *inputs, *ptuple, *owned = NULL, *result = NULL;
+    PyObject *inputs, *ptuple, *progress = NULL, *owned = NULL, *result = NULL;
     int channel, volume, threads;
     locus_params p;
     locus_error err;
     locus_source *src = NULL;
     Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "OipOi:_batch_files", &inputs, &channel, &volume, &ptuple,
-                          &threads) ||
+    if (!PyArg_ParseTuple(args, "OipOi|O:_batch_files", &inputs, &channel, &volume, &ptuple,
+                          &threads, &progress) ||
         params_from(ptuple, &p) || threads_arg(threads))
         return NULL;
     const char **paths = paths_from(inputs, &owned, &n);
@@ -777,7 +964,7 @@ static PyObject *py_batch_files(PyObject *self, PyObject *args)
         goto done;
     }
     locus_frames frames = locus_source_frames_of(src);
-    result = batch_collect(&p, &frames, ndim, threads, 1);
+    result = batch_collect(&p, &frames, ndim, threads, 1, progress);
 done:
     locus_source_free(src);
     Py_XDECREF(owned);
@@ -952,11 +1139,14 @@ static PyObject *py_cpu_count(PyObject *self, PyObject *args)
 /* ------------------------------------------------------------------ */
 
 static PyMethodDef methods[] = {
-    {"_locate", py_locate, METH_VARARGS, "_locate(image, params) -> (names, columns, blank)"},
+    {"_locate", py_locate, METH_VARARGS,
+     "_locate(image, params) -> (names, columns, stats, None), or for an image at fault "
+     "(names, empty columns, None, (status, message))"},
     {"_batch_arrays", py_batch_arrays, METH_VARARGS,
-     "_batch_arrays(images, params, threads) -> (names, columns, frame, blank)"},
+     "_batch_arrays(images, params, threads[, progress]) -> (names, columns, frame, stats, bad)"},
     {"_batch_files", py_batch_files, METH_VARARGS,
-     "_batch_files(inputs, channel, volume, params, threads) -> (names, columns, frame, blank)"},
+     "_batch_files(inputs, channel, volume, params, threads[, progress]) -> (names, columns, "
+     "frame, stats, bad)"},
     {"_imread", py_imread, METH_VARARGS, "_imread(path, channel, page, volume) -> ndarray"},
     {"_synth", py_synth, METH_VARARGS,
      "_synth(shape, frames, particles, sigma, snr, bit_depth, min_separation, step, seed) -> "
@@ -964,6 +1154,7 @@ static PyMethodDef methods[] = {
     {"cpu_count", py_cpu_count, METH_NOARGS, "Number of online CPU cores."},
     {"_param_names", py_param_names, METH_VARARGS,
      "_param_names(group) -> [(name, type, help)]: the library's parameter table"},
+    LOCUS_EXTRA_METHODS /* _methods.h */
     {NULL, NULL, 0, NULL},
 };
 
@@ -998,7 +1189,9 @@ PyMODINIT_FUNC PyInit__locus(void)
         return PyErr_SetFromErrno(PyExc_OSError);
     }
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddStringConstant(m, "version", locus_version()) < 0)
+    if (m && (PyModule_AddStringConstant(m, "version", locus_version()) < 0 ||
+              PyModule_AddIntConstant(m, "E_SHAPE", LOCUS_E_SHAPE) < 0 ||
+              PyModule_AddIntConstant(m, "E_FORMAT", LOCUS_E_FORMAT) < 0))
         Py_CLEAR(m);
     return m;
 }

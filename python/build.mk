@@ -32,13 +32,16 @@ EXT_CFLAGS = -std=c11 $(OPT) $(ARCH) -g -fPIC -fvisibility=hidden -pthread $(WAR
 
 all: $(MODULE) $(PY_OUT)
 
-$(BUILD)/python/_locus.o: python/_locus.c include/locus.h python/build.mk
+PY_C   = python/_locus.c python/_link.c python/_pictures.c
+PY_OBJ = $(PY_C:python/%.c=$(BUILD)/python/%.o)
+
+$(BUILD)/python/%.o: python/%.c python/_methods.h python/_pyhelp.h include/locus.h python/build.mk
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
 	@$(CC) $(EXT_CFLAGS) -c $< -o $@
 
 # Only PyInit__locus is exported: the library's own symbols stay inside.
-$(MODULE): $(BUILD)/python/_locus.o $(BUILD)/liblocus.a
+$(MODULE): $(PY_OBJ) $(BUILD)/liblocus.a
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	@$(CC) -shared -o $@ $^ $(LIBS) -pthread -Wl,--exclude-libs,ALL $(SAN)

@@ -11,7 +11,7 @@ packages=(build-essential pkg-config libpng-dev libtiff-dev libdeflate-dev zlib1
           libopenmpi-dev openmpi-bin)
 for flag in "$@"; do
     case "$flag" in
-    --python) packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv python3-av) ;;
+    --python) packages+=(python3-dev python3-numpy python3-pandas python3-ipyparallel python3-venv python3-av python3-tqdm) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev llvm) ;;
     *) echo "install-deps: unknown option $flag" >&2; exit 2 ;;
     esac

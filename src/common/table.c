@@ -59,6 +59,7 @@ int locus_table_reset(locus_table *t, const char *const *names, int ncols, size_
         t->names[c] = names[c];
     t->rows = rows;
     t->blank = 0;
+    memset(&t->stats, 0, sizeof t->stats);
     return LOCUS_OK;
 }
 
@@ -121,4 +122,9 @@ int locus_table_find(const locus_table *t, const char *name)
 int locus_table_blank(const locus_table *t)
 {
     return t->blank;
+}
+
+void locus_table_locate_stats(const locus_table *t, locus_locate_stats *stats)
+{
+    *stats = t->stats;
 }

@@ -12,6 +12,7 @@ struct locus_table {
     size_t cap[LOCUS_TABLE_MAX_COLUMNS]; /* rows each column has room for */
     size_t rows;
     int blank;
+    locus_locate_stats stats; /* of the last locate (locus_table_locate_stats) */
     /* Read from a file: each row's line and the header, for messages
      * (else NULL). */
     size_t *line;

@@ -15,6 +15,16 @@ const char *locus_dtype_name(locus_dtype t)
         return "float32";
     case LOCUS_F64:
         return "float64";
+    case LOCUS_I8:
+        return "int8";
+    case LOCUS_I16:
+        return "int16";
+    case LOCUS_I32:
+        return "int32";
+    case LOCUS_U32:
+        return "uint32";
+    case LOCUS_BOOL:
+        return "bool";
     }
     return NULL;
 }
@@ -23,10 +33,15 @@ size_t locus_dtype_size(locus_dtype t)
 {
     switch (t) {
     case LOCUS_U8:
+    case LOCUS_I8:
+    case LOCUS_BOOL:
         return 1;
     case LOCUS_U16:
+    case LOCUS_I16:
         return 2;
     case LOCUS_F32:
+    case LOCUS_I32:
+    case LOCUS_U32:
         return 4;
     case LOCUS_F64:
         return 8;

@@ -222,10 +222,19 @@ static const char *format_words(uint16_t format)
 static locus_dtype dtype_of(const tiffio_page *p)
 {
     int integer = p->format == SAMPLEFORMAT_UINT || p->format == SAMPLEFORMAT_VOID;
+    int signed_int = p->format == SAMPLEFORMAT_INT;
     if (integer && p->bps == 8)
         return LOCUS_U8;
     if (integer && p->bps == 16)
         return LOCUS_U16;
+    if (integer && p->bps == 32)
+        return LOCUS_U32;
+    if (signed_int && p->bps == 8)
+        return LOCUS_I8;
+    if (signed_int && p->bps == 16)
+        return LOCUS_I16;
+    if (signed_int && p->bps == 32)
+        return LOCUS_I32;
     if (p->format == SAMPLEFORMAT_IEEEFP && p->bps == 32)
         return LOCUS_F32;
     if (p->format == SAMPLEFORMAT_IEEEFP && p->bps == 64)
@@ -295,8 +304,8 @@ static int check_page(const tiffio_page *p, int channel, const char *path, const
     *dtype = dtype_of(p);
     if (!*dtype)
         return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,
-                                  "%u-bit %s samples are not supported (uint8, uint16, float32, "
-                                  "float64 are)",
+                                  "%u-bit %s samples are not supported (8-, 16- and 32-bit "
+                                  "integers, signed or not, and 32- and 64-bit floats are)",
                                   p->bps, format_words(p->format));
     if (p->spp < 1 || p->spp > 4)
         return locus_imageio_fail(err, LOCUS_E_UNSUPPORTED, path, pre,

@@ -143,7 +143,9 @@ static int set_tags(tiffio_writer *w, const locus_image *img)
              TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, (uint16_t)1) &&
              TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT,
                           (uint16_t)(t == LOCUS_F32 || t == LOCUS_F64 ? SAMPLEFORMAT_IEEEFP
-                                                                      : SAMPLEFORMAT_UINT)) &&
+                                     : t == LOCUS_I8 || t == LOCUS_I16 || t == LOCUS_I32
+                                         ? SAMPLEFORMAT_INT
+                                         : SAMPLEFORMAT_UINT)) &&
              TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, (uint16_t)PHOTOMETRIC_MINISBLACK) &&
              TIFFSetField(tif, TIFFTAG_PLANARCONFIG, (uint16_t)PLANARCONFIG_CONTIG) &&
              TIFFSetField(tif, TIFFTAG_COMPRESSION, compression_codes[w->o.compression]) &&

@@ -36,6 +36,7 @@ void locus_workspace_free(locus_workspace *ws)
     locus_mem_release((void **)&ws->top, &ws->top_cap);
     locus_mem_release((void **)&ws->order, &ws->order_cap);
     locus_mem_release((void **)&ws->scratch, &ws->scratch_cap);
+    locus_mem_release(&ws->conv, &ws->conv_cap);
     free(ws);
 }
 
@@ -48,7 +49,8 @@ static int check_image(const locus_image *img, locus_error *err)
                                img->ndim);
     if (!locus_dtype_size(img->dtype))
         return locus_error_set(err, LOCUS_E_UNSUPPORTED,
-                               "unsupported pixel type (uint8, uint16, float32, float64 are)");
+                               "unsupported pixel type (uint8, uint16, uint32, int8, int16, int32, "
+                               "float32, float64 and bool are)");
     size_t n = 1;
     for (int a = 0; a < img->ndim; a++) {
         n = size_mul(n, img->shape[a]);
@@ -56,8 +58,9 @@ static int check_image(const locus_image *img, locus_error *err)
             return locus_error_set(err, LOCUS_E_SHAPE, "image is empty (an axis has length 0)");
     }
     if (n > LOCUS_LIMIT_IMAGE_PIXELS)
-        return locus_error_set(err, LOCUS_E_SHAPE, "image is too large (%zu pixels; the limit is "
-                                                   "%llu)",
+        return locus_error_set(err, LOCUS_E_SHAPE,
+                               "image is too large (%zu pixels; the limit is "
+                               "%llu)",
                                n, (unsigned long long)LOCUS_LIMIT_IMAGE_PIXELS);
     return LOCUS_OK;
 }
@@ -186,6 +189,43 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
     return LOCUS_OK;
 }
 
+/*
+ * Whether I has a local maximum anywhere, margins included (§5 without
+ * the margin cut). Asked only when no candidate lies inside the margins,
+ * to tell "all in the margins" from "none": it recomputes the threshold
+ * and the box maximum rather than keep them from the search.
+ */
+static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
+{
+    const plan *pl = &ws->pl;
+    size_t nonzero, n = pl->npix;
+    double t;
+    *any = 0;
+    if (pl->itype != LOCUS_U8 && pl->itype != LOCUS_U16)
+        return locus_maxima_any_wide(ws, I, any);
+    if (pl->itype == LOCUS_U8) {
+        uint32_t hist[256] = {0};
+        for (size_t i = 0; i < n; i++)
+            hist[((const uint8_t *)I)[i]]++;
+        hist[0] = 0;
+        t = locus_maxima_percentile(hist, 256, pl->params.percentile, &nonzero);
+    } else {
+        t = locus_maxima_percentile_u16(I, n, pl->params.percentile, &nonzero);
+    }
+    if (nonzero == 0)
+        return LOCUS_OK;
+    const void *D;
+    int rc = locus_maxima_box_max(ws, I, &D);
+    if (rc)
+        return rc;
+    double above = floor(t);
+    for (size_t i = 0; i < n && !*any; i++) {
+        double v = pixel_get(I, pl->itype, i);
+        *any = v > above && v == pixel_get(D, pl->itype, i);
+    }
+    return LOCUS_OK;
+}
+
 static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table *out,
                         locus_error *err)
 {
@@ -195,21 +235,79 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     int rc, blank;
     if ((rc = locus_preprocess_raw(ws, img, &raw, err)))
         return rc;
-    if ((rc = working_image(ws, raw, &I, &scale)) || (rc = locus_maxima_find(ws, I, &blank)))
+    if ((rc = working_image(ws, raw, &I, &scale)))
+        return rc;
+    if (pl->itype == LOCUS_U8 || pl->itype == LOCUS_U16)
+        rc = locus_maxima_find(ws, I, &blank);
+    else
+        rc = locus_maxima_find_wide(ws, I, &blank);
+    if (rc)
+        return rc;
+    locus_locate_stats stats = {.blank = blank, .candidates = ws->ncand};
+    if (!blank && !ws->ncand && (rc = maxima_anywhere(ws, I, &stats.maxima_in_margins)))
         return rc;
     if ((rc = locus_refine_all(ws, I, raw, scale)))
         return rc;
     if (pl->rp.dedupe && (rc = locus_duplicates_remove(ws)))
         return rc;
+    stats.refined = ws->nfeat;
     filter_features(ws, scale);
     if ((rc = keep_top(ws)))
         return rc;
+    stats.features = ws->nfeat;
     if (pl->params.characterize && ws->nfeat && (rc = locus_noise_static_error(ws, I, raw)))
         return rc;
     if ((rc = fill_table(pl, ws, out)))
         return rc;
     out->blank = blank;
+    out->stats = stats;
     return LOCUS_OK;
+}
+
+/*
+ * A bool image is not an integer image to trackpy (np.issubdtype(bool,
+ * np.integer) is false): the threshold defaults to 1/255 and invert gives
+ * 1 - v as float64. Without invert its boxcar truncates into bool, which
+ * is uint8's truncation of 0/1 values, and I is uint8 as for any float
+ * image; mass, raw_mass and the background are sums of the same 0/1
+ * values. So a bool image is located as the uint8 image of its values
+ * (any non-zero byte counting as 1), or, inverted, as the float64 image
+ * 1 - v, with the threshold defaulting to 1/255 either way.
+ */
+static int locate_bool(locus_workspace *ws, const locus_params *p, const locus_image *img,
+                       locus_table *out, locus_error *err)
+{
+    locus_params q = *p;
+    locus_image conv = *img;
+    int invert = p->invert;
+    size_t n0 = img->ndim == 3 ? img->shape[0] : 1, ny = img->shape[img->ndim - 2];
+    size_t nx = img->shape[img->ndim - 1], n = n0 * ny * nx;
+    ptrdiff_t s0 = img->ndim == 3 ? img->strides[0] : 0, sy = img->strides[img->ndim - 2];
+    ptrdiff_t sx = img->strides[img->ndim - 1];
+    if (locus_mem_reserve(&ws->conv, &ws->conv_cap, size_mul(n, invert ? sizeof(double) : 1)))
+        return locus_error_set(err, LOCUS_E_NOMEM, "out of memory (bool image copy)");
+    uint8_t *u8 = ws->conv;
+    double *f64 = ws->conv;
+    size_t k = 0;
+    for (size_t z = 0; z < n0; z++)
+        for (size_t y = 0; y < ny; y++) {
+            const unsigned char *row =
+                (const unsigned char *)img->data + (ptrdiff_t)z * s0 + (ptrdiff_t)y * sy;
+            for (size_t x = 0; x < nx; x++, k++) {
+                int v = row[(ptrdiff_t)x * sx] != 0;
+                if (invert)
+                    f64[k] = 1.0 - v;
+                else
+                    u8[k] = (uint8_t)v;
+            }
+        }
+    conv.data = ws->conv;
+    conv.dtype = invert ? LOCUS_F64 : LOCUS_U8;
+    locus_image_set_contiguous(&conv);
+    q.invert = 0;
+    if (isnan(q.threshold))
+        q.threshold = 1 / 255.;
+    return locus_locate(ws, &q, &conv, out, err);
 }
 
 int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *img,
@@ -221,6 +319,8 @@ int locus_locate(locus_workspace *ws, const locus_params *p, const locus_image *
         return locus_error_set(err, LOCUS_E_PARAM, "locus_locate: NULL argument");
     if ((rc = check_image(img, err)))
         return rc;
+    if (img->dtype == LOCUS_BOOL)
+        return locate_bool(ws, p, img, out, err);
     if (!ws->planned || !locus_plan_matches(&ws->pl, p, img)) {
         ws->planned = 0;
         if ((rc = locus_plan_build(&ws->pl, p, img, err)))

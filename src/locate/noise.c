@@ -47,6 +47,7 @@ typedef uint16_t dist_t;
 
 DEFINE_ROW_DISTANCE(row_distance_u8, uint8_t)
 DEFINE_ROW_DISTANCE(row_distance_u16, uint16_t)
+DEFINE_ROW_DISTANCE(row_distance_32, uint32_t) /* non-zero: the same test for int32 */
 
 /* near[x] = 1 where pixel (z, y, x) is within M of a non-zero pixel. */
 static void near_row(const plan *pl, const dist_t *dist, size_t z, size_t y, unsigned char *near)
@@ -136,6 +137,10 @@ static background stats_f32(float *v, size_t n)
 
 DEFINE_COLLECT(collect_u8, uint8_t, double)
 DEFINE_COLLECT(collect_u16, uint16_t, double)
+DEFINE_COLLECT(collect_i8, int8_t, double)
+DEFINE_COLLECT(collect_i16, int16_t, double)
+DEFINE_COLLECT(collect_i32, int32_t, double)
+DEFINE_COLLECT(collect_u32, uint32_t, double)
 DEFINE_COLLECT(collect_f32, float, float)
 DEFINE_COLLECT(collect_f64, double, double)
 
@@ -148,6 +153,14 @@ static size_t collect_background(const void *raw, locus_dtype t, size_t base,
         return collect_u8((const uint8_t *)raw + base, near, nx, scratch + count);
     case LOCUS_U16:
         return collect_u16((const uint16_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_I8:
+        return collect_i8((const int8_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_I16:
+        return collect_i16((const int16_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_I32:
+        return collect_i32((const int32_t *)raw + base, near, nx, scratch + count);
+    case LOCUS_U32:
+        return collect_u32((const uint32_t *)raw + base, near, nx, scratch + count);
     case LOCUS_F32:
         return collect_f32((const float *)raw + base, near, nx, (float *)scratch + count);
     default:
@@ -169,10 +182,14 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
     for (size_t r = 0; r < pl->nrows; r++)
         cap = pl->rows[r].half + 1 > cap ? (dist_t)(pl->rows[r].half + 1) : cap;
     for (size_t r = 0; r < nrows; r++) {
-        if (pl->itype == LOCUS_U8)
+        /* only I != 0 matters: a signed I is read as the unsigned type of its width */
+        size_t es = locus_dtype_size(pl->itype);
+        if (es == 1)
             row_distance_u8((const uint8_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
-        else
+        else if (es == 2)
             row_distance_u16((const uint16_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
+        else
+            row_distance_32((const uint32_t *)I + r * nx, dist + r * nx, tmp, nx, cap);
     }
     unsigned char *near = ws->line;
     size_t count = 0;

@@ -130,6 +130,31 @@ static int mask_build(plan *pl)
     return LOCUS_OK;
 }
 
+/*
+ * The type I is stored in. I is T = the raw integer type (uint8 for float
+ * images), §4; after the band pass its values are 0..maxval(T), so a
+ * signed T is stored in the unsigned type of its width (int8 in uint8,
+ * int16 in uint16, int32 in uint32), which holds the same values. Without
+ * the band pass I is the raw image itself, signs and all.
+ */
+static locus_dtype working_type(locus_dtype t, int preprocess)
+{
+    switch (t) {
+    case LOCUS_U8:
+    case LOCUS_U16:
+    case LOCUS_U32:
+        return t;
+    case LOCUS_I8:
+        return preprocess ? LOCUS_U8 : t;
+    case LOCUS_I16:
+        return preprocess ? LOCUS_U16 : t;
+    case LOCUS_I32:
+        return preprocess ? LOCUS_U32 : t;
+    default:
+        return LOCUS_U8;
+    }
+}
+
 int locus_plan_build(plan *pl, const locus_params *p, const locus_image *img, locus_error *err)
 {
     resolved_params rp;
@@ -154,9 +179,9 @@ int locus_plan_build(plan *pl, const locus_params *p, const locus_image *img, lo
         pl->noise_size[a] = present ? rp.noise_size[real] : 0;
     }
     pl->npix = pl->shape[0] * pl->shape[1] * pl->shape[2];
-    pl->itype = (img->dtype == LOCUS_U8 || img->dtype == LOCUS_U16) ? img->dtype : LOCUS_U8;
+    pl->itype = working_type(img->dtype, p->preprocess);
     if (isnan(p->threshold))
-        pl->threshold = pl->itype == img->dtype ? 1.0 : 1 / 255.;
+        pl->threshold = locus_dtype_is_integer(img->dtype) ? 1.0 : 1 / 255.;
     else
         pl->threshold = p->threshold;
     for (int a = 0; a < 3; a++)

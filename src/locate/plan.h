@@ -59,7 +59,7 @@ typedef struct {
 
     resolved_params rp;
     size_t npix;
-    locus_dtype itype; /* type of I: the raw integer type, or uint8 */
+    locus_dtype itype; /* type I is stored in: the raw integer type, or uint8 (see plan.c) */
     double threshold;
     int radius[3], smoothing[3], margin[3], box[3];
     double separation[3], noise_size[3];
@@ -123,6 +123,8 @@ struct locus_workspace {
     size_t order_cap;
     double *scratch; /* background values for float images */
     size_t scratch_cap;
+    void *conv; /* a bool image as uint8 or (inverted) float64, locate.c */
+    size_t conv_cap;
 };
 
 /* §2-3: returns the image the later stages treat as raw (pointer to
@@ -141,6 +143,11 @@ int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale);
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. */
 int locus_maxima_find(locus_workspace *ws, const void *I, int *blank);
+/* The same for an I that maxima.c does not take (pl->itype uint32, or a
+ * signed raw image without the band pass): maxima_wide.c. */
+int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank);
+/* Whether such an I has a local maximum anywhere, margins included. */
+int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any);
 /* D = the box maximum of I (LOCATE.md §5) in ws->dmax; D may be I itself
  * when every box is 1 pixel. */
 int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
@@ -169,10 +176,45 @@ static inline double pixel_get(const void *base, locus_dtype t, size_t i)
         return ((const uint8_t *)base)[i];
     case LOCUS_U16:
         return ((const uint16_t *)base)[i];
+    case LOCUS_I8:
+        return ((const int8_t *)base)[i];
+    case LOCUS_I16:
+        return ((const int16_t *)base)[i];
+    case LOCUS_I32:
+        return ((const int32_t *)base)[i];
+    case LOCUS_U32:
+        return ((const uint32_t *)base)[i];
     case LOCUS_F32:
         return ((const float *)base)[i];
     default:
         return ((const double *)base)[i];
+    }
+}
+
+/* Whether t is an integer type in trackpy's sense (np.integer: not bool). */
+static inline int locus_dtype_is_integer(locus_dtype t)
+{
+    return t == LOCUS_U8 || t == LOCUS_U16 || t == LOCUS_I8 || t == LOCUS_I16 || t == LOCUS_I32 ||
+           t == LOCUS_U32;
+}
+
+/* maxval(T) of LOCATE.md: the largest value of integer type t (255 for
+ * anything else, the uint8 that float images scale to). */
+static inline double locus_dtype_max(locus_dtype t)
+{
+    switch (t) {
+    case LOCUS_U16:
+        return 65535.0;
+    case LOCUS_I8:
+        return 127.0;
+    case LOCUS_I16:
+        return 32767.0;
+    case LOCUS_I32:
+        return 2147483647.0;
+    case LOCUS_U32:
+        return 4294967295.0;
+    default:
+        return 255.0;
     }
 }
 

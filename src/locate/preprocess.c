@@ -72,9 +72,15 @@ static int is_contiguous(const locus_image *img)
             }                                                                                      \
     }
 
-/* Integer images: v XOR maxval; float images: 1 - v in their own type. */
+/* Integer images: v XOR maxval (signed ones too: int8 -1 becomes -128,
+ * as NumPy's XOR of two's complement values); float images: 1 - v in
+ * their own type. */
 DEFINE_COPY(copy_u8, uint8_t, v ^ 0xFFu)
 DEFINE_COPY(copy_u16, uint16_t, v ^ 0xFFFFu)
+DEFINE_COPY(copy_i8, int8_t, v ^ 0x7F)
+DEFINE_COPY(copy_i16, int16_t, v ^ 0x7FFF)
+DEFINE_COPY(copy_i32, int32_t, v ^ 0x7FFFFFFF)
+DEFINE_COPY(copy_u32, uint32_t, v ^ 0xFFFFFFFFu)
 DEFINE_COPY(copy_f32, float, 1.0f - v)
 DEFINE_COPY(copy_f64, double, 1.0 - v)
 
@@ -112,6 +118,18 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
         case LOCUS_U16:
             copy_u16(img, ws->raw, invert);
             break;
+        case LOCUS_I8:
+            copy_i8(img, ws->raw, invert);
+            break;
+        case LOCUS_I16:
+            copy_i16(img, ws->raw, invert);
+            break;
+        case LOCUS_I32:
+            copy_i32(img, ws->raw, invert);
+            break;
+        case LOCUS_U32:
+            copy_u32(img, ws->raw, invert);
+            break;
         case LOCUS_F32:
             copy_f32(img, ws->raw, invert);
             break;
@@ -145,17 +163,36 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
     return q;
 }
 
+/* The same for signed sums: trunc(s / k) rounds toward zero, as the C
+ * conversion scipy makes into a signed image type does. */
+static inline int32_t divide_exact_signed(int32_t s, int32_t k, double inv_k)
+{
+    int32_t q = (int32_t)((double)s * inv_k);
+    int32_t r = s - q * k;
+    q += s >= 0 ? (r >= k) - (r < 0) : (r > 0) - (r <= -k);
+    return q;
+}
+
+/* 32-bit images: window sums up to 4294967295 * 4095 need int64, and C's
+ * division truncates toward zero. */
+static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
+{
+    (void)inv_k;
+    return s / k;
+}
+
 /*
  * Integer images: the exact window sum (edge pixels repeated) divided by
- * the width, truncated into the image's type after each pass. Window
- * sums fit int32 (65535 * 4095 < 2^31) and are exact.
+ * the width, truncated into the image's type after each pass (scipy keeps
+ * a running sum since 1.0, exact for integers). Window sums of ACC fit:
+ * int32 for 8- and 16-bit images (65535 * 4095 < 2^31), int64 for 32-bit.
  */
-#define DEFINE_BOXCAR_INT(name, T)                                                                 \
+#define DEFINE_BOXCAR_INT(name, T, ACC, DIV)                                                       \
     /* along x: an edge-padded copy of the line, running sums, then the                            \
      * quotients (restrict: the sums never alias the line, so the running                          \
      * sum stays in registers) */                                                                  \
     static void name##_line(const T *restrict src, T *restrict dst, size_t n, int k,               \
-                            int32_t *restrict ext, int32_t *restrict sums)                         \
+                            ACC *restrict ext, ACC *restrict sums)                                 \
     {                                                                                              \
         size_t s1 = (size_t)k / 2, s2 = (size_t)k - s1 - 1;                                        \
         double inv_k = 1.0 / k;                                                                    \
@@ -165,20 +202,20 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
             ext[s1 + j] = src[j];                                                                  \
         for (size_t j = 0; j < s2; j++)                                                            \
             ext[s1 + n + j] = src[n - 1];                                                          \
-        int32_t acc = 0;                                                                           \
+        ACC acc = 0;                                                                               \
         for (int j = 0; j < k; j++)                                                                \
             acc += ext[j];                                                                         \
         sums[0] = acc;                                                                             \
-        const int32_t *enter = ext + k, *leave = ext;                                              \
+        const ACC *enter = ext + k, *leave = ext;                                                  \
         for (size_t i = 1; i < n; i++) {                                                           \
             acc += enter[i - 1] - leave[i - 1];                                                    \
             sums[i] = acc;                                                                         \
         }                                                                                          \
         for (size_t i = 0; i < n; i++)                                                             \
-            dst[i] = (T)divide_exact(sums[i], k, inv_k);                                           \
+            dst[i] = (T)DIV(sums[i], k, inv_k);                                                    \
     }                                                                                              \
     /* along y or z: one running sum per column, whole rows at a time */                           \
-    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, int32_t *acc)     \
+    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, ACC *acc)         \
     {                                                                                              \
         ptrdiff_t s1 = k / 2;                                                                      \
         double inv_k = 1.0 / k;                                                                    \
@@ -193,8 +230,8 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
             const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
             const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
             for (size_t x = 0; x < inner; x++) {                                                   \
-                out[x] = (T)divide_exact(acc[x], k, inv_k);                                        \
-                acc[x] += (int32_t)nxt[x] - (int32_t)old[x];                                       \
+                out[x] = (T)DIV(acc[x], k, inv_k);                                                 \
+                acc[x] += (ACC)nxt[x] - (ACC)old[x];                                               \
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
@@ -202,7 +239,7 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
     {                                                                                              \
         const T *src = vsrc;                                                                       \
         T *dst = vdst;                                                                             \
-        int32_t *w = scratch;                                                                      \
+        ACC *w = scratch;                                                                          \
         size_t block = v.n * v.inner;                                                              \
         for (size_t o = 0; o < v.outer; o++) {                                                     \
             if (v.inner == 1)                                                                      \
@@ -268,8 +305,12 @@ static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
         }                                                                                          \
     }
 
-DEFINE_BOXCAR_INT(boxcar_u8, uint8_t)
-DEFINE_BOXCAR_INT(boxcar_u16, uint16_t)
+DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, divide_exact)
+DEFINE_BOXCAR_INT(boxcar_u16, uint16_t, int32_t, divide_exact)
+DEFINE_BOXCAR_INT(boxcar_i8, int8_t, int32_t, divide_exact_signed)
+DEFINE_BOXCAR_INT(boxcar_i16, int16_t, int32_t, divide_exact_signed)
+DEFINE_BOXCAR_INT(boxcar_i32, int32_t, int64_t, divide_wide)
+DEFINE_BOXCAR_INT(boxcar_u32, uint32_t, int64_t, divide_wide)
 DEFINE_BOXCAR_FLOAT(boxcar_f32, float)
 DEFINE_BOXCAR_FLOAT(boxcar_f64, double)
 
@@ -282,6 +323,14 @@ static boxcar_fn boxcar_for(locus_dtype t)
         return boxcar_u8;
     case LOCUS_U16:
         return boxcar_u16;
+    case LOCUS_I8:
+        return boxcar_i8;
+    case LOCUS_I16:
+        return boxcar_i16;
+    case LOCUS_I32:
+        return boxcar_i32;
+    case LOCUS_U32:
+        return boxcar_u32;
     case LOCUS_F32:
         return boxcar_f32;
     default:
@@ -290,13 +339,14 @@ static boxcar_fn boxcar_for(locus_dtype t)
 }
 
 /* The boxcar's scratch: two accumulator rows (doubles) for a pass along
- * y or z, or a padded line and its sums (int32) along x. */
+ * y or z, or a padded line and its sums (int32, int64 for 32-bit
+ * images) along x. */
 static int reserve_scratch(locus_workspace *ws)
 {
     const plan *pl = &ws->pl;
     size_t nx = pl->shape[2], inner = pl->shape[0] > 1 ? pl->shape[1] * nx : nx;
     size_t rows = 2 * inner * sizeof(double);
-    size_t line = (2 * nx + (size_t)pl->smoothing[2]) * sizeof(int32_t);
+    size_t line = (2 * nx + (size_t)pl->smoothing[2]) * sizeof(int64_t);
     return locus_mem_reserve(&ws->line, &ws->line_cap, rows > line ? rows : line);
 }
 
@@ -327,9 +377,21 @@ int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **b
 /* ------------------------------------------------------------------ */
 
 /* Convert n pixels of any type to double. */
+#define LOAD_CASE(TAG, T)                                                                          \
+    case TAG: {                                                                                    \
+        const T *p = (const T *)src + start;                                                       \
+        for (size_t i = 0; i < n; i++)                                                             \
+            out[i] = p[i];                                                                         \
+        break;                                                                                     \
+    }
+
 static void load_doubles(const void *src, locus_dtype t, size_t start, size_t n, double *out)
 {
     switch (t) {
+        LOAD_CASE(LOCUS_I8, int8_t)
+        LOAD_CASE(LOCUS_I16, int16_t)
+        LOAD_CASE(LOCUS_I32, int32_t)
+        LOAD_CASE(LOCUS_U32, uint32_t)
     case LOCUS_U8: {
         const uint8_t *p = (const uint8_t *)src + start;
         for (size_t i = 0; i < n; i++)
@@ -439,6 +501,10 @@ static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, s
 
 DEFINE_SUBTRACT(subtract_u8, uint8_t)
 DEFINE_SUBTRACT(subtract_u16, uint16_t)
+DEFINE_SUBTRACT(subtract_i8, int8_t)
+DEFINE_SUBTRACT(subtract_i16, int16_t)
+DEFINE_SUBTRACT(subtract_i32, int32_t)
+DEFINE_SUBTRACT(subtract_u32, uint32_t)
 DEFINE_SUBTRACT(subtract_f32, float)
 DEFINE_SUBTRACT(subtract_f64, double)
 
@@ -483,6 +549,18 @@ static void finish_row(void *vctx, size_t i, const double *in)
         break;
     case LOCUS_U16:
         mx = subtract_u16(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_I8:
+        mx = subtract_i8(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_I16:
+        mx = subtract_i16(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_I32:
+        mx = subtract_i32(dst, v, bg, nx, pl->threshold);
+        break;
+    case LOCUS_U32:
+        mx = subtract_u32(dst, v, bg, nx, pl->threshold);
         break;
     case LOCUS_F32:
         mx = subtract_f32(dst, v, bg, nx, pl->threshold);

@@ -45,6 +45,31 @@ typedef struct {
 
 DEFINE_SUM(sum_u8, uint8_t)
 DEFINE_SUM(sum_u16, uint16_t)
+DEFINE_SUM(sum_u32, uint32_t)
+DEFINE_SUM(sum_i8, int8_t)
+DEFINE_SUM(sum_i16, int16_t)
+DEFINE_SUM(sum_i32, int32_t)
+
+/* I of a 32-bit image (or a signed one without the band pass). Sums stay
+ * exact in int64 for any mask under a million pixels (2^32 * 2 * 1000 *
+ * 10^6 < 2^63); trackpy's float64 sums are exact while below 2^53. */
+static sums sum_of(const plan *pl, const void *I, size_t centre)
+{
+    switch (pl->itype) {
+    case LOCUS_U8:
+        return sum_u8(pl, I, centre);
+    case LOCUS_U16:
+        return sum_u16(pl, I, centre);
+    case LOCUS_U32:
+        return sum_u32(pl, I, centre);
+    case LOCUS_I8:
+        return sum_i8(pl, I, centre);
+    case LOCUS_I16:
+        return sum_i16(pl, I, centre);
+    default:
+        return sum_i32(pl, I, centre);
+    }
+}
 
 /* Characterisation sums over one neighbourhood. */
 typedef struct {
@@ -75,6 +100,30 @@ typedef struct {
 
 DEFINE_SHAPE(shape_u8, uint8_t)
 DEFINE_SHAPE(shape_u16, uint16_t)
+DEFINE_SHAPE(shape_u32, uint32_t)
+DEFINE_SHAPE(shape_i8, int8_t)
+DEFINE_SHAPE(shape_i16, int16_t)
+DEFINE_SHAPE(shape_i32, int32_t)
+
+/* (signal starts at 0, as trackpy's does: a neighbourhood of negative
+ * values, possible only without the band pass, has signal 0) */
+static shape_sums shape_of(const plan *pl, const void *I, size_t centre)
+{
+    switch (pl->itype) {
+    case LOCUS_U8:
+        return shape_u8(pl, I, centre);
+    case LOCUS_U16:
+        return shape_u16(pl, I, centre);
+    case LOCUS_U32:
+        return shape_u32(pl, I, centre);
+    case LOCUS_I8:
+        return shape_i8(pl, I, centre);
+    case LOCUS_I16:
+        return shape_i16(pl, I, centre);
+    default:
+        return shape_i32(pl, I, centre);
+    }
+}
 
 /* Σ raw over the neighbourhood, in double, in mask order. */
 static double raw_sum(const plan *pl, const void *raw, size_t centre)
@@ -101,7 +150,7 @@ static size_t index_of(const plan *pl, const ptrdiff_t c[3])
 static void characterise(const plan *pl, const void *I, const void *raw, feature *f)
 {
     const resolved_params *rp = &pl->rp;
-    shape_sums s = pl->itype == LOCUS_U8 ? shape_u8(pl, I, f->centre) : shape_u16(pl, I, f->centre);
+    shape_sums s = shape_of(pl, I, f->centre);
     double m = f->mass;
     if (rp->aniso_size) {
         int off = 3 - rp->nd;
@@ -129,7 +178,7 @@ static void refine_one(const plan *pl, const void *I, const void *raw, size_t st
     coords_of(pl, start, c);
     for (int it = 0; it < pl->rp.max_iterations; it++) {
         size_t centre = index_of(pl, c);
-        sums s = pl->itype == LOCUS_U8 ? sum_u8(pl, I, centre) : sum_u16(pl, I, centre);
+        sums s = sum_of(pl, I, centre);
         double m = (double)s.mass, off[3];
         int moved = 0, inside = 1;
         for (int a = 0; a < 3; a++) {

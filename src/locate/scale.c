@@ -16,11 +16,13 @@
 
 DEFINE_SCALE(scale_u8, uint8_t)
 DEFINE_SCALE(scale_u16, uint16_t)
+DEFINE_SCALE(scale_u32, uint32_t)
 
 int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale)
 {
     const plan *pl = &ws->pl;
-    double maxval = pl->itype == LOCUS_U8 ? 255.0 : 65535.0;
+    /* maxval of the raw type T: 127 for int8, though I is stored as uint8 */
+    double maxval = locus_dtype_max(pl->dtype);
     /* bp_max <= 0 leaves I all zero whatever the scale; a scale of 1 also
      * keeps scale * v below maxval + 1, so the conversion is defined. */
     double s = bp_max > 0 ? maxval / bp_max : 1.0;
@@ -29,8 +31,10 @@ int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale)
         return LOCUS_E_NOMEM;
     if (pl->itype == LOCUS_U8)
         scale_u8(ws->lp, ws->work, pl->npix, s);
-    else
+    else if (pl->itype == LOCUS_U16)
         scale_u16(ws->lp, ws->work, pl->npix, s);
+    else
+        scale_u32(ws->lp, ws->work, pl->npix, s);
     *scale = s;
     return LOCUS_OK;
 }

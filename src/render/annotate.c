@@ -14,6 +14,16 @@ static double pixel_at(const locus_image *img, size_t i, size_t j)
         return *(const uint8_t *)p;
     case LOCUS_U16:
         return *(const uint16_t *)p;
+    case LOCUS_U32:
+        return *(const uint32_t *)p;
+    case LOCUS_I8:
+        return *(const int8_t *)p;
+    case LOCUS_I16:
+        return *(const int16_t *)p;
+    case LOCUS_I32:
+        return *(const int32_t *)p;
+    case LOCUS_BOOL:
+        return *(const uint8_t *)p != 0;
     case LOCUS_F32:
         return *(const float *)p;
     default:
@@ -78,6 +88,7 @@ int locus_annotate_range(const locus_image *img, int minmax, double *lo, double 
         return locus_error_set(err, LOCUS_E_SHAPE, "annotation needs a 2-D image");
     /* a few hot or dead pixels must not wash out the whole picture */
     size_t cut = minmax ? 0 : (n - 1) / 1000;
+    /* counting for 8- and 16-bit unsigned images; the rest (signed, 32-bit, float) sort */
     if (img->dtype == LOCUS_U8 || img->dtype == LOCUS_U16)
         return integer_range(img, cut, n - 1 - cut, lo, hi, err);
     return float_range(img, cut, n - 1 - cut, lo, hi, err);

@@ -153,8 +153,9 @@ static int track_lengths(const features_table *t, diag_data *d, int bins)
     d->has_tracks = p != NULL;
     if (!p)
         return 0;
-    double *v = malloc(size_mul(t->nrows ? t->nrows : 1, sizeof *v));
-    double *len = malloc(size_mul(t->nrows ? t->nrows : 1, sizeof *len));
+    size_t cap = t->nrows ? t->nrows : 1; /* calloc checks cap * 8 for overflow */
+    double *v = calloc(cap, sizeof *v);
+    double *len = calloc(cap, sizeof *len);
     int bad = !v || !len || hist_alloc(&d->track_hist, bins);
     size_t n = 0;
     for (size_t i = 0; !bad && i < t->nrows; i++)

@@ -64,6 +64,7 @@
  */
 #include "common/internal.h"
 #include "common/pool.h"
+#include "synth/synth_hooks.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -398,13 +399,8 @@ static double poisson(rng *r, const synth_tables *t, double mu)
 }
 
 /* ------------------------------------------------------------------ */
-/* Testing hooks (not public API; declared again in tests/synth/test_synth.c) */
+/* Testing hooks (not public API: synth/synth_hooks.h)                 */
 /* ------------------------------------------------------------------ */
-
-void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
-void locus_synth_normal_fill(uint64_t seed, size_t n, double *out);
-double locus_synth_math(int fn, double x);
-void locus_synth_set_threads(locus_synth *s, int threads);
 
 /* n Poisson deviates of `mean` drawn as the generator draws them. */
 void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out)

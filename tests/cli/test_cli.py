@@ -151,7 +151,12 @@ def main():
                  'palette PNG without a channel')
     int16 = write(os.path.join(tmp, 'int16.tif'), tiff_bytes(32, 32, bytes(2048), bits=16,
                                                              sample_format=2))
-    expect_error(['locate', '-d', '9', int16], [int16, 'signed'], 'unsupported int16 TIFF')
+    r = locus('locate', '-d', '9', '--quiet', int16)
+    check(r.returncode == 0 and r.stdout.startswith('y,x,mass'), 'int16 TIFF: read and located',
+          r.stderr)
+    cint = write(os.path.join(tmp, 'cint16.tif'), tiff_bytes(32, 32, bytes(2048), bits=16,
+                                                             sample_format=5))
+    expect_error(['locate', '-d', '9', cint], [cint, 'complex'], 'unsupported complex TIFF')
 
     # -- colour
     line = expect_error(['locate', '-d', '13', first], [first, '--channel'],

@@ -41,7 +41,7 @@ static void fill_plane(uint16_t *px, int t, int z, int c)
         px[i] = plane_value(t, z, c, i);
 }
 
-/* Page `signed_page` of the next stack written has int16 samples, which
+/* Page `signed_page` of the next stack written has complex-integer samples, which
  * locus refuses (-1: none). */
 static int signed_page = -1;
 
@@ -54,7 +54,7 @@ static void write_stack(const char *path, const char *desc, int npages, const in
     uint16_t px[NPX];
     for (int k = 0; k < npages; k++) {
         if (k == signed_page)
-            TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_INT);
+            TIFFSetField(tif, TIFFTAG_SAMPLEFORMAT, SAMPLEFORMAT_COMPLEXINT);
         TIFFSetField(tif, TIFFTAG_IMAGEWIDTH, W);
         TIFFSetField(tif, TIFFTAG_IMAGELENGTH, H);
         TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 16);
@@ -331,7 +331,8 @@ static void test_imagej_channels(void)
     bad = open_one(tpath("bad_c0.tif"), 0, 0, &err);
     locus_image bimg;
     CHECK(bad && locus_source_check(bad, &err) == LOCUS_E_UNSUPPORTED &&
-              strstr(err.message, "page 2: 16-bit signed") && frame_is(bad, 0, rd, 0, 0, 1, 0, 2) &&
+              strstr(err.message, "page 2: 16-bit complex integer") &&
+              frame_is(bad, 0, rd, 0, 0, 1, 0, 2) &&
               locus_source_read(bad, 1, rd, &bimg, &err) == LOCUS_E_UNSUPPORTED,
           "channel 0: opening reports its bad page, whose frame fails (%s)", err.message);
     locus_source_free(bad);

@@ -196,11 +196,11 @@ static void test_noisy(void)
     locus_image img = make_image(im, LOCUS_U8, 2, NY, NX, 0);
     locus_params p = params_d(7);
     locus_table *t = locus_table_create();
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) > NSPOTS, "noisy: noise peaks found without minmass (%zu rows)",
           locus_table_rows(t));
     p.minmass = 100;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     check_spots(t, spots2, NSPOTS, 2, 0.1, "noisy, minmass 100");
     const double *ep = col(t, "ep"), *m = col(t, "mass");
     int ok = locus_table_rows(t) == NSPOTS;
@@ -316,7 +316,8 @@ static void test_reuse(void)
         locus_error err;
         int rc = locus_locate(ws, seq[i].p, seq[i].img, reused, &err);
         CHECK(rc == LOCUS_OK, "reused workspace: %s runs", seq[i].what);
-        locate_fresh(seq[i].p, seq[i].img, fresh);
+        CHECK(locate_fresh(seq[i].p, seq[i].img, fresh) == LOCUS_OK, "locate runs (line %d)",
+              __LINE__);
         CHECK(locus_table_rows(fresh) > 0, "%s: finds features (%zu)", seq[i].what,
               locus_table_rows(fresh));
         CHECK(tables_equal(reused, fresh), "%s: reused workspace == fresh workspace", seq[i].what);
@@ -414,8 +415,38 @@ static void test_errors_and_blank(void)
     CHECK(locus_locate(ws, &p, &blank, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
           "flat image: 0 rows");
     /* a non-blank image clears the flag */
-    locus_locate(ws, &p, &img, t, &err);
+    CHECK(locus_locate(ws, &p, &img, t, &err) == LOCUS_OK, "then spots: locate runs");
     CHECK(!locus_table_blank(t) && locus_table_rows(t) == NSPOTS, "then spots: not blank");
+
+    /* the stats trackpy's warnings are made from */
+    locus_locate_stats st;
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates >= NSPOTS && !st.maxima_in_margins &&
+              st.refined >= st.features && st.features == NSPOTS,
+          "stats of the spots: candidates, refined, features");
+    static uint8_t edge[32 * 32];
+    memset(edge, 1, sizeof edge);
+    edge[1 * 32 + 1] = 100;
+    locus_params raw = params_d(7);
+    raw.preprocess = 0;
+    locus_image edge_img = make_image(edge, LOCUS_U8, 2, 32, 32, 0);
+    CHECK(locus_locate(ws, &raw, &edge_img, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
+          "a maximum in the margins: 0 rows");
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates == 0 && st.maxima_in_margins,
+          "stats: no candidate, maxima in the margins");
+    memset(edge, 5, sizeof edge);
+    CHECK(locus_locate(ws, &raw, &edge_img, t, &err) == LOCUS_OK, "flat 5s without preprocess");
+    locus_table_locate_stats(t, &st);
+    CHECK(!st.blank && st.candidates == 0 && !st.maxima_in_margins,
+          "stats: a flat image has no local maximum at all");
+    locus_params heavy = params_d(7);
+    heavy.minmass = 1e12;
+    CHECK(locus_locate(ws, &heavy, &img, t, &err) == LOCUS_OK && locus_table_rows(t) == 0,
+          "minmass 1e12: 0 rows");
+    locus_table_locate_stats(t, &st);
+    CHECK(st.candidates > 0 && st.refined > 0 && st.features == 0,
+          "stats: refined features, none past the filter");
 
     locus_table_free(fresh);
     locus_table_free(t);
@@ -427,7 +458,7 @@ static void test_filters(void)
     locus_params p = params_d(7);
     locus_image img = make_image(img8, LOCUS_U8, 2, NY, NX, 0);
     locus_table *all = locus_table_create(), *t = locus_table_create();
-    locate_fresh(&p, &img, all);
+    CHECK(locate_fresh(&p, &img, all) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     size_t n = locus_table_rows(all);
     const double *m = col(all, "mass"), *sz = col(all, "size");
 
@@ -442,21 +473,21 @@ static void test_filters(void)
         }
     }
     p.topn = 2;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     const double *tm = col(t, "mass");
     CHECK(locus_table_rows(t) == 2 && tm[0] == m2 && tm[1] == m1,
           "topn 2: the two heaviest, ascending (%g %g)", m2, m1);
     p.topn = 1;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == 1 && col(t, "mass")[0] == m1, "topn 1: the heaviest");
     p.topn = (long)n;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(tables_equal(t, all), "topn = count: unchanged (raster order)");
     p.topn = 100;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(tables_equal(t, all), "topn > count: unchanged");
     p.topn = 0;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     {
         /* trackpy keeps the last -0 of the rows sorted by mass: all, sorted */
         const double *t0 = col(t, "mass");
@@ -478,13 +509,13 @@ static void test_filters(void)
             k = r;
     double lightest = m[k];
     p.minmass = lightest;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == n - 1, "minmass = a feature's mass drops it (mass > minmass)");
     p.minmass = nextafter(lightest, -INFINITY);
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == n, "minmass just below keeps it");
     p.minmass = m1;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == 0, "minmass = the largest mass: nothing left");
     p.minmass = 0;
 
@@ -494,16 +525,16 @@ static void test_filters(void)
         if (sz[r] > sz[big])
             big = r;
     p.maxsize = sz[big];
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == n - 1, "maxsize = a feature's size drops it (size < maxsize)");
     p.maxsize = nextafter(sz[big], INFINITY);
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(locus_table_rows(t) == n, "maxsize just above keeps it");
     p.maxsize = NAN;
 
     /* characterize off: y, x, mass only, the same values */
     p.characterize = 0;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     int same = locus_table_cols(t) == 3 && locus_table_rows(t) == n &&
                strcmp(locus_table_name(t, 2), "mass") == 0;
     for (int c = 0; same && c < 3; c++)
@@ -515,7 +546,7 @@ static void test_filters(void)
     /* preprocess off on an integer image: I is the raw image, scale 1, so
      * mass (Σ I over the mask) equals raw_mass (Σ raw over the same mask) */
     p.preprocess = 0;
-    locate_fresh(&p, &img, t);
+    CHECK(locate_fresh(&p, &img, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     const double *pm = col(t, "mass"), *prm = col(t, "raw_mass");
     int eq = locus_table_rows(t) > 0;
     for (size_t r = 0; r < locus_table_rows(t); r++)
@@ -534,7 +565,7 @@ static void test_filters(void)
         inv[i] = (uint8_t)(255 - img8[i]);
     locus_image iimg = make_image(inv, LOCUS_U8, 2, NY, NX, 0);
     p.invert = 1;
-    locate_fresh(&p, &iimg, t);
+    CHECK(locate_fresh(&p, &iimg, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(tables_equal(t, all), "invert of the inverted image == the original");
     p.invert = 0;
 
@@ -549,7 +580,7 @@ static void test_filters(void)
     locus_image simg = make_image(wide[NY - 1], LOCUS_U8, 2, NY, NX, 0);
     simg.strides[0] = -(ptrdiff_t)sizeof wide[0];
     simg.strides[1] = 2;
-    locate_fresh(&p, &simg, t);
+    CHECK(locate_fresh(&p, &simg, t) == LOCUS_OK, "locate runs (line %d)", __LINE__);
     CHECK(tables_equal(t, all), "strided, row-reversed view == contiguous image");
 
     locus_table_free(all);

@@ -35,6 +35,7 @@ except ImportError:
 import gc
 import glob
 import json
+import logging
 import math
 import re
 import signal
@@ -97,6 +98,8 @@ sys.path.insert(0, MODULE_DIR)
 os.environ['PYTHONPATH'] = MODULE_DIR + os.pathsep + os.environ.get('PYTHONPATH', '')
 
 import locus  # noqa: E402
+
+locus.quiet()  # batch's per-frame INFO lines (on stderr) stay out of the test's output
 
 try:
     import pandas as pd
@@ -285,8 +288,9 @@ def batch_arrays_equals_files():
 def cli_equals_module():
     """The command line and the module give the same table."""
     binary = os.environ.get('LOCUS_BIN', os.path.join(BUILD_DIR, 'locus'))
-    if not os.path.exists(binary):
-        check(True, f'# SKIP CLI comparison: {binary} not built')
+    # the suite builds the CLI before the module: a missing binary is a
+    # broken build, not a reason to pass
+    if not check(os.path.exists(binary), f'the CLI {binary} is built'):
         return
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'cli.csv')
@@ -362,6 +366,135 @@ def dtypes():
     b = locus.locate(image.astype(np.float32), 7)
     check(len(a) > 0 and len(b) > 0, 'float64 and float32 images both locate')
 
+
+
+def reference_module():
+    """../shared/tools/reference_locate.py (the spec in NumPy), or None."""
+    tools = os.path.join(SHARED, 'tools')
+    if not os.path.exists(os.path.join(tools, 'reference_locate.py')):
+        return None
+    sys.path.insert(0, tools)
+    try:
+        import reference_locate
+    finally:
+        sys.path.remove(tools)
+
+    # The spec's exp is the C library's (LOCATE.md §3b); NumPy 1.24 on an
+    # AVX-512 CPU has its own, 1 ulp off, which moves a truncation in §4
+    # now and then. Python's math.exp is the C library's.
+    def gkernel(sigma, truncate=4.0):
+        lw = int(truncate * sigma + 0.5)
+        g = np.array([math.exp(x * x / (-2 * sigma ** 2)) for x in range(-lw, lw + 1)])
+        return g / np.sum(g)
+
+    reference_locate.gkernel = gkernel
+    return reference_locate
+
+
+def table_of(feats, like):
+    """reference_locate's list of dicts as a table with `like`'s columns."""
+    rows = []
+    for f in feats:
+        row = list(f['pos']) + [f['mass']]
+        if 'size' in f:
+            row += list(f['size']) + [f['ecc'], f['signal'], f['raw_mass']] + list(f['ep'])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=like.columns[:len(rows[0])] if rows else like.columns)
+
+
+def close(a, b, rel=1e-9):
+    """Same columns and rows, every value within rel (NaN equal to NaN)."""
+    if len(a) != len(b) or (len(a) and list(a.columns) != list(b.columns)):
+        return False, f'{len(a)} rows {list(a.columns)} vs {len(b)} rows {list(b.columns)}'
+    for c in a.columns if len(a) else []:
+        x, y = a[c].to_numpy(), b[c].to_numpy()
+        bad = ~((np.abs(x - y) <= rel * np.maximum(np.abs(x), np.abs(y))) |
+                (np.isnan(x) & np.isnan(y)))
+        if bad.any():
+            return False, f'column {c}: {x[bad][:3]} vs {y[bad][:3]}'
+    return True, ''
+
+
+@test
+def integer_dtypes():
+    """int8, int16, int32, uint32 (negative values included) and bool
+    against the spec's NumPy implementation, computed here."""
+    R = reference_module()
+    if R is None:
+        print(f'# SKIP integer_dtypes: no {SHARED}/tools/reference_locate.py')
+        return
+    movie, _ = locus.synth(shape=(64, 72), frames=1, particles=10, snr=10, seed=3)
+    v = movie[0].astype(np.float64) / 255  # 0..1
+    images = {
+        'int8 (negative and positive)': np.round(v * 200 - 100).astype(np.int8),
+        'int8 (all negative)': np.round(v * 120 - 128).astype(np.int8),
+        'int16 (negative and positive)': np.round(v * 60000 - 30000).astype(np.int16),
+        'int32 (negative and positive)': np.round(v * 4e9 - 2e9).astype(np.int32),
+        'int32 (small values)': np.round(v * 250).astype(np.int32),
+        'uint32 (full range)': np.round(v * 4294967295).astype(np.uint32),
+        'uint32 (above 2^31)': np.round(3e9 + v * 1e9).astype(np.uint32),
+    }
+    for name, img in images.items():
+        for kw in ({}, {'invert': True}, {'preprocess': False, 'minmass': -1e12},
+                   {'threshold': 5, 'percentile': 50}):
+            got = locus.locate(img, 7, **kw)
+            want = table_of(R.locate(img, 7, **kw), got)
+            if len(want):
+                # trackpy's (numba) signal starts from 0: a neighbourhood of
+                # negative values (no band pass) has signal 0
+                want['signal'] = want['signal'].clip(lower=0)
+            ok, why = close(got, want)
+            check(ok and len(got) > 0, f'locate({name}, {kw}) equals the spec ({len(got)} rows)',
+                  why)
+        b = locus.batch([img, img], 7)
+        check(same(b[b.frame == 1].drop(columns='frame').reset_index(drop=True),
+                   locus.locate(img, 7)), f'batch equals locate on {name}')
+    # bool is not np.integer to trackpy: threshold 1/255, invert gives the
+    # float64 image 1 - v, and scipy's boxcar truncates into 0/1 (which
+    # reference_locate.py, written for integer and float images, does not
+    # model): the spec's uint8 0/1 with threshold 1/255, or float64 1 - v
+    mask = v > 0.35
+    got = locus.locate(mask, 7)
+    ok, why = close(got, table_of(R.locate(mask.astype(np.uint8), 7, threshold=1 / 255), got))
+    check(ok and len(got) > 0, f'locate(bool) equals the spec on uint8 0/1, threshold 1/255 '
+          f'({len(got)} rows)', why)
+    got = locus.locate(mask, 7, invert=True)
+    ok, why = close(got, table_of(R.locate(1.0 - mask, 7), got))
+    check(ok and len(got) > 0, f'locate(bool, invert=True) equals the spec on float64 1 - v '
+          f'({len(got)} rows)', why)
+    check(same(locus.locate(mask[::-1, ::2], 7), locus.locate(mask[::-1, ::2].copy(), 7)),
+          'a strided bool view equals its copy')
+
+
+def tiff_int16(path, image):
+    """A minimal little-endian TIFF of one signed 16-bit greyscale page."""
+    import struct
+    h, w = image.shape
+    data = image.astype('<i2').tobytes()
+    entries = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, 16), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8 + 2 + 12 * 10 + 4), (277, 3, 1, 1), (278, 4, 1, h),
+               (279, 4, 1, len(data)), (339, 3, 1, 2)]
+    ifd = struct.pack('<H', len(entries)) + b''.join(
+        struct.pack('<HHI', tag, typ, n) + (struct.pack('<HH', val, 0) if typ == 3
+                                            else struct.pack('<I', val))
+        for tag, typ, n, val in entries) + struct.pack('<I', 0)
+    with open(path, 'wb') as fh:
+        fh.write(b'II*\0' + struct.pack('<I', 8) + ifd + data)
+
+
+@test
+def integer_tiff():
+    movie, _ = locus.synth(shape=(40, 48), frames=1, particles=4, snr=20, seed=2)
+    image = (movie[0].astype(np.int16) * 200 - 20000).astype(np.int16)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 's16.tif')
+        tiff_int16(path, image)
+        got = locus.imread(path)
+        check(got.dtype == np.int16 and np.array_equal(got, image) and image.min() < 0,
+              f'imread of a signed 16-bit TIFF: int16, negative values kept ({got.dtype})')
+        a, b = locus.batch([path], 7), locus.batch([image], 7)
+        check(same(a, b) and len(a) > 0 and np.array_equal(got, image),
+              f'batch on the int16 TIFF equals batch on the array ({len(a)} rows)')
 
 @test
 def columns_and_frame_no():
@@ -455,6 +588,261 @@ def synth():
           'synth: bad bit_depth is a ValueError')
 
 # ----------------------------------------------------------------------
+# trackpy drop-in: warnings where trackpy warns, no features where it
+# finds none, its keywords, its logger
+# ----------------------------------------------------------------------
+
+MARGINS = 'All local maxima were in the margins.'
+FILTERED = ("No maxima survived mass- and size-based filtering. Be advised that the mass "
+            "computation was changed from version 0.2.4 to 0.3.0 and from 0.3.3 to 0.4.0. "
+            "See the documentation and the convenience functions 'minmass_v03_change' and "
+            "'minmass_v04_change'.")
+NO_MAXIMA = 'Image contains no local maxima.'
+BLACK = 'Image is completely black.'
+ITERATIONS = 'max_iterations has to be larger than 0. setting it to 1.'
+
+
+def colour_text(n):
+    return (f'I am interpreting the image as {n}-dimensional. If it is actually a '
+            f'{n - 1}-dimensional color image, convert it to grayscale first.')
+
+
+def warned(fn, *args, **kwargs):
+    """(result or the exception, [(category, message)]) of fn(*args, **kwargs)."""
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always')
+        try:
+            result = fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            result = e
+    return result, [(x.category, str(x.message)) for x in w]
+
+
+def user_warnings(ws):
+    return [m for c, m in ws if c is UserWarning]
+
+
+def empty_table(r):
+    return isinstance(r, pd.DataFrame) and len(r) == 0 and 'x' in r.columns
+
+
+def dot(shape, at, value):
+    image = np.ones(shape, np.uint8)
+    image[tuple(at)] = value
+    return image
+
+
+@test
+def trackpy_warnings():
+    """trackpy's warnings, word for word and as UserWarning, on trackpy's
+    own test images (trackpy/tests/test_feature.py)."""
+    cases = [
+        ('maxima in the margins (2-D)', [MARGINS],
+         lambda: locus.locate(dot((21, 23), (1, 1), 100), 5)),
+        ('maxima in the margins (3-D)', [MARGINS],
+         lambda: locus.locate(dot((21, 23, 25), (1, 1, 1), 100), 5)),
+        ('no maxima survived filtering', [FILTERED],
+         lambda: locus.locate(dot((21, 23), (11, 13), 10), 5, minmass=1000, preprocess=False)),
+        ('flat image, preprocess=False: no local maxima', [NO_MAXIMA],
+         lambda: locus.locate(np.full((21, 23), 5, np.uint8), 5, preprocess=False)),
+        ('black image', [BLACK],
+         lambda: locus.locate(np.zeros((21, 23), np.uint8), 5, preprocess=False)),
+    ]
+    for name, want, fn in cases:
+        r, ws = warned(fn)
+        check(empty_table(r) and user_warnings(ws) == want and len(ws) == len(want),
+              f'{name}: no features, warns {want[0][:40]!r}', f'result {r!r}\nwarnings {ws}')
+    image = bulk_frames(1)[0]
+    r, ws = warned(locus.locate, image, 13, invert=True)
+    check(len(r) > 0 and not ws, 'a good image gives no warning', ws)
+    r, ws = warned(locus.locate, image, 13, invert=True, max_iterations=0)
+    one = locus.locate(image, 13, invert=True, max_iterations=1)
+    check(isinstance(r, pd.DataFrame) and user_warnings(ws) == [ITERATIONS] and same(r, one),
+          'max_iterations=0 warns as trackpy and acts as 1', ws)
+    rng = np.random.default_rng(0)
+    for channels in (3, 4):
+        rgb = rng.integers(0, 100, (21, 23, channels)).astype(np.uint8)
+        r, ws = warned(locus.locate, rgb, 5)
+        check(user_warnings(ws)[:1] == [colour_text(3)] and isinstance(r, pd.DataFrame),
+              f'(y, x, {channels}) array: warns it is read as 3-D (as trackpy)', f'{r!r}\n{ws}')
+        r, ws = warned(locus.locate, rgb, 3)
+        check(isinstance(r, pd.DataFrame) and 'z' in r.columns and
+              user_warnings(ws)[:1] == [colour_text(3)],
+              f'(y, x, {channels}) array: located as a volume, as trackpy does', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.ones((4, 40), np.uint8), 3)
+    check(user_warnings(ws)[:1] == [colour_text(2)], 'an axis of length 4 in a 2-D image warns too',
+          ws)
+    frames = [dot((21, 23), (1, 1), 100), dot((21, 23), (11, 13), 10)]
+    r, ws = warned(locus.batch, frames, 5, minmass=1000, preprocess=False)
+    check(isinstance(r, pd.DataFrame) and len(r) == 0 and
+          user_warnings(ws)[:2] == [MARGINS, FILTERED], 'batch passes on each frame\'s warnings',
+          ws)
+
+
+@test
+def trackpy_goes_on():
+    """Where trackpy finds no features and goes on, so does locus (with a
+    warning that says why); inside batch, a bad frame is skipped."""
+    image = bulk_frames(1)[0]
+    r, ws = warned(locus.locate, image[:5, :5], 13)
+    check(empty_table(r) and any('smaller than the diameter' in m for m in user_warnings(ws)),
+          'an image smaller than the diameter: no features and a warning', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.zeros((60, 60, 4), np.uint8), 13)
+    check(isinstance(r, pd.DataFrame) and len(r) == 0 and colour_text(3) in user_warnings(ws),
+          '(60, 60, 4) with diameter 13: the colour warning and no features', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, np.full((40, 40), np.nan), 7)
+    check(empty_table(r) and user_warnings(ws) == [BLACK],
+          'an all-NaN image: "Image is completely black." (as trackpy) and no features',
+          f'{r!r}\n{ws}')
+    holed = image.astype(np.float64) / 255
+    holed[100, 100] = np.nan
+    r, ws = warned(locus.locate, holed, 13)
+    check(empty_table(r) and any('NaN' in m for m in user_warnings(ws)),
+          'a NaN pixel: no features and a warning that names it', f'{r!r}\n{ws}')
+    frames = bulk_frames(3)
+    want = locus.batch([frames[0], frames[2]], 13, invert=True)
+    want['frame'] = want['frame'].replace({1: 2})
+    for bad, why in ((frames[1][:5, :5], 'smaller than the diameter'),
+                     (np.full(frames[1].shape, np.nan), 'NaN')):
+        r, ws = warned(locus.batch, [frames[0], bad, frames[2]], 13, invert=True)
+        check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+              'frame 1' in user_warnings(ws)[0] and why in user_warnings(ws)[0],
+              f'batch: a bad frame ({why}) warns with its number, gets no features, and the '
+              'batch goes on', f'{r!r}\n{ws}')
+    tiny = os.path.join(SHARED, 'data', 'edge', 'tiny.png')
+    paths = bulk_paths(2)
+    r, ws = warned(locus.batch, [paths[0], tiny, paths[1]], 13, invert=True, channel=0)
+    want = locus.batch(paths, 13, invert=True, channel=0)
+    want['frame'] = want['frame'].replace({1: 2})
+    check(isinstance(r, pd.DataFrame) and same(r, want) and len(ws) == 1 and
+          'frame 1' in user_warnings(ws)[0] and tiny in user_warnings(ws)[0],
+          'batch(files): a frame too small warns with its number and file, and the batch goes on',
+          f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, image, 13.5, invert=True)
+    check(isinstance(r, pd.DataFrame) and same(r, locus.locate(image, 13, invert=True)) and
+          not ws, 'diameter 13.5 is truncated to 13, as trackpy does (int())', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, image, (13.9, 13.2), invert=True)
+    check(isinstance(r, pd.DataFrame) and same(r, locus.locate(image, 13, invert=True)),
+          'a tuple of fractional diameters too', r)
+    full = locus.locate(image, 13, invert=True)
+    top0 = locus.locate(image, 13, invert=True, topn=0)
+    # trackpy: refined_coords.iloc[np.argsort(mass)[-topn:]], NumPy's default sort, ties and all
+    by_mass = full.iloc[np.argsort(full['mass'].to_numpy())].reset_index(drop=True)
+    check(len(top0) == len(full) and same(top0, by_mass),
+          'topn=0 keeps every feature (sorted by mass, as trackpy\'s [-0:])')
+    empty = locus.locate(np.zeros((40, 40), np.uint8), 5)
+    check(len(empty) == 0 and all(empty[c].dtype == np.float64 for c in empty.columns) and
+          'float64' in locus.locate.__doc__,
+          'no features: float64 columns, as the docstring says')
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append((record.levelno, record.getMessage()))
+
+
+@test
+def batch_progress():
+    """trackpy's logger convention: one INFO line per frame on the logger
+    'locus', silenced by locus.quiet(); a tqdm bar with progress=True."""
+    frames = bulk_frames(4)
+    logger = logging.getLogger('locus')
+    rec = _Records()
+    logger.addHandler(rec)
+    locus.ignore_logging()  # locus's own handler (stderr) stays out of the test's output
+    try:
+        locus.quiet(suppress=False)
+        full = locus.batch(frames, 13, invert=True, processes=2)
+        want = [(logging.INFO, f'Frame {i}: {int((full.frame == i).sum())} features')
+                for i in range(4)]
+        check(rec.lines == want, 'batch logs "Frame N: M features" per frame at INFO',
+              f'{rec.lines}\nwanted {want}')
+        rec.lines.clear()
+        locus.batch(bulk_paths(2), 13, invert=True, channel=0)
+        check([m for _, m in rec.lines] == [m for _, m in want[:2]], 'batch(files) logs too',
+              rec.lines)
+        rec.lines.clear()
+        locus.batch(frames[:2], 13, invert=True, after_locate=lambda i, f: f.iloc[:3])
+        check([m for _, m in rec.lines] == ['Frame 0: 3 features', 'Frame 1: 3 features'],
+              'with after_locate, the count is after it (as trackpy)', rec.lines)
+        rec.lines.clear()
+        locus.quiet()
+        locus.batch(frames, 13, invert=True)
+        check(rec.lines == [] and logger.level == logging.WARN,
+              'locus.quiet() silences the per-frame lines', rec.lines)
+        locus.quiet(suppress=False)
+        check(logger.level == logging.INFO, 'quiet(suppress=False) sets INFO again')
+    finally:
+        logger.removeHandler(rec)
+        locus.handle_logging()
+        locus.quiet()
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        check(False, "tqdm is importable (Debian's python3-tqdm; "
+              'bash scripts/install-deps.sh --python)')
+        return
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        r, ws = warned(locus.batch, frames, 13, invert=True, progress=True)
+    check(isinstance(r, pd.DataFrame) and same(r, full) and '4/4' in err.getvalue(),
+          'progress=True draws a tqdm bar to the end', f'{r!r}\n{err.getvalue()!r}')
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        locus.batch(frames, 13, invert=True)
+    check('4/4' not in err.getvalue(), 'no bar without progress=True', err.getvalue())
+
+
+# trackpy.locate's and trackpy.batch's keywords with trackpy's defaults
+TRACKPY_LOCATE = dict(minmass=None, maxsize=None, separation=None, noise_size=1,
+                      smoothing_size=None, threshold=None, invert=False, percentile=64, topn=None,
+                      preprocess=True, max_iterations=10, filter_before=None, filter_after=None,
+                      characterize=True, engine='auto')
+TRACKPY_BATCH = dict(output=None, meta=None, processes='auto', after_locate=None)
+
+
+@test
+def trackpy_keywords():
+    import inspect
+    image = bulk_frames(1)[0]
+    base = locus.locate(image, 13)
+    for name, value in TRACKPY_LOCATE.items():
+        r, ws = warned(locus.locate, image, 13, **{name: value})
+        check(isinstance(r, pd.DataFrame) and same(r, base) and not ws,
+              f'locate accepts {name}={value!r} (trackpy\'s default)', f'{r!r}\n{ws}')
+    r, ws = warned(locus.locate, raw_image=image, diameter=13, **TRACKPY_LOCATE)
+    check(isinstance(r, pd.DataFrame) and same(r, base), 'locate takes all of them at once', r)
+    batch_base = locus.batch([image], 13)
+    for name, value in {**TRACKPY_BATCH, **TRACKPY_LOCATE}.items():
+        r, ws = warned(locus.batch, [image], 13, **{name: value})
+        check(isinstance(r, pd.DataFrame) and same(r, batch_base) and not ws,
+              f'batch accepts {name}={value!r}', f'{r!r}\n{ws}')
+    r, ws = warned(locus.batch, frames=[image], diameter=13, **TRACKPY_BATCH, **TRACKPY_LOCATE)
+    check(isinstance(r, pd.DataFrame) and same(r, batch_base), 'batch takes all of them at once', r)
+    sig = inspect.signature(locus.locate)
+    check(list(sig.parameters)[:len(TRACKPY_LOCATE) + 2] ==
+          ['raw_image', 'diameter'] + list(TRACKPY_LOCATE) and
+          all(sig.parameters[k].default == v for k, v in TRACKPY_LOCATE.items()),
+          'locate\'s signature is trackpy\'s, in its order, with its defaults')
+    bsig = inspect.signature(locus.batch)
+    check(list(bsig.parameters)[:6] == ['frames', 'diameter'] + list(TRACKPY_BATCH) and
+          all(bsig.parameters[k].default == v for k, v in TRACKPY_BATCH.items()),
+          'batch\'s signature starts as trackpy\'s')
+    missing = [k for k in ['raw_image', 'diameter', *TRACKPY_LOCATE]
+               if k not in locus.locate.__doc__]
+    check(not missing, 'locate\'s docstring names every trackpy parameter', missing)
+    missing = [k for k in ['frames', 'diameter', *TRACKPY_BATCH, 'processes', 'progress']
+               if k not in locus.batch.__doc__]
+    check(not missing, 'batch\'s docstring names its parameters', missing)
+
+
+# ----------------------------------------------------------------------
 # Errors
 # ----------------------------------------------------------------------
 
@@ -463,16 +851,16 @@ def synth():
 def errors():
     image = bulk_frames(1)[0]
     cases = [
-        (TypeError, 'locus.locate: got an array of dtype int32; expected uint8, uint16, float32 '
-         'or float64', lambda: locus.locate(image.astype(np.int32), 13)),
-        (TypeError, 'locus.locate: got an array of dtype bool', lambda: locus.locate(image > 3, 13)),
+        (TypeError, 'locus.locate: got an array of dtype int64; expected uint8, uint16, uint32, '
+         'int8, int16, int32, float32, float64 or bool',
+         lambda: locus.locate(image.astype(np.int64), 13)),
+        (TypeError, 'locus.locate: got an array of dtype complex64',
+         lambda: locus.locate(image.astype(np.complex64), 13)),
         (TypeError, 'locus.locate: got a 4-D array; expected 2-D or 3-D',
          lambda: locus.locate(np.zeros((2, 3, 40, 40), np.uint8), 13)),
         (TypeError, 'locus.locate: got a 1-D array; expected 2-D or 3-D',
          lambda: locus.locate(np.zeros(40, np.uint8), 13)),
         (ValueError, 'diameter must be odd (got 12)', lambda: locus.locate(image, 12)),
-        (ValueError, 'diameter must be an odd integer from 3 to 4095 (got 13.5)',
-         lambda: locus.locate(image, 13.5)),
         (ValueError, 'diameter has 3 values but the image has 2 axes',
          lambda: locus.locate(image, (13, 13, 13))),
         (ValueError, 'maxsize needs the same diameter on every axis',
@@ -481,20 +869,12 @@ def errors():
          lambda: locus.locate(image, 13, noise_size=20)),
         (ValueError, 'percentile must be a number from 0 to 100 (got 120)',
          lambda: locus.locate(image, 13, percentile=120)),
-        (ValueError, 'image (5x5 pixels) is smaller than the diameter (13)',
-         lambda: locus.locate(image[:5, :5], 13)),
-        (ValueError, 'a colour image? locate one channel',
-         lambda: locus.locate(np.zeros((60, 60, 4), np.uint8), 13)),
-        (ValueError, 'image has NaN or infinite pixel values',
-         lambda: locus.locate(np.full((40, 40), np.nan), 7)),
         (TypeError, 'diameter must be a number or a tuple of numbers',
          lambda: locus.locate(image, 'big')),
         (TypeError, "locus.batch() got an unexpected keyword argument 'diamter'",
          lambda: locus.batch([image], 13, diamter=5)),
-        (TypeError, 'locus.batch: frame 1: got an array of dtype int32',
-         lambda: locus.batch([image, image.astype(np.int32)], 13)),
-        (ValueError, 'frame 1: image (5x5 pixels) is smaller than the diameter (13)',
-         lambda: locus.batch([image, image[:5, :5], image], 13)),
+        (TypeError, 'locus.batch: frame 1: got an array of dtype int64',
+         lambda: locus.batch([image, image.astype(np.int64)], 13)),
         (ValueError, 'frame 1 is 3-D but frame 0 is 2-D',
          lambda: locus.batch([image, np.zeros((20, 20, 20), np.uint8)], 5)),
         (ValueError, "processes must be 'auto' or a whole number >= 1 (got 0)",
@@ -707,7 +1087,6 @@ def memory():
     image = bulk_frames(1)[0]
     view = image[::-1, ::2]
     frames = bulk_frames(4)
-    bad = image.astype(np.int32)
 
     def loop(n):
         for _ in range(n):
@@ -725,6 +1104,7 @@ def memory():
     # to Python's allocations over 400 rounds; of one table or result
     # buffer per call, megabytes to the resident size.
     rounds = 40 if SANITIZED else 400
+    bad = image.astype(np.int64)  # a dtype locus refuses: the error paths
     refs = [sys.getrefcount(x) for x in (image, view, bad, *frames)]
     loop(30)  # warm up: plans, buffers, caches
     gc.collect()
@@ -735,7 +1115,14 @@ def memory():
     gc.collect()  # tracebacks of the errors are cycles
     grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(snap, 'filename'))
     tracemalloc.stop()
-    grown_rss = rss() - before_rss
+    # The resident size is measured over those rounds and again over half
+    # as many: a leak grows it in both, while glibc handing a batch's threads an arena they had not
+    # used before (which depends on scheduling, so on the machine's load)
+    # grows it once, by a workspace, and then stops.
+    half_rss = rss()
+    loop(rounds // 2)
+    gc.collect()
+    grown_rss = min(half_rss - before_rss, rss() - half_rss)
     check([sys.getrefcount(x) for x in (image, view, bad, *frames)] == refs,
           f'no reference to the input arrays is kept or lost ({rounds} rounds, errors included)')
     check(grown < 12 * 1024, f'Python allocations do not grow over {rounds} rounds '
@@ -744,8 +1131,8 @@ def memory():
         print(f'# resident memory grew {grown_rss / 1024:.0f} KiB: not asserted under ASan '
               '(its quarantine keeps freed memory)')
     else:
-        check(grown_rss < 2 * 1024 * 1024, f'resident memory does not grow over {rounds} rounds '
-              f'({grown_rss / 1024:.0f} KiB)')
+        check(grown_rss < 2 * 1024 * 1024, f'resident memory does not grow over {rounds} rounds, '
+              f'then {rounds // 2} more (the smaller growth: {grown_rss / 1024:.0f} KiB)')
     params = locus._params(13, invert=True)
     for name, make in (('_locate', lambda: locus._locus._locate(image, params)),
                        ('_batch_arrays', lambda: locus._locus._batch_arrays(frames, params, 0)),

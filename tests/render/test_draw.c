@@ -247,6 +247,23 @@ static void test_scaling(void)
     locus_annotate_grey(&f16, 0, 0, &c, NULL);
     CHECK(is_paper(&c, 1, 1, 0), "a flat frame is black");
     locus_draw_canvas_free(&c);
+    /* signed and 32-bit images scale by their values too (negative ones included) */
+    int16_t s16[4] = {-100, 0, 100, 300};
+    locus_image i16 = {s16, LOCUS_I16, 2, {2, 2, 0}, {0}};
+    locus_image_set_contiguous(&i16);
+    locus_annotate_range(&i16, 0, &lo, &hi, NULL);
+    CHECK(lo == -100 && hi == 300, "int16 image: min and max, signed");
+    locus_annotate_grey(&i16, 0, 0, &c, NULL);
+    /* 100 * 255 / 400 + 0.5 = 64.25 -> 64; 200 * 255 / 400 + 0.5 = 128 */
+    CHECK(is_paper(&c, 0, 0, 0) && is_paper(&c, 1, 0, 64) && is_paper(&c, 0, 1, 128) &&
+              is_paper(&c, 1, 1, 255),
+          "int16 image to grey");
+    locus_draw_canvas_free(&c);
+    uint32_t u32[4] = {0, 4000000000u, 2000000000u, 1000000000u};
+    locus_image w32 = {u32, LOCUS_U32, 2, {2, 2, 0}, {0}};
+    locus_image_set_contiguous(&w32);
+    locus_annotate_range(&w32, 0, &lo, &hi, NULL);
+    CHECK(lo == 0 && hi == 4e9, "uint32 image: values above 2^31 read unsigned");
 }
 
 static void test_histogram(void)

@@ -8,10 +8,7 @@
 #include <string.h>
 
 /* Testing hooks in src/synth/synth.c (not public API). */
-void locus_synth_poisson_fill(uint64_t seed, double mean, size_t n, double *out);
-void locus_synth_normal_fill(uint64_t seed, size_t n, double *out);
-double locus_synth_math(int fn, double x);
-void locus_synth_set_threads(locus_synth *s, int threads);
+#include "synth/synth_hooks.h"
 
 #define GRADIENT 0.3
 
