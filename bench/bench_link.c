@@ -41,21 +41,21 @@ static int load(const char *path, int64_t **frames, double **pos, size_t *n, int
     static const char *const want[4] = {"z", "y", "x", "frame"};
     features_table t;
     locus_error err;
-    if (features_csv_read(path, want, 4, &t, &err)) {
+    if (locus_features_csv_read(path, want, 4, &t, &err)) {
         fprintf(stderr, "bench_link: %s\n", err.message);
         return -1;
     }
-    int nd = features_column(&t, "z") ? 3 : 2;
-    const double *col[3], *fr = features_column(&t, "frame");
+    int nd = locus_features_column(&t, "z") ? 3 : 2;
+    const double *col[3], *fr = locus_features_column(&t, "frame");
     for (int a = 0; a < nd; a++)
-        col[a] = features_column(&t, want[3 - nd + a]);
+        col[a] = locus_features_column(&t, want[3 - nd + a]);
     *n = t.nrows;
     *ndim = nd;
     *frames = malloc((*n ? *n : 1) * sizeof **frames);
     *pos = malloc((*n ? *n : 1) * (size_t)nd * sizeof **pos);
     if (!fr || !col[nd - 1] || !col[nd - 2] || !*frames || !*pos) {
         fprintf(stderr, "bench_link: %s: needs y, x and frame (or out of memory)\n", path);
-        features_table_free(&t);
+        locus_features_table_free(&t);
         return -1;
     }
     for (size_t i = 0; i < *n; i++) {
@@ -63,7 +63,7 @@ static int load(const char *path, int64_t **frames, double **pos, size_t *n, int
         for (int a = 0; a < nd; a++)
             (*pos)[i * (size_t)nd + (size_t)a] = col[a][i];
     }
-    features_table_free(&t);
+    locus_features_table_free(&t);
     return 0;
 }
 

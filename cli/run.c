@@ -96,6 +96,38 @@ int run_open_output(const char *prog, const locate_options *o, const locus_sourc
     return cli_exit_status(rc);
 }
 
+int run_open_tracker(const char *prog, const track_options *o, const locus_source *src,
+                     size_t chunk, locus_tracker **t)
+{
+    locus_link_params p = o->link.params;
+    locus_error err = {0};
+    double *guess = NULL;
+    int ndim = locus_source_ndim(src);
+    int rc = locus_link_fit(&p, ndim, NULL, o->link.flow_axis, o->link.guess, o->link.guess_file,
+                            &guess, &err);
+    if (rc == LOCUS_OK)
+        rc = locus_tracker_create(t, &p, chunk, locus_source_frames(src), &err);
+    free(guess); /* the linker keeps its own copy */
+    if (rc == LOCUS_OK)
+        return -1;
+    cli_report(prog, &err);
+    return cli_exit_status(rc);
+}
+
+void run_link_summary(const char *prog, const track_options *o, const locus_tracker *t)
+{
+    locus_link_stats s;
+    locus_tracker_stats(t, &s);
+    if (s.oversize)
+        fprintf(stderr,
+                "%s: %llu subnet%s larger than trackpy's limit %s solved exactly (largest: "
+                "%llu sources); trackpy would fail (--oversize raise does)\n",
+                prog, (unsigned long long)s.oversize, s.oversize == 1 ? "" : "s",
+                s.oversize == 1 ? "was" : "were", (unsigned long long)s.largest_oversize);
+    if (!o->locate.quiet)
+        fprintf(stderr, "%s: %llu trajectories\n", prog, (unsigned long long)s.trajectories);
+}
+
 static void print_summary(const char *prog, const locus_output_stats *out, double seconds)
 {
     /* the rate is of the frames computed, not of those copied */

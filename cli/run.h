@@ -1,7 +1,8 @@
 /*
- * What `locus locate` and `locus-mpi locate` share around a run: opening
- * the inputs and the output (with its checkpoint), signals, and the
- * report at the end (summary, skipped frames, exit status).
+ * What `locus locate`, `locus track` and `locus-mpi` share around a run:
+ * opening the inputs, the tracker and the output (with its checkpoint),
+ * signals, and the report at the end (summary, skipped frames, exit
+ * status).
  */
 #ifndef LOCUS_CLI_RUN_H
 #define LOCUS_CLI_RUN_H
@@ -22,6 +23,16 @@ int run_open_source(const char *prog, const locate_options *o, locus_source **sr
  * else the exit status (the error is printed). */
 int run_open_output(const char *prog, const locate_options *o, const locus_source *src,
                     size_t chunk, locus_tracker *tracker, locus_output **out);
+
+/* The tracker of `locus track` and `locus-mpi track` for this source
+ * (positions are locate's first columns), for output chunks of `chunk`
+ * frames. -1 on success, else the exit status (the error is printed). */
+int run_open_tracker(const char *prog, const track_options *o, const locus_source *src,
+                     size_t chunk, locus_tracker **t);
+
+/* What linking adds to locate's summary (oversize subnets, and the
+ * number of trajectories unless --quiet). */
+void run_link_summary(const char *prog, const track_options *o, const locus_tracker *t);
 
 /* `locus locate` (tracker NULL) or `locus track`: the whole run on this
  * machine's threads; returns the exit status. */

@@ -1,7 +1,10 @@
 /*
- * locus-mpi: `locus locate` across the ranks of an MPI job.
+ * locus-mpi: `locus locate` and `locus track` across the ranks of an MPI
+ * job.
  *
  *   mpirun -n 8 build/locus-mpi locate -d 13 --invert --channel 0 movie/ -o out.csv
+ *   mpirun -n 8 build/locus-mpi track -d 13 --invert --channel 0 --search-range 5 \
+ *       movie/ -o tracks.csv
  *
  * Rank 0 lists the inputs once (so a thousand ranks do not each walk
  * the directories) and sends the frame list to every rank. Work goes out
@@ -13,6 +16,12 @@
  * chunk durable in the checkpoint if asked, and writes the same bytes as
  * `locus locate`. Memory stays bounded: no chunk is dealt more than a
  * window ahead of the output.
+ *
+ * `track` is the same run with the output's tracker (run/track.h), as in
+ * `locus track`: rank 0 links each chunk's rows as the output writes
+ * them, in frame order, checkpointed chunks included (the checkpoint
+ * holds locate's rows), so the table is `locus track`'s byte for byte.
+ * The other ranks only locate.
  *
  * MPI is called only from each rank's main thread (MPI_THREAD_FUNNELED).
  */
@@ -32,7 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROG "locus-mpi locate"
+/* "locus-mpi locate" or "locus-mpi track": how every message begins */
+static const char *prog = "locus-mpi";
 
 enum { TAG_REQUEST = 1, TAG_RESULT, TAG_ASSIGN };
 enum { ASSIGN_STOP = -1 };
@@ -198,7 +208,7 @@ static void worker(const locate_options *o, const locus_source *src, int rank)
         if (rc != LOCUS_OK && rc != LOCUS_E_INTERRUPTED)
             name_rank(&err, rank);
         if (send_result(&r, rc, &err)) {
-            fprintf(stderr, PROG ": out of memory sending a result\n");
+            fprintf(stderr, "%s: out of memory sending a result\n", prog);
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
     }
@@ -318,7 +328,7 @@ static void receive(coordinator *k, mailbox *m, const MPI_Status *st)
         free(m->buf);
         m->cap = len;
         if (!(m->buf = malloc((size_t)len))) {
-            fprintf(stderr, PROG ": out of memory receiving a result\n");
+            fprintf(stderr, "%s: out of memory receiving a result\n", prog);
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
     }
@@ -332,7 +342,7 @@ static void receive(coordinator *k, mailbox *m, const MPI_Status *st)
                       ? &k->slots[c % k->window.capacity]
                       : NULL;
         if (!s || unpack_result(m->buf, (size_t)len, &s->r, &s->error)) {
-            fprintf(stderr, PROG ": a malformed result from rank %d\n", st->MPI_SOURCE);
+            fprintf(stderr, "%s: a malformed result from rank %d\n", prog, st->MPI_SOURCE);
             MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
         }
         s->status = s->error.status;
@@ -393,19 +403,19 @@ static int rank0(const locate_options *o, const locus_source *src, int size, loc
     locus_pool *team = locus_pool_create(2);
     if (!k.slots || !m.waiting || !team ||
         locus_window_init(&k.window, nchunks, capacity, emit_chunk, &k)) {
-        fprintf(stderr, PROG ": out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", prog);
         MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
     }
     k.window.stop_flag = run_stop_flag();
     int show = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
-    k.meter = show && !o->quiet ? progress_create(PROG) : NULL;
+    k.meter = show && !o->quiet ? progress_create(prog) : NULL;
     double t0 = progress_now();
     rank0_team t = {&k, &m, 0};
     locus_pool_run(team, rank0_member, &t);
     locus_pool_free(team);
     progress_clear(k.meter);
     int rc = locus_window_status(&k.window, &err);
-    int status = run_finish(PROG, o, out, rc, &err, progress_now() - t0);
+    int status = run_finish(prog, o, out, rc, &err, progress_now() - t0);
     locus_window_destroy(&k.window);
     for (size_t i = 0; i < capacity; i++)
         locus_chunk_free(&k.slots[i].r);
@@ -423,53 +433,73 @@ static int rank0(const locate_options *o, const locus_source *src, int size, loc
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mpirun [-n RANKS] locus-mpi locate -d DIAMETER [options] INPUT...\n"
+               "       mpirun [-n RANKS] locus-mpi track -d DIAMETER --search-range R [options] "
+               "INPUT...\n"
                "\n"
-               "`locus locate` across the ranks of an MPI job: the same options, the same\n"
-               "output, byte for byte. Rank 0 deals chunks of frames (--chunk) to ranks on\n"
-               "demand; each rank reads and locates its frames with -j threads (default: one\n"
-               "per core of its node). `locus-mpi locate --help` lists the options.\n");
+               "`locus locate` and `locus track` across the ranks of an MPI job: the same\n"
+               "options, the same output, byte for byte. Rank 0 deals chunks of frames\n"
+               "(--chunk) to ranks on demand; each rank reads and locates its frames with -j\n"
+               "threads (default: one per core of its node). With track, rank 0 links the\n"
+               "frames into trajectories as it writes them, in frame order; --checkpoint\n"
+               "resumes either. `locus-mpi locate --help` and `locus-mpi track --help` list\n"
+               "the options.\n");
+}
+
+/* The command's options: `locate` fills o->locate only. */
+static int parse_options(int tracking, int argc, char **argv, track_options *o)
+{
+    if (tracking)
+        return track_options_parse(prog, argc - 1, argv + 1, o);
+    link_setup_init(&o->link);
+    return locate_options_parse(prog, argc - 1, argv + 1, &o->locate);
 }
 
 /* Parse on rank 0 (which reports errors) and list the inputs; -1 to go
- * on, or the exit status for everyone. */
-static int start_rank0(int argc, char **argv, locate_options *o, locus_source **src,
-                       locus_buffer *packed, locus_output **out)
+ * on, or the exit status for everyone. A track run gets its tracker. */
+static int start_rank0(int argc, char **argv, track_options *t, locus_source **src,
+                       locus_buffer *packed, locus_tracker **tracker, locus_output **out)
 {
-    if (argc < 2 || (strcmp(argv[1], "locate") && strcmp(argv[1], "-h") &&
-                     strcmp(argv[1], "--help") && strcmp(argv[1], "--version"))) {
+    const char *cmd = argc < 2 ? "" : argv[1];
+    if (strcmp(cmd, "locate") && strcmp(cmd, "track") && strcmp(cmd, "-h") &&
+        strcmp(cmd, "--help") && strcmp(cmd, "--version")) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) {
+    if (!strcmp(cmd, "--version")) {
         printf("locus-mpi %s\n", locus_version());
         return EXIT_OK;
     }
-    int rc = locate_options_parse(PROG, argc - 1, argv + 1, o);
+    int tracking = !strcmp(cmd, "track");
+    locate_options *o = &t->locate;
+    int rc = parse_options(tracking, argc, argv, t);
     if (rc >= 0)
         return rc;
     /* the pictures need a frame's pixels where its table is; on a
      * cluster that is some other rank */
     if (o->annotate_dir) {
-        fprintf(stderr, PROG ": --annotate: not supported by locus-mpi (use locus locate)\n");
+        fprintf(stderr, "%s: --annotate: not supported by locus-mpi (use locus %s)\n", prog, cmd);
         return EXIT_USAGE;
     }
-    if ((rc = run_open_source(PROG, o, src)) >= 0)
+    if ((rc = run_open_source(prog, o, src)) >= 0)
         return rc;
-    if ((rc = run_open_output(PROG, o, *src, o->chunk, NULL, out)) >= 0)
+    /* chunks are the unit of work here, checkpoint or not */
+    if (tracking && (rc = run_open_tracker(prog, t, *src, o->chunk, tracker)) >= 0)
+        return rc;
+    if ((rc = run_open_output(prog, o, *src, o->chunk, *tracker, out)) >= 0)
         return rc;
     if (locus_source_pack(*src, packed)) {
-        fprintf(stderr, PROG ": out of memory\n");
+        fprintf(stderr, "%s: out of memory\n", prog);
         return EXIT_FAILURE_;
     }
     return -1;
 }
 
 /* Everyone receives rank 0's verdict, then the frame list. */
-static int share_inputs(int rank, int argc, char **argv, locate_options *o, locus_source **src,
+static int share_inputs(int rank, int argc, char **argv, track_options *t, locus_source **src,
                         locus_buffer *packed, int verdict)
 {
     MPI_Bcast(&verdict, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -482,14 +512,14 @@ static int share_inputs(int rank, int argc, char **argv, locate_options *o, locu
         return -1;
     }
     /* rank 0 has parsed the very same arguments without complaint */
-    locate_options_parse(PROG, argc - 1, argv + 1, o);
+    parse_options(!strcmp(argv[1], "track"), argc, argv, t);
     char *data = malloc(len ? len : 1);
     if (!data)
         MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
     MPI_Bcast(data, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD);
     locus_error err = {0};
     if (locus_source_unpack(src, data, len, &err)) {
-        fprintf(stderr, PROG ": rank %d: %s\n", rank, err.message);
+        fprintf(stderr, "%s: rank %d: %s\n", prog, rank, err.message);
         MPI_Abort(MPI_COMM_WORLD, EXIT_FAILURE_);
     }
     free(data);
@@ -502,24 +532,33 @@ int main(int argc, char **argv)
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
-    locate_options o;
+    if (argc >= 2 && !strcmp(argv[1], "locate"))
+        prog = "locus-mpi locate";
+    else if (argc >= 2 && !strcmp(argv[1], "track"))
+        prog = "locus-mpi track";
+    track_options t;
     locus_source *src = NULL;
     locus_buffer packed = {0};
+    locus_tracker *tracker = NULL;
     locus_output *out = NULL;
-    int status = rank == 0 ? start_rank0(argc, argv, &o, &src, &packed, &out) : -1;
-    status = share_inputs(rank, argc, argv, &o, &src, &packed, status);
+    int status = rank == 0 ? start_rank0(argc, argv, &t, &src, &packed, &tracker, &out) : -1;
+    status = share_inputs(rank, argc, argv, &t, &src, &packed, status);
     if (status < 0) {
         run_install_signals();
-        if (rank == 0)
-            status = rank0(&o, src, size, out);
-        else
-            worker(&o, src, rank);
+        if (rank == 0) {
+            status = rank0(&t.locate, src, size, out);
+            if (tracker && (status == EXIT_OK || status == EXIT_SKIPPED))
+                run_link_summary(prog, &t, tracker);
+        } else {
+            worker(&t.locate, src, rank);
+        }
     } else if (out) {
         locus_output_close(out, 0, NULL);
         locus_output_free(out);
     }
     /* every rank leaves with rank 0's status, so mpirun reports it */
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    locus_tracker_free(tracker);
     locus_source_free(src);
     locus_buffer_free(&packed);
     MPI_Finalize();

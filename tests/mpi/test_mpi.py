@@ -3,7 +3,10 @@
 `locus locate -j1` for 1 to 4 ranks; a rank killed mid-run, then the same
 command again with the checkpoint, gives the same bytes; a checkpoint of
 other parameters is refused; an input missing on one rank ends the job
-with exit 2 and the file's name, not a hang. Without MPI (no mpirun or no
+with exit 2 and the file's name, not a hang. `locus-mpi track` gives the
+bytes of `locus track` (and of locate then link) for 1 to 3 ranks and
+any chunk size, refuses a bad link option in one line, and resumes a
+killed run to the same bytes. Without MPI (no mpirun or no
 build/locus-mpi) every check is reported as skipped, with the reason.
 """
 import os
@@ -40,8 +43,8 @@ if 'ASAN_OPTIONS' in ENV:
 
 
 
-def mpirun(ranks, *args, timeout=300):
-    return subprocess.run(['mpirun', '-n', str(ranks), LOCUS_MPI, 'locate', *args],
+def mpirun(ranks, *args, timeout=300, command='locate'):
+    return subprocess.run(['mpirun', '-n', str(ranks), LOCUS_MPI, command, *args],
                           capture_output=True, env=ENV, timeout=timeout)
 
 
@@ -225,11 +228,114 @@ def resume_sweep(tmp):
     resume.constructed('locus-mpi -n 3', cmd, out, ckpt, ref, env=ENV)
 
 
+LINK = ['--search-range', '5', '--memory', '3']
+
+
+def locate_then_link(tmp, locate_args, link_args, inputs):
+    loc, out = os.path.join(tmp, 'two-steps-loc.csv'), os.path.join(tmp, 'two-steps.csv')
+    a = subprocess.run([LOCUS, 'locate', '--quiet', '-j1', *locate_args, *inputs, '-o', loc],
+                       capture_output=True)
+    b = subprocess.run([LOCUS, 'link', '--quiet', *link_args, loc, '-o', out],
+                       capture_output=True)
+    return open(out, 'rb').read() if a.returncode == 0 and b.returncode == 0 else None
+
+
+def track_identical(tmp, what, locate_args, link_args, inputs, cases):
+    """locus-mpi track at each (ranks, chunk) == locus track == locate then link."""
+    ref = subprocess.run([LOCUS, 'track', '--quiet', '-j1', *locate_args, *link_args, *inputs],
+                         capture_output=True)
+    two = locate_then_link(tmp, locate_args, link_args, inputs)
+    check(ref.returncode == 0 and len(ref.stdout) > 1000 and ref.stdout == two,
+          f'{what}: locus track -j1 equals locus locate then locus link', ref.stderr.decode())
+    for ranks, chunk in cases:
+        out = os.path.join(tmp, f'track{ranks}.csv')
+        r = mpirun(ranks, '-j', '1', '--chunk', str(chunk), *locate_args, *link_args, *inputs,
+                   '-o', out, command='track')
+        same = r.returncode == 0 and open(out, 'rb').read() == ref.stdout
+        check(same, f'{what}: track on {ranks} rank(s), --chunk {chunk}: byte-identical to '
+              'locus track', r.stderr.decode(), last=True)
+    return ref.stdout
+
+
+def track_checks(tmp):
+    track_identical(tmp, 'bulk_water', ARGS, LINK, [BULK], [(1, 7), (2, 7), (3, 7), (3, 1)])
+    movie = os.path.join(tmp, 'synth')
+    subprocess.run([LOCUS, 'synth', movie, '--shape', '96x128', '--particles', '40',
+                    '--frames', '25', '--quiet'], check=True)
+    track_identical(tmp, 'a synthetic movie, drift predictor', ['-d', '7'],
+                    ['--search-range', '4', '--memory', '1', '--predict', 'drift'], [movie],
+                    [(1, 4), (2, 3), (3, 2)])
+    r = mpirun(2, '-j', '1', *ARGS, '--search-range', '5', '--memory', '3', BULK,
+               command='track')
+    lines = r.stderr.decode().strip().splitlines()
+    mine = [x for x in lines if x.startswith('locus-mpi track: ')]
+    check(r.returncode == 0 and len(mine) == 2 and mine[0].startswith('locus-mpi track: 100 frames')
+          and mine[1].endswith(' trajectories'),
+          'track: summary and trajectories come from rank 0 only', lines)
+    # bad link options: exit 2 with one line (from rank 0), before any work
+    for args, opt in ((['--search-range', '0'], '--search-range'),
+                      (['--search-range', '5', '--memory', '-1'], '--memory'),
+                      ([], '--search-range'),
+                      (['--search-range', '5', '--predict-guess', '1,2'], '--predict')):
+        fresh = os.path.join(tmp, 'never.csv')
+        r = mpirun(2, *ARGS, *args, BULK, '-o', fresh, command='track')
+        mine = [x for x in r.stderr.decode().splitlines() if x.startswith('locus-mpi ')]
+        check(r.returncode == 2 and len(mine) == 1 and opt in mine[0]
+              and not os.path.exists(fresh),
+              f'track {" ".join(args) or "(no range)"}: exit 2, one line naming {opt}',
+              r.stderr.decode())
+    # --skip-bad: the linker sees a skipped frame as one without features
+    bad = os.path.join(tmp, 'bad')
+    os.makedirs(bad)
+    for i in range(30):
+        name = f'bulk_water_{i:03d}.png'
+        data = open(os.path.join(BULK, name), 'rb').read()
+        open(os.path.join(bad, name), 'wb').write(data[:3000] if i in (12, 20) else data)
+    ref = subprocess.run([LOCUS, 'track', '--quiet', '--skip-bad', '-j1', *ARGS, *LINK, bad],
+                         capture_output=True)
+    r = mpirun(3, '--quiet', '--skip-bad', '-j', '1', '--chunk', '4', *ARGS, *LINK, bad,
+               command='track')
+    check(ref.returncode == 3 and r.returncode == 3 and r.stdout == ref.stdout
+          and b'skipped frame 12' in r.stderr,
+          'track --skip-bad on 3 ranks: exit 3, the bytes of locus track', r.stderr.decode())
+    r = subprocess.run([LOCUS_MPI, 'track', '--help'], capture_output=True)
+    check(r.returncode == 0 and b'usage: locus-mpi track' in r.stdout
+          and b'--search-range' in r.stdout and b'--predict' in r.stdout,
+          'locus-mpi track --help lists the link options')
+    r = subprocess.run([LOCUS_MPI, '--help'], capture_output=True)
+    check(r.returncode == 0 and b'locus-mpi track' in r.stdout, 'locus-mpi --help names track')
+
+
+def track_resume(tmp):
+    """A checkpointed track killed (a worker, or the whole job) resumes to
+    the bytes of an uninterrupted run: the linker sees the checkpointed
+    chunks too, in order."""
+    inputs = [BULK] * 3
+    ref = subprocess.run([LOCUS, 'track', '--quiet', '-j1', *ARGS, *LINK, *inputs],
+                         capture_output=True).stdout
+    out, ckpt = os.path.join(tmp, 'track-sweep.csv'), os.path.join(tmp, 'track-sweep-ck')
+    cmd = ['mpirun', '-n', '3', LOCUS_MPI, 'track', '--quiet', '-j', '1', '--chunk', '10',
+           '--checkpoint', ckpt, *ARGS, *LINK, *inputs, '-o', out]
+    resume.sweep('locus-mpi track -n 3, a worker killed', cmd, out, ckpt, ref, [3, 17],
+                 kill_worker, env=ENV)
+    resume.sweep('locus-mpi track -n 3, the whole job killed', cmd, out, ckpt, ref, [10],
+                 kill_whole_job, env=ENV)
+    resume.constructed('locus-mpi track -n 3', cmd, out, ckpt, ref, env=ENV)
+    # the checkpoint holds locate's rows: locus track and locus-mpi locate reuse it
+    single = out + '.single'
+    r = subprocess.run([LOCUS, 'track', '--quiet', '-j', '2', '--chunk', '10', '--checkpoint',
+                        ckpt, *ARGS, *LINK, *inputs, '-o', single], capture_output=True)
+    check(r.returncode == 0 and open(single, 'rb').read() == ref,
+          'locus track reuses the checkpoint locus-mpi track made', r.stderr.decode())
+
+
 def run(tmp):
     reference = identical_for_any_ranks(tmp)
     kill_and_resume(tmp, reference)
     resume_sweep(tmp)
     missing_on_one_rank(tmp)
+    track_checks(tmp)
+    track_resume(tmp)
 
 
 if __name__ == '__main__':
