@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The linking benchmarks.
 #
-# Linking alone (LINK.md §14's speed anchor): the speed_5000x200 input
+# Linking alone (docs/LINKING.md, "Speed"'s speed anchor): the speed_5000x200 input
 # (5000 particles, 200 frames, 950,318 rows), search range 6, memory 3.
 #
 #   (1) link only, through the API (bench_link: locus_link_table on a table
@@ -122,7 +122,7 @@ if ((have_input)); then
         "$e2e" "$cpu" "$e2e_rate" "$TRACKPY_S"
     link_md=$(
         cat <<MD
-Input: \`speed_5000x200\` (LINK.md §14: 5000 particles in 1500 × 1500 px,
+Input: \`speed_5000x200\` (docs/LINKING.md, "Speed": 5000 particles in 1500 × 1500 px,
 200 frames, 5% missing, $rows rows), search range 6, memory 3.
 
 | measurement | median | min – max | features/s | target | |

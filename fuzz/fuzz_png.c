@@ -47,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     rd_libpng = locus_reader_create();
     if (!rd_fast || !rd_libpng)
         abort();
-    rd_libpng->png_no_fast = 1;
+    rd_libpng->probe.png_no_fast = 1;
     return 0;
 }
 
@@ -146,16 +146,16 @@ static void run_source(const char *path, const ihdr *h, int channel, int volume)
         fuzz_result a, b;
         fuzz_poison(rd_fast, 0x00);
         fuzz_poison(rd_libpng, 0xff);
-        unsigned long fast_before = rd_fast->png_fast;
+        unsigned long fast_before = rd_fast->probe.png_fast;
         snprintf(what, sizeof what, "channel %d volume %d frame %zu (fast)", channel, volume, f);
         fuzz_read(src, f, rd_fast, volume ? 3 : 2, path, &a, what);
-        int used_fast = rd_fast->png_fast != fast_before;
-        if (rd_fast->png_fast - fast_before > 1 || (used_fast && a.status))
+        int used_fast = rd_fast->probe.png_fast != fast_before;
+        if (rd_fast->probe.png_fast - fast_before > 1 || (used_fast && a.status))
             fuzz_fail("%s: fast path count %lu -> %lu with status %d", what, fast_before,
-                      rd_fast->png_fast, a.status);
+                      rd_fast->probe.png_fast, a.status);
         snprintf(what, sizeof what, "channel %d volume %d frame %zu (libpng)", channel, volume, f);
         fuzz_read(src, f, rd_libpng, volume ? 3 : 2, path, &b, what);
-        if (rd_libpng->png_fast)
+        if (rd_libpng->probe.png_fast)
             fuzz_fail("png_no_fast reader used the fast path");
         snprintf(what, sizeof what, "channel %d frame %zu: %s", channel, f,
                  used_fast ? "fast path vs libpng" : "libpng, two readers");

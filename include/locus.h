@@ -106,7 +106,7 @@ LOCUS_API const char *locus_error_describe(const locus_error *err,
 /* ------------------------------------------------------------------ */
 
 /*
- * Pixel types. locate follows trackpy's rules for each (LOCATE.md): the
+ * Pixel types. locate follows trackpy's rules for each (docs/ALGORITHM.md): the
  * integer types invert with v XOR their maximum, keep the boxcar in their
  * own type (truncated toward zero), default the threshold to 1 and scale
  * the working image to their maximum (127 for int8, 32767 for int16,
@@ -297,7 +297,7 @@ LOCUS_API int locus_table_read_csv(locus_table *t, const char *path, const char 
 
 /*
  * The column names locus_locate produces for these parameters and an
- * image of ndim axes (LOCATE.md §10), without the `frame` column.
+ * image of ndim axes (docs/ALGORITHM.md §10), without the `frame` column.
  * Writes up to LOCUS_MAX_COLUMNS pointers to static strings; returns the
  * count, or -1 if the parameters are invalid for ndim.
  */

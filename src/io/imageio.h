@@ -56,6 +56,20 @@ typedef struct tiffio_handle tiffio_handle;
 typedef struct videoio_handle videoio_handle;
 
 /*
+ * What tests and fuzzers observe and steer in a reader, kept apart from
+ * its working state: nothing in the library reads these counters, and
+ * png_no_fast only selects the reference decoder the PNG fuzzer compares
+ * the fast path against (tests/io/test_imageio.c, fuzz/fuzz_png.c,
+ * tests/io/test_video.c). Counting costs one increment per frame.
+ */
+typedef struct {
+    unsigned long png_fast;       /* PNGs decoded by the libdeflate fast path */
+    int png_no_fast;              /* 1: always decode PNG with libpng */
+    unsigned long video_seeks;    /* keyframes sought to */
+    unsigned long video_restarts; /* decodes from the start after a seek failed */
+} reader_probe;
+
+/*
  * A reader's buffers. Every buffer only grows, so a warmed-up reader
  * decodes frame after frame of one size without allocating (libpng and
  * libtiff still set up their own small state for each file they open).
@@ -69,13 +83,10 @@ struct locus_reader {
     size_t rows_cap;
     void *io; /* a PNG file's bytes */
     size_t io_cap;
-    void *inflater;               /* libdeflate decompressor for PNG, or NULL */
-    unsigned long png_fast;       /* PNGs decoded by the fast path (tests look) */
-    int png_no_fast;              /* tests: always decode PNG with libpng */
-    tiffio_handle *tiff;          /* the cached open TIFF, or NULL */
-    videoio_handle *video;        /* the open video: demuxer, decoder, scaler; or NULL */
-    unsigned long video_seeks;    /* keyframes sought to (tests look) */
-    unsigned long video_restarts; /* decodes from the start after a seek failed */
+    void *inflater;        /* libdeflate decompressor for PNG, or NULL */
+    tiffio_handle *tiff;   /* the cached open TIFF, or NULL */
+    videoio_handle *video; /* the open video: demuxer, decoder, scaler; or NULL */
+    reader_probe probe;    /* for tests and fuzzers only */
 };
 
 /* ------------------------------------------------------------------ */

@@ -801,10 +801,10 @@ static int pngio_read_fd(pngio_input *in, const char *path, int channel, locus_r
     if (st)
         return st;
     /* the fast path unfilters whole bytes: palette and 1/2/4-bit go to libpng */
-    if (in->whole && !h.interlace && !rd->png_no_fast && h.bit_depth >= 8 && h.color_type != 3 &&
-        pngio_fast(in->buf, in->len, &h, pick, rd) == 0) {
+    if (in->whole && !h.interlace && !rd->probe.png_no_fast && h.bit_depth >= 8 &&
+        h.color_type != 3 && pngio_fast(in->buf, in->len, &h, pick, rd) == 0) {
         pngio_describe(img, &h, rd->pixels);
-        rd->png_fast++;
+        rd->probe.png_fast++;
         return LOCUS_OK;
     }
     /* libpng, from the start (the fast path may have moved bytes) */

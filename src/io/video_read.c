@@ -907,9 +907,9 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
         if (i > 0 && tries[i] == tries[i - 1])
             continue;
         if (tries[i])
-            rd->video_seeks++;
+            rd->probe.video_seeks++;
         else if (i > 0)
-            rd->video_restarts++;
+            rd->probe.video_restarts++;
         r = position(h, path, ix, tries[i], err);
         if (r == VIO_ERROR)
             return err->status;

@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §7: of two features closer than the separation (in
+ * docs/ALGORITHM.md §7: of two features closer than the separation (in
  * separation-scaled coordinates), the weaker goes. All pairs are judged
  * on the full set at once, so a feature dropped in one pair still removes
  * its weaker partners.

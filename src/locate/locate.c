@@ -1,5 +1,5 @@
 /*
- * locus_locate: the pipeline of LOCATE.md, one stage per source file,
+ * locus_locate: the pipeline of docs/ALGORITHM.md, one stage per source file,
  * plus §8 (scale back, filter, top-n) and the output table.
  */
 #include "common/numeric.h"

@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §5: candidate maxima. A pixel of I is a candidate when it
+ * docs/ALGORITHM.md §5: candidate maxima. A pixel of I is a candidate when it
  * equals the maximum of its box, exceeds the percentile threshold of the
  * non-zero pixels, and lies inside the margins.
  *

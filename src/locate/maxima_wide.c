@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §5 for the working images maxima.c does not take: I stored
+ * docs/ALGORITHM.md §5 for the working images maxima.c does not take: I stored
  * as uint32 (int32 and uint32 images), or a signed raw image used as I
  * when the band pass is off (int8, int16, int32, with negative values).
  * The same rules as maxima.c, in plain loops over int64 copies of the

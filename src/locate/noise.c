@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §9: the static error ep. The background is every pixel not
+ * docs/ALGORITHM.md §9: the static error ep. The background is every pixel not
  * within the mask M of a non-zero pixel of I (a binary dilation); its
  * mean is the black level and its population standard deviation the
  * noise.
@@ -97,7 +97,7 @@ static background stats_f64(double *v, size_t n)
  * float32 raw images: trackpy takes NumPy's mean and std of a float32
  * array, which NumPy computes in float32 — sums in float32, the mean
  * inside std divided in float32, the final divisions in double and
- * rounded back. Reproduced step by step (LOCATE.md §9 notes the effect:
+ * rounded back. Reproduced step by step (docs/ALGORITHM.md §9 notes the effect:
  * about 1e-7 relative against a float64 computation).
  */
 static background stats_f32(float *v, size_t n)

@@ -1,6 +1,6 @@
 /*
  * Parameters: trackpy's defaults, validation, and the per-axis values the
- * stages use (LOCATE.md §1).
+ * stages use (docs/ALGORITHM.md §1).
  */
 #include "locate/plan.h"
 
@@ -238,7 +238,7 @@ int locus_params_check(const locus_params *p, int ndim, locus_error *err)
     return locus_params_resolve(p, ndim, &rp, err);
 }
 
-/* Column names, LOCATE.md §10. */
+/* Column names, docs/ALGORITHM.md §10. */
 int locus_params_columns(const resolved_params *rp, int characterize, const char **names)
 {
     static const char *const pos[3][3] = {{"x"}, {"y", "x"}, {"z", "y", "x"}};

@@ -58,7 +58,7 @@ int locus_plan_matches(const plan *pl, const locus_params *p, const locus_image 
 }
 
 /*
- * Gaussian taps for sigma (LOCATE.md §3b), as trackpy's gaussian_kernel:
+ * Gaussian taps for sigma (docs/ALGORITHM.md §3b), as trackpy's gaussian_kernel:
  * exp(x² / (-2 sigma²)) for x = -w..w, divided by their NumPy sum.
  */
 static int gauss_taps(double sigma, double **taps, int *half)

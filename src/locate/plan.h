@@ -36,7 +36,7 @@ typedef struct {
 int locus_params_resolve(const locus_params *p, int nd, resolved_params *rp, locus_error *err);
 int locus_params_columns(const resolved_params *rp, int characterize, const char **names);
 
-/* One offset of the circular (elliptical) mask M, LOCATE.md §6. */
+/* One offset of the circular (elliptical) mask M, docs/ALGORITHM.md §6. */
 typedef struct {
     int o[3];          /* offset per padded axis */
     ptrdiff_t delta;   /* linear offset in pixels */
@@ -148,7 +148,7 @@ int locus_maxima_find(locus_workspace *ws, const void *I, int *blank);
 int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank);
 /* Whether such an I has a local maximum anywhere, margins included. */
 int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any);
-/* D = the box maximum of I (LOCATE.md §5) in ws->dmax; D may be I itself
+/* D = the box maximum of I (docs/ALGORITHM.md §5) in ws->dmax; D may be I itself
  * when every box is 1 pixel. */
 int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
 /* The percentile of the non-zero values of I (numpy's linear method). */
@@ -198,7 +198,7 @@ static inline int locus_dtype_is_integer(locus_dtype t)
            t == LOCUS_U32;
 }
 
-/* maxval(T) of LOCATE.md: the largest value of integer type t (255 for
+/* max(T) of docs/ALGORITHM.md: the largest value of integer type t (255 for
  * anything else, the uint8 that float images scale to). */
 static inline double locus_dtype_max(locus_dtype t)
 {

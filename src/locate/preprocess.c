@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §2-3: invert, boxcar background, Gaussian low pass, band pass.
+ * docs/ALGORITHM.md §2-3: invert, boxcar background, Gaussian low pass, band pass.
  *
  * Every separable pass walks one axis of an image viewed as
  * (outer, n, inner) with `inner` contiguous. Along x (inner == 1) a pass

@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §6: refine each candidate by the centre of mass of I over
+ * docs/ALGORITHM.md §6: refine each candidate by the centre of mass of I over
  * the mask, moving the neighbourhood one pixel at a time, then
  * characterise it over the last neighbourhood summed.
  *

@@ -1,5 +1,5 @@
 /*
- * LOCATE.md §4: the integer working image I = trunc(scale * max(bp, 0)),
+ * docs/ALGORITHM.md §4: the integer working image I = trunc(scale * max(bp, 0)),
  * scale = maxval(T) / max(bp), stored in T (the raw integer type, or
  * uint8 for float images). Steps 5-7 all work on I.
  */

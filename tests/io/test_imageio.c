@@ -535,13 +535,13 @@ static void test_png_layouts(void)
                     for (int c = spp > 2 ? 0 : -1; c < spp; c++) {
                         void *want =
                             channel_of(data, (size_t)w * h, spp, c < 0 ? 0 : c, (size_t)depth / 8);
-                        unsigned long fast = rd->png_fast;
+                        unsigned long fast = rd->probe.png_fast;
                         int st = read_frame(path, c, 0, 0, rd, &img, &err);
                         CHECK(st == 0 && same_image(&img, want, t, 2, h, w, 0),
                               "%s %d-bit%s%s PNG, channel %d%s", kinds[k].name, depth,
                               inter ? " interlaced" : "", filter_names[f], c,
                               st ? err.message : "");
-                        CHECK(rd->png_fast == fast + !inter, "decoded by the %s path",
+                        CHECK(rd->probe.png_fast == fast + !inter, "decoded by the %s path",
                               inter ? "libpng" : "fast");
                         free(want);
                     }
@@ -1337,7 +1337,7 @@ static void test_shared_data(void)
     CHECK(st == 0 && img.dtype == LOCUS_U8 && img.shape[0] == 424 && img.shape[1] == 640,
           "bulk_water_000.png channel 0: 424 x 640 uint8 %s", st ? err.message : "");
     locus_reader *slow = locus_reader_create();
-    slow->png_no_fast = 1;
+    slow->probe.png_no_fast = 1;
     int ok = 1;
     for (int c = 0; c < 4; c++) {
         locus_image fast;
@@ -1345,7 +1345,7 @@ static void test_shared_data(void)
               read_frame(path, c, 0, 0, slow, &img, &err) == 0 &&
               same_image(&fast, img.data, LOCUS_U8, 2, 424, 640, 0);
     }
-    CHECK(ok && rd->png_fast > 0,
+    CHECK(ok && rd->probe.png_fast > 0,
           "bulk_water_000.png: the fast path and libpng agree, channels 0-3");
     locus_reader_free(slow);
     st = read_frame(path, -1, 0, 0, rd, &img, &err);
@@ -1533,7 +1533,7 @@ static int read_filled(const char *path, const void *bytes, size_t n, unsigned c
                        int no_fast, locus_reader *rd, locus_image *img, locus_error *err)
 {
     write_bytes(path, bytes, n);
-    rd->png_no_fast = no_fast;
+    rd->probe.png_no_fast = no_fast;
     locus_mem_reserve(&rd->pixels, &rd->pixels_cap, 1 << 16);
     locus_mem_reserve(&rd->scratch, &rd->scratch_cap, 1 << 16);
     memset(rd->pixels, fill, rd->pixels_cap);
@@ -1611,9 +1611,9 @@ static void test_fuzz_regressions(void)
         int st = read_filled(tpath(name), png[i].bytes, png[i].n, 0, 1, a, &ia, &err);
         snprintf(what, sizeof what, "PNG with %s (libpng alone)", png[i].what);
         expect_error(st, &err, LOCUS_E_FORMAT, tpath(name), png[i].reason, what);
-        unsigned long fast = a->png_fast;
+        unsigned long fast = a->probe.png_fast;
         st = read_filled(tpath(name), png[i].bytes, png[i].n, 0, 0, a, &ia, &err);
-        CHECK(st == LOCUS_OK && a->png_fast == fast + 1,
+        CHECK(st == LOCUS_OK && a->probe.png_fast == fast + 1,
               "PNG with %s: the fast path decodes it (status %d)", png[i].what, st);
     }
     locus_reader_free(a);

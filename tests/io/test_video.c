@@ -194,12 +194,13 @@ static void check_random_access(const char *name, int channel, int luma, size_t 
               name, passes[pass], st2 ? err.message : "ok", bad);
         /* an indexed video seeks to keyframes; it never needs the start */
         if (seeks == 2 && pass < 3) /* seeks that land wrong fall back */
-            CHECK(r2->video_restarts > 0, "%s: read %s, bad seeks fell back to the start (%lu)",
-                  name, passes[pass], r2->video_restarts);
+            CHECK(r2->probe.video_restarts > 0,
+                  "%s: read %s, bad seeks fell back to the start (%lu)", name, passes[pass],
+                  r2->probe.video_restarts);
         if (seeks == 1 && pass < 3)
-            CHECK(r2->video_seeks > 0 && r2->video_restarts == 0,
+            CHECK(r2->probe.video_seeks > 0 && r2->probe.video_restarts == 0,
                   "%s: read %s by seeking (%lu seeks), never from the start again (%lu)", name,
-                  passes[pass], r2->video_seeks, r2->video_restarts);
+                  passes[pass], r2->probe.video_seeks, r2->probe.video_restarts);
         free_all(got, n);
         if (r2 != rd)
             locus_reader_free(r2);
