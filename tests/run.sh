@@ -13,8 +13,9 @@ pass=0; fail=0; skipped=(); broken=()
 run_one() {
     local name=$1; shift
     local log; log=$(mktemp)
+    local t0=$SECONDS
     "$@" >"$log" 2>&1
-    local rc=$?
+    local rc=$? secs=$((SECONDS - t0))
     local p f
     p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
     pass=$((pass + p)); fail=$((fail + f))
@@ -23,12 +24,12 @@ run_one() {
         echo "SKIP $name: $(grep -m1 '^# SKIP' "$log" | sed 's/^# SKIP //')"
     elif [ "$rc" -ne 0 ] || [ "$f" -gt 0 ] || [ "$p" -eq 0 ]; then
         broken+=("$name")
-        echo "FAIL $name (exit $rc, $p passed, $f failed)"
+        echo "FAIL $name (exit $rc, $p passed, $f failed, ${secs} s)"
         grep -v '^ok ' "$log" | head -40 | sed 's/^/    /'
         # a program that died without reporting counts as one failure
         [ "$f" -eq 0 ] && fail=$((fail + 1))
     else
-        echo "pass $name ($p checks)"
+        echo "pass $name ($p checks, ${secs} s)"
     fi
     rm -f "$log"
 }

@@ -31,8 +31,11 @@ def skip(reason):
 
 
 def build_baseline(commit, build):
-    """build/baseline-COMMIT/src/build/locus, made once from git archive."""
-    root = os.path.join(build, f'baseline-{commit}')
+    """build/baseline-COMMIT/src/build/locus, made once from git archive.
+
+    Always under build/, whatever BUILD is: the baseline is a reference, a
+    plain build serves a sanitizer run too, and is made only once."""
+    root = os.path.join('build', f'baseline-{commit}')
     binary = os.path.join(root, 'src', 'build', 'locus')
     if os.access(binary, os.X_OK):
         return binary
@@ -45,8 +48,12 @@ def build_baseline(commit, build):
     subprocess.run(['tar', '-x', '-C', src], stdin=archive.stdout, check=True)
     if archive.wait() != 0:
         skip(f'git archive {commit} failed')
+    # the baseline's own defaults, not this run's build directory or
+    # sanitizer flags (make test-sanitize exports them)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('BUILD', 'SAN', 'OPT', 'MAKEFLAGS', 'MFLAGS', 'MAKELEVEL')}
     make = subprocess.run(['make', '-C', src, f'-j{os.cpu_count() or 1}', 'build/locus'],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if make.returncode != 0:
         print(make.stderr[-2000:], file=sys.stderr)
         print(f'not ok 1 - building the baseline {commit} failed')

@@ -298,11 +298,11 @@ def track_checks(tmp):
     check(ref.returncode == 3 and r.returncode == 3 and r.stdout == ref.stdout
           and b'skipped frame 12' in r.stderr,
           'track --skip-bad on 3 ranks: exit 3, the bytes of locus track', r.stderr.decode())
-    r = subprocess.run([LOCUS_MPI, 'track', '--help'], capture_output=True)
+    r = subprocess.run([LOCUS_MPI, 'track', '--help'], capture_output=True, env=ENV)
     check(r.returncode == 0 and b'usage: locus-mpi track' in r.stdout
           and b'--search-range' in r.stdout and b'--predict' in r.stdout,
           'locus-mpi track --help lists the link options')
-    r = subprocess.run([LOCUS_MPI, '--help'], capture_output=True)
+    r = subprocess.run([LOCUS_MPI, '--help'], capture_output=True, env=ENV)
     check(r.returncode == 0 and b'locus-mpi track' in r.stdout, 'locus-mpi --help names track')
 
 
