@@ -39,12 +39,12 @@ static int same_frame(const locus_source *a, const locus_source *b, size_t i, lo
     if (strcmp(locus_source_path(a, i), locus_source_path(b, i)) != 0)
         return 0;
     locus_image x, y;
-    locus_error err = {0};
-    int sa = locus_source_read(a, i, ra, &x, &err), sb = locus_source_read(b, i, rb, &y, &err);
+    locus_error ea = {0}, eb = {0};
+    int sa = locus_source_read(a, i, ra, &x, &ea), sb = locus_source_read(b, i, rb, &y, &eb);
     if (sa != sb)
         return 0;
-    if (sa != LOCUS_OK)
-        return 1;
+    if (sa != LOCUS_OK) /* a frame that fails fails for the same reason */
+        return strcmp(ea.message, eb.message) == 0;
     if (x.dtype != y.dtype || x.ndim != y.ndim)
         return 0;
     size_t n = 1;
