@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: write a synthetic movie with known positions, locate it on
-# every core, and compare what was found with the truth.
+# every core, compare what was found with the truth, and link it into
+# trajectories.
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -41,3 +42,8 @@ for t in truth:
 print(f'{len(truth)} true spots, {len(found)} features: recall {matched / len(truth):.3f}, '
       f'RMS position error {math.sqrt(sq / max(matched, 1)):.3f} px')
 PY
+echo
+echo "== locus track: the same, linked into trajectories in the same run (trackpy's link, search range 5)"
+"$BUILD/locus" track -d 9 --minmass 300 --search-range 5 --memory 2 "$out/movie" -o "$out/tracks.csv"
+"$BUILD/locus" annotate "$out/movie/frame_049.png" "$out/tracks.csv" --frame 49 -o "$out/tracks.png"
+echo "every trajectory's path up to frame 49: $out/tracks.png"
