@@ -203,15 +203,8 @@ static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
     *any = 0;
     if (pl->itype != LOCUS_U8 && pl->itype != LOCUS_U16)
         return locus_maxima_any_wide(ws, I, any);
-    if (pl->itype == LOCUS_U8) {
-        uint32_t hist[256] = {0};
-        for (size_t i = 0; i < n; i++)
-            hist[((const uint8_t *)I)[i]]++;
-        hist[0] = 0;
-        t = locus_maxima_percentile(hist, 256, pl->params.percentile, &nonzero);
-    } else {
-        t = locus_maxima_percentile_u16(I, n, pl->params.percentile, &nonzero);
-    }
+    if (locus_maxima_threshold(ws, I, &t, &nonzero))
+        return LOCUS_E_NOMEM;
     if (nonzero == 0)
         return LOCUS_OK;
     const void *D;

@@ -425,19 +425,27 @@ static void histogram_u8(const uint8_t *I, size_t n, uint32_t *hist)
     hist[0] = 0;
 }
 
+int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t *nonzero)
+{
+    const plan *pl = &ws->pl;
+    if (pl->itype == LOCUS_U8) {
+        if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap, 256 * sizeof *ws->hist))
+            return LOCUS_E_NOMEM;
+        histogram_u8(I, pl->npix, ws->hist);
+        *t = locus_maxima_percentile(ws->hist, 256, pl->params.percentile, nonzero);
+    } else {
+        *t = locus_maxima_percentile_u16(I, pl->npix, pl->params.percentile, nonzero);
+    }
+    return LOCUS_OK;
+}
+
 int locus_maxima_find(locus_workspace *ws, const void *I, int *blank)
 {
     const plan *pl = &ws->pl;
     size_t nonzero;
     double t;
-    if (pl->itype == LOCUS_U8) {
-        if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap, 256 * sizeof *ws->hist))
-            return LOCUS_E_NOMEM;
-        histogram_u8(I, pl->npix, ws->hist);
-        t = locus_maxima_percentile(ws->hist, 256, pl->params.percentile, &nonzero);
-    } else {
-        t = locus_maxima_percentile_u16(I, pl->npix, pl->params.percentile, &nonzero);
-    }
+    if (locus_maxima_threshold(ws, I, &t, &nonzero))
+        return LOCUS_E_NOMEM;
     ws->ncand = 0;
     *blank = nonzero == 0;
     if (*blank)

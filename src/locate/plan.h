@@ -151,6 +151,9 @@ int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any);
 /* D = the box maximum of I (docs/ALGORITHM.md §5) in ws->dmax; D may be I itself
  * when every box is 1 pixel. */
 int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
+/* §5's threshold of a uint8/uint16 I: the percentile of its non-zero
+ * values in *t, their count in *nonzero. */
+int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t *nonzero);
 /* The percentile of the non-zero values of I (numpy's linear method). */
 double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percentile,
                                size_t *nonzero);

@@ -19,6 +19,9 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tap import check, status  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                'python'))
+import pymodule  # noqa: E402  (tests/python: how the module is built and run)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(os.environ.get('BUILD', os.path.join(ROOT, 'build')))
@@ -80,21 +83,11 @@ def fixtures(tmp):
         shutil.rmtree(os.path.join(tmp, d))
 
 
-def sanitized_build():
-    """A test-sanitize build: its module needs ASan's runtime preloaded."""
-    try:
-        with open(os.path.join(BUILD, 'liblocus.a'), 'rb') as fh:
-            return b'__asan_init' in fh.read()
-    except OSError:
-        return False
-
-
 def python_module():
     """The module the Python examples import (make python builds it)."""
     cmd = ['make', '--no-print-directory', 'python', f'BUILD={BUILD}']
-    if sanitized_build():  # as tests/python/test_python.py builds it
-        cmd += ['OPT=-O1', 'SAN=-fsanitize=address,undefined -fno-sanitize-recover=all '
-                '-fno-omit-frame-pointer']
+    if pymodule.sanitized_build():  # as the Python tests build it
+        cmd += ['OPT=-O1', f'SAN={pymodule.SAN_FLAGS}']
         libasan = subprocess.run(['cc', '-print-file-name=libasan.so'], capture_output=True,
                                  text=True).stdout.strip()
         ENV['PYTHON_LD_PRELOAD'] = libasan
