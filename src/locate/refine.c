@@ -244,12 +244,45 @@ static void refine_one(const plan *pl, const void *I, const void *raw, size_t st
         characterise(pl, I, raw, f);
 }
 
+/*
+ * Ask for the cache lines of a candidate's first neighbourhood, in I and
+ * in the raw image, before they are needed. Candidates come in raster
+ * order but are sparse: on a 2048x2048 frame most of a neighbourhood's
+ * rows have not been touched since I was written, so without this each
+ * candidate waited on a dozen misses to memory in turn (perf annotate:
+ * two thirds of refinement's samples on the loads of the first pixel of
+ * a run). Prefetching changes which loads wait, never a value.
+ */
+static void prefetch_neighbourhood(const plan *pl, const void *I, const void *raw, size_t centre)
+{
+    size_t isz = locus_dtype_size(pl->itype), rsz = locus_dtype_size(pl->dtype);
+    for (size_t r = 0; r < pl->nrows; r++) {
+        const mask_row *mr = &pl->rows[r];
+        ptrdiff_t first = (ptrdiff_t)centre + mr->row_delta - mr->half;
+        ptrdiff_t last = first + 2 * mr->half;
+        __builtin_prefetch((const char *)I + first * (ptrdiff_t)isz);
+        __builtin_prefetch((const char *)I + last * (ptrdiff_t)isz);
+        __builtin_prefetch((const char *)raw + first * (ptrdiff_t)rsz);
+        __builtin_prefetch((const char *)raw + last * (ptrdiff_t)rsz);
+    }
+}
+
+/* How many candidates ahead to prefetch: far enough to cover a miss to
+ * memory (a candidate takes a few hundred nanoseconds), near enough that
+ * the lines are still in L1/L2 when used. */
+enum { REFINE_PREFETCH_AHEAD = 4 };
+
 int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
 {
     if (locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, size_mul(ws->ncand, sizeof(feature))))
         return LOCUS_E_NOMEM;
-    for (size_t i = 0; i < ws->ncand; i++)
+    for (size_t i = 0; i < ws->ncand && i < REFINE_PREFETCH_AHEAD; i++)
+        prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i]);
+    for (size_t i = 0; i < ws->ncand; i++) {
+        if (i + REFINE_PREFETCH_AHEAD < ws->ncand)
+            prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i + REFINE_PREFETCH_AHEAD]);
         refine_one(&ws->pl, I, raw, ws->cand[i], scale, &ws->feat[i]);
+    }
     ws->nfeat = ws->ncand;
     return LOCUS_OK;
 }

@@ -261,6 +261,25 @@ static void test_boxcar_random(void)
     boxcar_vs_oracle(LOCUS_F32, 3, s3b, sm3b, no3b, "float32 3-D smoothing (5,3,7)");
     boxcar_vs_oracle(LOCUS_F64, 2, s2, sm2, no2, "float64 2-D smoothing (3,5)");
     boxcar_vs_oracle(LOCUS_F64, 3, s3, sm3, no3, "float64 3-D smoothing (3,1,5)");
+    /* every odd window width along x up to 33 and around 64 and 128, on
+     * lines longer and shorter than the window: the x pass sums by
+     * doubling, one step per binary digit of the width */
+    static const int widths[] = {3,  5,  7,  9,  11, 13, 15, 17, 19,  21,
+                                 23, 25, 27, 29, 31, 33, 63, 65, 127, 129};
+    uint64_t later = rng_state; /* the later tests' data stay as they were chosen */
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
+        for (int lng = 0; lng < 2; lng++) {
+            size_t sx[3] = {4, lng ? 150 : 19, 0};
+            double smx[3] = {3, widths[w], 0}, nox[3] = {1, 1, 0};
+            char what[80];
+            snprintf(what, sizeof what, "uint8 2-D smoothing (3,%d), %zu columns", widths[w],
+                     sx[1]);
+            boxcar_vs_oracle(LOCUS_U8, 2, sx, smx, nox, what);
+            snprintf(what, sizeof what, "uint16 2-D smoothing (3,%d), %zu columns", widths[w],
+                     sx[1]);
+            boxcar_vs_oracle(LOCUS_U16, 2, sx, smx, nox, what);
+        }
+    rng_state = later;
 }
 
 static void test_boxcar_float32_type(void)
