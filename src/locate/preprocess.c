@@ -9,6 +9,7 @@
  * same arithmetic per pixel in the same order, so results are identical
  * to the letter of the spec whichever form runs.
  */
+#include "locate/divide.h"
 #include "locate/plan.h"
 
 #include <math.h>
@@ -151,37 +152,6 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
 /* ------------------------------------------------------------------ */
 
 /*
- * trunc(s / k) for 0 <= s < 2^31, exactly, without a division: the
- * product with 1/k is within one of the quotient, and the remainder
- * tells which way to correct. Vectorises where a division would not pay.
- */
-static inline int32_t divide_exact(int32_t s, int32_t k, double inv_k)
-{
-    int32_t q = (int32_t)((double)s * inv_k);
-    int32_t r = s - q * k;
-    q += (r >= k) - (r < 0);
-    return q;
-}
-
-/* The same for signed sums: trunc(s / k) rounds toward zero, as the C
- * conversion scipy makes into a signed image type does. */
-static inline int32_t divide_exact_signed(int32_t s, int32_t k, double inv_k)
-{
-    int32_t q = (int32_t)((double)s * inv_k);
-    int32_t r = s - q * k;
-    q += s >= 0 ? (r >= k) - (r < 0) : (r > 0) - (r <= -k);
-    return q;
-}
-
-/* 32-bit images: window sums up to 4294967295 * 4095 need int64, and C's
- * division truncates toward zero. */
-static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
-{
-    (void)inv_k;
-    return s / k;
-}
-
-/*
  * Integer images: the exact window sum (edge pixels repeated) divided by
  * the width, truncated into the image's type after each pass (scipy keeps
  * a running sum since 1.0, exact for integers). Window sums of ACC fit:
@@ -222,7 +192,7 @@ static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
                             ACC *restrict ext, ACC *restrict sums)                                 \
     {                                                                                              \
         size_t s1 = (size_t)k / 2, s2 = (size_t)k - s1 - 1;                                        \
-        double inv_k = 1.0 / k;                                                                    \
+        divisor dv = divisor_of(k);                                                                \
         for (size_t j = 0; j < s1; j++)                                                            \
             ext[j] = src[0];                                                                       \
         for (size_t j = 0; j < n; j++)                                                             \
@@ -231,13 +201,13 @@ static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
             ext[s1 + n + j] = src[n - 1];                                                          \
         name##_window(ext, sums, n, k);                                                            \
         for (size_t i = 0; i < n; i++)                                                             \
-            dst[i] = (T)DIV(sums[i], k, inv_k);                                                    \
+            dst[i] = (T)DIV(sums[i], &dv);                                                         \
     }                                                                                              \
     /* along y or z: one running sum per column, whole rows at a time */                           \
     static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, ACC *acc)         \
     {                                                                                              \
         ptrdiff_t s1 = k / 2;                                                                      \
-        double inv_k = 1.0 / k;                                                                    \
+        divisor dv = divisor_of(k);                                                                \
         memset(acc, 0, inner * sizeof *acc);                                                       \
         for (ptrdiff_t j = 0; j < k; j++) {                                                        \
             const T *r = src + clamp_index(j - s1, n) * inner;                                     \
@@ -249,8 +219,8 @@ static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
             const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
             const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
             for (size_t x = 0; x < inner; x++) {                                                   \
-                out[x] = (T)DIV(acc[x], k, inv_k);                                                 \
-                acc[x] += (ACC)nxt[x] - (ACC)old[x];                                               \
+                out[x] = (T)DIV(acc[x], &dv);                                                      \
+                acc[x] = (ACC)(acc[x] + (ACC)nxt[x] - (ACC)old[x]);                                \
             }                                                                                      \
         }                                                                                          \
     }                                                                                              \
@@ -325,6 +295,7 @@ static inline int64_t divide_wide(int64_t s, int64_t k, double inv_k)
     }
 
 DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, divide_exact)
+DEFINE_BOXCAR_INT(boxcar_u8_narrow, uint8_t, uint16_t, divide_u16)
 DEFINE_BOXCAR_INT(boxcar_u16, uint16_t, int32_t, divide_exact)
 DEFINE_BOXCAR_INT(boxcar_i8, int8_t, int32_t, divide_exact_signed)
 DEFINE_BOXCAR_INT(boxcar_i16, int16_t, int32_t, divide_exact_signed)
@@ -335,11 +306,20 @@ DEFINE_BOXCAR_FLOAT(boxcar_f64, double)
 
 typedef void (*boxcar_fn)(const void *, void *, axis_view, int, void *);
 
-static boxcar_fn boxcar_for(locus_dtype t)
+/* The widest window whose uint8 sums fit in 16 bits (255 * 257 = 65535). */
+enum { BOXCAR_NARROW_MAX_K = 257 };
+
+/* The pass for pixel type t and width k. uint8 passes of up to 257
+ * pixels sum in 16 bits (boxcar_u8_narrow): twice the lanes per vector
+ * and a division of a few 16-bit operations instead of a round trip
+ * through double. Measured on bulk_water (k = 13), the boxcar stage
+ * alone (thread CPU time, three runs alternating with the int32 form):
+ * 0.53 -> 0.34 ms/frame. */
+static boxcar_fn boxcar_for(locus_dtype t, int k)
 {
     switch (t) {
     case LOCUS_U8:
-        return boxcar_u8;
+        return k <= BOXCAR_NARROW_MAX_K ? boxcar_u8_narrow : boxcar_u8;
     case LOCUS_U16:
         return boxcar_u16;
     case LOCUS_I8:
@@ -373,7 +353,6 @@ int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **b
 {
     const plan *pl = &ws->pl;
     size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
-    boxcar_fn pass = boxcar_for(pl->dtype);
     const void *src = raw;
     int flip = 0;
     if (reserve_scratch(ws))
@@ -383,7 +362,8 @@ int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **b
             continue;
         if (locus_mem_reserve(&ws->bg[flip], &ws->bg_cap[flip], bytes))
             return LOCUS_E_NOMEM;
-        pass(src, ws->bg[flip], view_of(pl, a), pl->smoothing[a], ws->line);
+        boxcar_for(pl->dtype, pl->smoothing[a])(src, ws->bg[flip], view_of(pl, a), pl->smoothing[a],
+                                                ws->line);
         src = ws->bg[flip];
         flip ^= 1;
     }

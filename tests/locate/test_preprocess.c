@@ -7,6 +7,7 @@
  */
 #include "check.h"
 #include "stage_helpers.h"
+#include "locate/divide.h"
 #include "locate/plan.h"
 
 #include <math.h>
@@ -826,8 +827,41 @@ static void test_scale(void)
     locus_workspace_free(ws);
 }
 
+/* The boxcar's divisions without a divide instruction, against C's
+ * division: divide_u16 for every 16-bit sum and every width it serves
+ * (uint8 windows up to 257 pixels) and, beyond, up to 1025; divide_exact
+ * on the sums of uint16 windows, at both ends of the range and on
+ * multiples of k and their neighbours. */
+static void test_divisions(void)
+{
+    size_t wrong16 = 0, wrong32 = 0;
+    int first_k = 0;
+    for (int k = 2; k <= 1025; k++) {
+        divisor d = divisor_of(k);
+        for (uint32_t v = 0; v <= 0xFFFF; v++)
+            if (divide_u16((uint16_t)v, &d) != v / (uint32_t)k) {
+                wrong16++;
+                first_k = first_k ? first_k : k;
+            }
+        int32_t top = 65535 * k;
+        for (int32_t v = 0; v < 4096; v++) {
+            int32_t probes[4] = {v, top - v, (v % 64) * k * 509 + v / 64 - 32, 0};
+            for (int p = 0; p < 3; p++) {
+                int32_t x = probes[p] < 0 ? 0 : probes[p] > top ? top : probes[p];
+                wrong32 += divide_exact(x, &d) != x / k;
+            }
+        }
+    }
+    CHECK(wrong16 == 0,
+          "divide_u16 equals s / k for every 16-bit s, k = 2..1025 (%zu wrong, first k %d)",
+          wrong16, first_k);
+    CHECK(wrong32 == 0, "divide_exact equals s / k on uint16 window sums, k = 2..1025 (%zu wrong)",
+          wrong32);
+}
+
 int main(void)
 {
+    test_divisions();
     test_boxcar_truncation();
     test_boxcar_edges();
     test_boxcar_random();
