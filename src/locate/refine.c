@@ -71,30 +71,41 @@ static sums sum_of(const plan *pl, const void *I, size_t centre)
     }
 }
 
-/* Characterisation sums over one neighbourhood. */
+/* The integer characterisation sums over one neighbourhood. */
 typedef struct {
-    int64_t r2;          /* Σ I |o|² */
-    int64_t axis2[3];    /* Σ I o_a² */
-    double e_cos, e_sin; /* Σ I cos 2θ, Σ I sin 2θ */
-    int64_t signal;      /* max I */
+    int64_t r2;       /* Σ I |o|² */
+    int64_t axis2[3]; /* Σ I o_a² */
+    int64_t signal;   /* max I */
 } shape_sums;
 
+/*
+ * Summed run by run, as the centroid's sums are: Σ I o_x² along each run,
+ * the run's total times o_y² and o_z², and |o|² as the sum of the three
+ * (integer sums are exact in any order). The per-point form spent four
+ * integer products a point, most of characterisation's samples once the
+ * eccentricity sums had moved to ecc_of.
+ */
 #define DEFINE_SHAPE(name, T)                                                                      \
     static shape_sums name(const plan *pl, const T *I, size_t centre)                              \
     {                                                                                              \
-        shape_sums s = {0, {0, 0, 0}, 0, 0, 0};                                                    \
-        const mask_point *m = pl->mask;                                                            \
+        shape_sums s = {0, {0, 0, 0}, 0};                                                          \
         const T *c = I + centre;                                                                   \
-        for (size_t k = 0; k < pl->nmask; k++) {                                                   \
-            int64_t v = c[m[k].delta];                                                             \
-            s.r2 += v * m[k].r2;                                                                   \
-            for (int a = 0; a < 3; a++)                                                            \
-                s.axis2[a] += v * m[k].o[a] * m[k].o[a];                                           \
-            s.e_cos += (double)v * m[k].cos2;                                                      \
-            s.e_sin += (double)v * m[k].sin2;                                                      \
-            if (v > s.signal)                                                                      \
-                s.signal = v;                                                                      \
+        for (size_t r = 0; r < pl->nrows; r++) {                                                   \
+            const mask_row *mr = &pl->rows[r];                                                     \
+            const T *run = c + mr->row_delta;                                                      \
+            int64_t total = 0, along2 = 0, top = s.signal;                                         \
+            for (int x = -mr->half; x <= mr->half; x++) {                                          \
+                int64_t v = run[x];                                                                \
+                total += v;                                                                        \
+                along2 += v * x * x;                                                               \
+                top = v > top ? v : top;                                                           \
+            }                                                                                      \
+            s.axis2[0] += total * mr->dz * mr->dz;                                                 \
+            s.axis2[1] += total * mr->dy * mr->dy;                                                 \
+            s.axis2[2] += along2;                                                                  \
+            s.signal = top;                                                                        \
         }                                                                                          \
+        s.r2 = s.axis2[0] + s.axis2[1] + s.axis2[2];                                               \
         return s;                                                                                  \
     }
 
@@ -122,6 +133,70 @@ static shape_sums shape_of(const plan *pl, const void *I, size_t centre)
         return shape_i16(pl, I, centre);
     default:
         return shape_i32(pl, I, centre);
+    }
+}
+
+/*
+ * Σ I cos 2θ and Σ I sin 2θ of ECC_LANES neighbourhoods at once, one
+ * vector lane each. These double sums must run in the mask's order, one
+ * point after another, as trackpy adds them: one neighbourhood's sum is
+ * a chain of dependent additions, which the per-neighbourhood form waited
+ * on (perf annotate: most of characterisation's samples). Lanes are
+ * independent, so each keeps its own order exactly, and the chains of
+ * four neighbourhoods share the wait.
+ */
+enum { ECC_LANES = 4 };
+typedef double ecc_vec __attribute__((vector_size(ECC_LANES * sizeof(double))));
+
+#define DEFINE_ECC(name, T)                                                                        \
+    static void name(const plan *pl, const T *I, const size_t centre[ECC_LANES],                   \
+                     double e_cos[ECC_LANES], double e_sin[ECC_LANES])                             \
+    {                                                                                              \
+        const T *c0 = I + centre[0], *c1 = I + centre[1], *c2 = I + centre[2],                     \
+                *c3 = I + centre[3];                                                               \
+        const mask_point *m = pl->mask;                                                            \
+        ecc_vec vc = {0, 0, 0, 0}, vs = {0, 0, 0, 0};                                              \
+        for (size_t k = 0; k < pl->nmask; k++) {                                                   \
+            ptrdiff_t d = m[k].delta;                                                              \
+            ecc_vec v = {(double)c0[d], (double)c1[d], (double)c2[d], (double)c3[d]};              \
+            vc += v * m[k].cos2;                                                                   \
+            vs += v * m[k].sin2;                                                                   \
+        }                                                                                          \
+        for (int j = 0; j < ECC_LANES; j++) {                                                      \
+            e_cos[j] = vc[j];                                                                      \
+            e_sin[j] = vs[j];                                                                      \
+        }                                                                                          \
+    }
+
+DEFINE_ECC(ecc_u8, uint8_t)
+DEFINE_ECC(ecc_u16, uint16_t)
+DEFINE_ECC(ecc_u32, uint32_t)
+DEFINE_ECC(ecc_i8, int8_t)
+DEFINE_ECC(ecc_i16, int16_t)
+DEFINE_ECC(ecc_i32, int32_t)
+
+static void ecc_of(const plan *pl, const void *I, const size_t centre[ECC_LANES],
+                   double e_cos[ECC_LANES], double e_sin[ECC_LANES])
+{
+    switch (pl->itype) {
+    case LOCUS_U8:
+        ecc_u8(pl, I, centre, e_cos, e_sin);
+        break;
+    case LOCUS_U16:
+        ecc_u16(pl, I, centre, e_cos, e_sin);
+        break;
+    case LOCUS_U32:
+        ecc_u32(pl, I, centre, e_cos, e_sin);
+        break;
+    case LOCUS_I8:
+        ecc_i8(pl, I, centre, e_cos, e_sin);
+        break;
+    case LOCUS_I16:
+        ecc_i16(pl, I, centre, e_cos, e_sin);
+        break;
+    default:
+        ecc_i32(pl, I, centre, e_cos, e_sin);
+        break;
     }
 }
 
@@ -175,7 +250,8 @@ static size_t index_of(const plan *pl, const ptrdiff_t c[3])
     return ((size_t)c[0] * pl->shape[1] + (size_t)c[1]) * pl->shape[2] + (size_t)c[2];
 }
 
-static void characterise(const plan *pl, const void *I, const void *raw, feature *f)
+static void characterise(const plan *pl, const void *I, const void *raw, feature *f, double e_cos,
+                         double e_sin)
 {
     const resolved_params *rp = &pl->rp;
     shape_sums s = shape_of(pl, I, f->centre);
@@ -189,7 +265,7 @@ static void characterise(const plan *pl, const void *I, const void *raw, feature
     }
     if (rp->nd == 2) {
         double centre = pixel_get(I, pl->itype, f->centre);
-        f->ecc = sqrt(s.e_cos * s.e_cos + s.e_sin * s.e_sin) / (m - centre + 1e-6);
+        f->ecc = sqrt(e_cos * e_cos + e_sin * e_sin) / (m - centre + 1e-6);
     } else {
         f->ecc = NAN;
     }
@@ -197,10 +273,9 @@ static void characterise(const plan *pl, const void *I, const void *raw, feature
     f->raw_mass = raw_sum(pl, raw, f->centre);
 }
 
-static void refine_one(const plan *pl, const void *I, const void *raw, size_t start, double scale,
-                       feature *f)
+/* Refine from `start`; returns whether f is to be characterised. */
+static int refine_one(const plan *pl, const void *I, size_t start, double scale, feature *f)
 {
-    int characterize = pl->params.characterize;
     ptrdiff_t c[3];
     *f = (feature){.ecc = NAN, .signal = NAN, .raw_mass = NAN};
     coords_of(pl, start, c);
@@ -240,8 +315,22 @@ static void refine_one(const plan *pl, const void *I, const void *raw, size_t st
     /* A feature that fails minmass is dropped whatever its shape (§8),
      * and its mass alone decides the pairs it is in (§7): characterise
      * only the others. */
-    if (characterize && f->mass / scale > pl->params.minmass)
-        characterise(pl, I, raw, f);
+    return pl->params.characterize && f->mass / scale > pl->params.minmass;
+}
+
+/* Characterise the n <= ECC_LANES features feat[idx[0..n)]; unused
+ * lanes repeat the last one and are discarded. */
+static void characterise_group(const plan *pl, const void *I, const void *raw, feature *feat,
+                               const size_t *idx, int n)
+{
+    size_t centre[ECC_LANES];
+    double e_cos[ECC_LANES] = {0}, e_sin[ECC_LANES] = {0};
+    for (int j = 0; j < ECC_LANES; j++)
+        centre[j] = feat[idx[j < n ? j : n - 1]].centre;
+    if (pl->rp.nd == 2) /* the eccentricity is 2-D only */
+        ecc_of(pl, I, centre, e_cos, e_sin);
+    for (int j = 0; j < n; j++)
+        characterise(pl, I, raw, &feat[idx[j]], e_cos[j], e_sin[j]);
 }
 
 /*
@@ -278,11 +367,23 @@ int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double
         return LOCUS_E_NOMEM;
     for (size_t i = 0; i < ws->ncand && i < REFINE_PREFETCH_AHEAD; i++)
         prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i]);
+    /* features waiting to be characterised, ECC_LANES at a time while
+     * their neighbourhoods are still in cache */
+    size_t waiting[ECC_LANES];
+    int nwaiting = 0;
     for (size_t i = 0; i < ws->ncand; i++) {
         if (i + REFINE_PREFETCH_AHEAD < ws->ncand)
             prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i + REFINE_PREFETCH_AHEAD]);
-        refine_one(&ws->pl, I, raw, ws->cand[i], scale, &ws->feat[i]);
+        if (!refine_one(&ws->pl, I, ws->cand[i], scale, &ws->feat[i]))
+            continue;
+        waiting[nwaiting++] = i;
+        if (nwaiting == ECC_LANES) {
+            characterise_group(&ws->pl, I, raw, ws->feat, waiting, nwaiting);
+            nwaiting = 0;
+        }
     }
+    if (nwaiting)
+        characterise_group(&ws->pl, I, raw, ws->feat, waiting, nwaiting);
     ws->nfeat = ws->ncand;
     return LOCUS_OK;
 }
