@@ -514,15 +514,18 @@ static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, s
 
 /*
  * dst = v - bg, zeroed below the threshold; returns the row's maximum.
- * In GCC/Clang vector types, four lanes at a time: GCC does not
- * vectorise a running maximum of doubles (it may not reorder one
- * without -ffast-math), nor, it turned out, the eight-lane scalar form
- * this replaces, which ran one pixel at a time. Each lane keeps the
- * scalar form's comparisons, so dst is the same; the maximum is exact
- * in any order (nothing here is NaN; its sign when it is zero does not
- * matter to §4). Measured: the scalar loop was about 0.3 ms of a 2.6 ms
- * bulk_water locate (perf); locate only 2.59 -> 2.55 ms/frame, at the
- * edge of this shared machine's noise.
+ * In GCC/Clang vector types, eight lanes at a time in two independent
+ * maxima: GCC does not vectorise a running maximum of doubles (it may
+ * not reorder one without -ffast-math), and one vector of maxima made
+ * every step wait on the last. The background row comes converted to
+ * double by load_doubles, whose plain loop GCC vectorises; building the
+ * vectors from scalar conversions here was a third of the samples of
+ * the band pass's last step (perf annotate), though the stage's time
+ * did not measurably change (bulk_water, band pass 0.74 ms/frame either
+ * way: the step waits on storing lp); it also makes one function of the
+ * eight per-type ones. Each lane keeps the scalar form's
+ * comparisons, so dst is the same; the maximum is exact in any order
+ * (nothing here is NaN; its sign when it is zero does not matter to §4).
  */
 typedef double locus_v4d __attribute__((vector_size(32)));
 typedef long long locus_v4i __attribute__((vector_size(32)));
@@ -532,42 +535,39 @@ static inline locus_v4d v4_pick(locus_v4i m, locus_v4d a, locus_v4d b)
     return (locus_v4d)(((locus_v4i)a & m) | ((locus_v4i)b & ~m));
 }
 
-#define DEFINE_SUBTRACT(name, T)                                                                   \
-    static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
-    {                                                                                              \
-        const T *bg = vbg;                                                                         \
-        const locus_v4d thr = {threshold, threshold, threshold, threshold}, zero = {0, 0, 0, 0};   \
-        locus_v4d lane = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};                             \
-        size_t i = 0;                                                                              \
-        for (; i + 4 <= n; i += 4) {                                                               \
-            locus_v4d a,                                                                           \
-                b = {(double)bg[i], (double)bg[i + 1], (double)bg[i + 2], (double)bg[i + 3]};      \
-            memcpy(&a, v + i, sizeof a);                                                           \
-            locus_v4d d = a - b;                                                                   \
-            d = v4_pick(d >= thr, d, zero);                                                        \
-            memcpy(dst + i, &d, sizeof d);                                                         \
-            lane = v4_pick(d > lane, d, lane);                                                     \
-        }                                                                                          \
-        double mx = lane[0];                                                                       \
-        for (int k = 1; k < 4; k++)                                                                \
-            mx = lane[k] > mx ? lane[k] : mx;                                                      \
-        for (; i < n; i++) {                                                                       \
-            double d = v[i] - (double)bg[i];                                                       \
-            d = d >= threshold ? d : 0.0;                                                          \
-            dst[i] = d;                                                                            \
-            mx = d > mx ? d : mx;                                                                  \
-        }                                                                                          \
-        return mx;                                                                                 \
+static double subtract_row(double *dst, const double *v, const double *bg, size_t n,
+                           double threshold)
+{
+    const locus_v4d thr = {threshold, threshold, threshold, threshold}, zero = {0, 0, 0, 0};
+    locus_v4d lane0 = {-INFINITY, -INFINITY, -INFINITY, -INFINITY}, lane1 = lane0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        locus_v4d a0, a1, b0, b1;
+        memcpy(&a0, v + i, sizeof a0);
+        memcpy(&a1, v + i + 4, sizeof a1);
+        memcpy(&b0, bg + i, sizeof b0);
+        memcpy(&b1, bg + i + 4, sizeof b1);
+        locus_v4d d0 = a0 - b0, d1 = a1 - b1;
+        d0 = v4_pick(d0 >= thr, d0, zero);
+        d1 = v4_pick(d1 >= thr, d1, zero);
+        memcpy(dst + i, &d0, sizeof d0);
+        memcpy(dst + i + 4, &d1, sizeof d1);
+        lane0 = v4_pick(d0 > lane0, d0, lane0);
+        lane1 = v4_pick(d1 > lane1, d1, lane1);
     }
-
-DEFINE_SUBTRACT(subtract_u8, uint8_t)
-DEFINE_SUBTRACT(subtract_u16, uint16_t)
-DEFINE_SUBTRACT(subtract_i8, int8_t)
-DEFINE_SUBTRACT(subtract_i16, int16_t)
-DEFINE_SUBTRACT(subtract_i32, int32_t)
-DEFINE_SUBTRACT(subtract_u32, uint32_t)
-DEFINE_SUBTRACT(subtract_f32, float)
-DEFINE_SUBTRACT(subtract_f64, double)
+    double mx = lane0[0];
+    for (int k = 0; k < 4; k++) {
+        mx = lane0[k] > mx ? lane0[k] : mx;
+        mx = lane1[k] > mx ? lane1[k] : mx;
+    }
+    for (; i < n; i++) {
+        double d = v[i] - bg[i];
+        d = d >= threshold ? d : 0.0;
+        dst[i] = d;
+        mx = d > mx ? d : mx;
+    }
+    return mx;
+}
 
 /*
  * The last steps of the band pass, one image row at a time while the row
@@ -581,6 +581,7 @@ typedef struct {
     double *lp;
     const void *bg;
     double *pad, *xrow; /* x-pass line (nx + 2w, zero ends) and output */
+    double *bgrow;      /* the background row as double */
     size_t row0;        /* index of row 0 of the current plane */
     double max;
 } row_finisher;
@@ -589,7 +590,7 @@ static void finish_row(void *vctx, size_t i, const double *in)
 {
     row_finisher *f = vctx;
     const plan *pl = f->pl;
-    size_t nx = pl->shape[2], row = f->row0 + i, es = locus_dtype_size(pl->dtype);
+    size_t nx = pl->shape[2], row = f->row0 + i;
     const double *v = in;
     if (pl->gauss[2]) {
         int w = pl->gauss_w[2];
@@ -611,34 +612,8 @@ static void finish_row(void *vctx, size_t i, const double *in)
         }
         v = f->xrow;
     }
-    const void *bg = (const char *)f->bg + row * nx * es;
-    double *dst = f->lp + row * nx, mx;
-    switch (pl->dtype) {
-    case LOCUS_U8:
-        mx = subtract_u8(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_U16:
-        mx = subtract_u16(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_I8:
-        mx = subtract_i8(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_I16:
-        mx = subtract_i16(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_I32:
-        mx = subtract_i32(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_U32:
-        mx = subtract_u32(dst, v, bg, nx, pl->threshold);
-        break;
-    case LOCUS_F32:
-        mx = subtract_f32(dst, v, bg, nx, pl->threshold);
-        break;
-    default:
-        mx = subtract_f64(dst, v, bg, nx, pl->threshold);
-        break;
-    }
+    load_doubles(f->bg, pl->dtype, row * nx, nx, f->bgrow);
+    double mx = subtract_row(f->lp + row * nx, v, f->bgrow, nx, pl->threshold);
     f->max = mx > f->max ? mx : f->max;
 }
 
@@ -660,7 +635,7 @@ static size_t bandpass_scratch(const plan *pl)
     size_t nx = pl->shape[2], plane = pl->shape[1] * nx, wz = (size_t)pl->gauss_w[0];
     size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
     size_t zpass = pl->gauss[0] ? (2 * wz + 3) * plane : 0;
-    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + nx;
+    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + 2 * nx;
     return zpass > rows ? zpass : rows;
 }
 
@@ -689,6 +664,7 @@ int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *
                       .bg = background,
                       .pad = pad,
                       .xrow = pad + nx + 2 * wx,
+                      .bgrow = pad + 2 * nx + 2 * wx,
                       .max = -INFINITY};
     double *yrow = pad + wx; /* rows land in the x pass's padded line */
     memset(f.pad, 0, (nx + 2 * wx) * sizeof *f.pad);
