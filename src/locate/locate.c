@@ -26,7 +26,6 @@ void locus_workspace_free(locus_workspace *ws)
         locus_mem_release(&ws->bg[i], &ws->bg_cap[i]);
     locus_mem_release((void **)&ws->lp, &ws->lp_cap);
     locus_mem_release(&ws->line, &ws->line_cap);
-    locus_mem_release(&ws->work, &ws->work_cap);
     locus_mem_release(&ws->dmax, &ws->dmax_cap);
     locus_mem_release(&ws->dmax2, &ws->dmax2_cap);
     locus_mem_release((void **)&ws->hist, &ws->hist_cap);
@@ -169,8 +168,9 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
         return LOCUS_OK;
     }
     if (pl->params.preprocess) {
-        const void *bg;
-        if ((rc = locus_preprocess_boxcar(ws, raw, &bg)) ||
+        /* 2-D: the boxcar streams into the band pass; volumes make it whole */
+        const void *bg = NULL;
+        if ((pl->shape[0] > 1 && (rc = locus_preprocess_boxcar(ws, raw, &bg))) ||
             (rc = locus_preprocess_bandpass(ws, raw, bg, &bp_max)))
             return rc;
     } else {
@@ -183,10 +183,7 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
             bp_max = ws->lp[i] > bp_max ? ws->lp[i] : bp_max;
         }
     }
-    if ((rc = locus_scale_to_integer(ws, bp_max, scale)))
-        return rc;
-    *I = ws->work;
-    return LOCUS_OK;
+    return locus_scale_to_integer(ws, bp_max, scale, I);
 }
 
 /*

@@ -102,8 +102,6 @@ struct locus_workspace {
     size_t lp_cap;
     void *line; /* per-line scratch (padded lines, rings of rows) */
     size_t line_cap;
-    void *work; /* I */
-    size_t work_cap;
     void *dmax; /* box maximum of I; reused as the dilation map */
     size_t dmax_cap;
     void *dmax2; /* second buffer for 3-D box maxima */
@@ -133,12 +131,15 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
                          locus_error *err);
 /* §3a: boxcar background of raw into a buffer of raw's type; returns it. */
 int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background);
-/* §3b-c: bp = lowpass(raw) - background, thresholded, into ws->lp; *bp_max = max(bp). */
+/* §3b-c: bp = lowpass(raw) - background, thresholded, into ws->lp; *bp_max = max(bp).
+ * background NULL (2-D images only): the boxcar is made row by row as the
+ * band pass needs it, the same rows locus_preprocess_boxcar gives. */
 int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
                               double *bp_max);
 
-/* §4: I = trunc(scale * max(bp, 0)) into ws->work; returns scale. */
-int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale);
+/* §4: I = trunc(scale * max(bp, 0)), written over ws->lp (bp is gone
+ * after); returns scale and I. */
+int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale, const void **I);
 
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. */

@@ -152,6 +152,19 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
 /* ------------------------------------------------------------------ */
 
 /*
+ * One boxcar pass of a pixel type: along y or z (whole rows: ystart sums
+ * the first window into acc, ystep emits output row i and moves the
+ * window on, for i = 0, 1, ... in turn) and along x (a line at a time).
+ * The whole-image passes and the row stream of the band pass both run on
+ * these, so there is one implementation of each pass.
+ */
+typedef struct {
+    void (*ystart)(const void *src, size_t n, size_t inner, int k, void *acc);
+    void (*ystep)(const void *src, size_t n, size_t inner, int k, void *acc, size_t i, void *out);
+    void (*xline)(const void *src, void *dst, size_t n, int k, void *scratch);
+} boxcar_ops;
+
+/*
  * Integer images: the exact window sum (edge pixels repeated) divided by
  * the width, truncated into the image's type after each pass (scipy keeps
  * a running sum since 1.0, exact for integers). Window sums of ACC fit:
@@ -203,40 +216,42 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
         for (size_t i = 0; i < n; i++)                                                             \
             dst[i] = (T)DIV(sums[i], &dv);                                                         \
     }                                                                                              \
-    /* along y or z: one running sum per column, whole rows at a time */                           \
-    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, ACC *acc)         \
+    /* along y or z: one running sum per column, whole rows at a time;                             \
+     * start sums the first window, each step emits row i and moves on */                          \
+    static void name##_ystart(const void *vsrc, size_t n, size_t inner, int k, void *vacc)         \
     {                                                                                              \
+        const T *src = vsrc;                                                                       \
+        ACC *acc = vacc;                                                                           \
         ptrdiff_t s1 = k / 2;                                                                      \
-        divisor dv = divisor_of(k);                                                                \
         memset(acc, 0, inner * sizeof *acc);                                                       \
         for (ptrdiff_t j = 0; j < k; j++) {                                                        \
             const T *r = src + clamp_index(j - s1, n) * inner;                                     \
             for (size_t x = 0; x < inner; x++)                                                     \
-                acc[x] += r[x];                                                                    \
-        }                                                                                          \
-        for (size_t i = 0; i < n; i++) {                                                           \
-            T *out = dst + i * inner;                                                              \
-            const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
-            const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
-            for (size_t x = 0; x < inner; x++) {                                                   \
-                out[x] = (T)DIV(acc[x], &dv);                                                      \
-                acc[x] = (ACC)(acc[x] + (ACC)nxt[x] - (ACC)old[x]);                                \
-            }                                                                                      \
+                acc[x] = (ACC)(acc[x] + r[x]);                                                     \
         }                                                                                          \
     }                                                                                              \
-    static void name(const void *vsrc, void *vdst, axis_view v, int k, void *scratch)              \
+    static void name##_ystep(const void *vsrc, size_t n, size_t inner, int k, void *vacc,          \
+                             size_t i, void *vout)                                                 \
     {                                                                                              \
         const T *src = vsrc;                                                                       \
-        T *dst = vdst;                                                                             \
-        ACC *w = scratch;                                                                          \
-        size_t block = v.n * v.inner;                                                              \
-        for (size_t o = 0; o < v.outer; o++) {                                                     \
-            if (v.inner == 1)                                                                      \
-                name##_line(src + o * block, dst + o * block, v.n, k, w, w + v.n + (size_t)k);     \
-            else                                                                                   \
-                name##_rows(src + o * block, dst + o * block, v.n, v.inner, k, w);                 \
+        ACC *acc = vacc;                                                                           \
+        T *out = vout;                                                                             \
+        ptrdiff_t s1 = k / 2;                                                                      \
+        divisor dv = divisor_of(k);                                                                \
+        const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                            \
+        const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                        \
+        for (size_t x = 0; x < inner; x++) {                                                       \
+            out[x] = (T)DIV(acc[x], &dv);                                                          \
+            acc[x] = (ACC)(acc[x] + (ACC)nxt[x] - (ACC)old[x]);                                    \
         }                                                                                          \
-    }
+    }                                                                                              \
+    /* scratch: the padded line, then its sums */                                                  \
+    static void name##_xline(const void *src, void *dst, size_t n, int k, void *scratch)           \
+    {                                                                                              \
+        ACC *w = scratch;                                                                          \
+        name##_line(src, dst, n, k, w, w + n + (size_t)k);                                         \
+    }                                                                                              \
+    static const boxcar_ops name = {name##_ystart, name##_ystep, name##_xline};
 
 /*
  * Float images: the spec's reference sums through a running cumulative
@@ -258,9 +273,11 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
             lead += src[clamp_index((ptrdiff_t)i + k - s1, n)];                                    \
         }                                                                                          \
     }                                                                                              \
-    static void name##_rows(const T *src, T *dst, size_t n, size_t inner, int k, double *lag,      \
-                            double *lead)                                                          \
+    /* acc: lag then lead, a row each */                                                           \
+    static void name##_ystart(const void *vsrc, size_t n, size_t inner, int k, void *vacc)         \
     {                                                                                              \
+        const T *src = vsrc;                                                                       \
+        double *lag = vacc, *lead = lag + inner;                                                   \
         ptrdiff_t s1 = k / 2;                                                                      \
         for (size_t x = 0; x < inner; x++)                                                         \
             lag[x] = lead[x] = 0;                                                                  \
@@ -269,30 +286,28 @@ int locus_preprocess_raw(locus_workspace *ws, const locus_image *img, const void
             for (size_t x = 0; x < inner; x++)                                                     \
                 lead[x] += r[x];                                                                   \
         }                                                                                          \
-        for (size_t i = 0; i < n; i++) {                                                           \
-            T *out = dst + i * inner;                                                              \
-            const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                        \
-            const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                    \
-            for (size_t x = 0; x < inner; x++) {                                                   \
-                out[x] = (T)((lead[x] - lag[x]) / k);                                              \
-                lag[x] += old[x];                                                                  \
-                lead[x] += nxt[x];                                                                 \
-            }                                                                                      \
-        }                                                                                          \
     }                                                                                              \
-    static void name(const void *vsrc, void *vdst, axis_view v, int k, void *scratch)              \
+    static void name##_ystep(const void *vsrc, size_t n, size_t inner, int k, void *vacc,          \
+                             size_t i, void *vout)                                                 \
     {                                                                                              \
         const T *src = vsrc;                                                                       \
-        T *dst = vdst;                                                                             \
-        double *w = scratch;                                                                       \
-        size_t block = v.n * v.inner;                                                              \
-        for (size_t o = 0; o < v.outer; o++) {                                                     \
-            if (v.inner == 1)                                                                      \
-                name##_line(src + o * block, dst + o * block, v.n, k);                             \
-            else                                                                                   \
-                name##_rows(src + o * block, dst + o * block, v.n, v.inner, k, w, w + v.inner);    \
+        double *lag = vacc, *lead = lag + inner;                                                   \
+        T *out = vout;                                                                             \
+        ptrdiff_t s1 = k / 2;                                                                      \
+        const T *old = src + clamp_index((ptrdiff_t)i - s1, n) * inner;                            \
+        const T *nxt = src + clamp_index((ptrdiff_t)i + k - s1, n) * inner;                        \
+        for (size_t x = 0; x < inner; x++) {                                                       \
+            out[x] = (T)((lead[x] - lag[x]) / k);                                                  \
+            lag[x] += old[x];                                                                      \
+            lead[x] += nxt[x];                                                                     \
         }                                                                                          \
-    }
+    }                                                                                              \
+    static void name##_xline(const void *src, void *dst, size_t n, int k, void *scratch)           \
+    {                                                                                              \
+        (void)scratch;                                                                             \
+        name##_line(src, dst, n, k);                                                               \
+    }                                                                                              \
+    static const boxcar_ops name = {name##_ystart, name##_ystep, name##_xline};
 
 DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, divide_exact)
 DEFINE_BOXCAR_INT(boxcar_u8_narrow, uint8_t, uint16_t, divide_u16)
@@ -304,8 +319,6 @@ DEFINE_BOXCAR_INT(boxcar_u32, uint32_t, int64_t, divide_wide)
 DEFINE_BOXCAR_FLOAT(boxcar_f32, float)
 DEFINE_BOXCAR_FLOAT(boxcar_f64, double)
 
-typedef void (*boxcar_fn)(const void *, void *, axis_view, int, void *);
-
 /* The widest window whose uint8 sums fit in 16 bits (255 * 257 = 65535). */
 enum { BOXCAR_NARROW_MAX_K = 257 };
 
@@ -315,60 +328,133 @@ enum { BOXCAR_NARROW_MAX_K = 257 };
  * through double. Measured on bulk_water (k = 13), the boxcar stage
  * alone (thread CPU time, three runs alternating with the int32 form):
  * 0.53 -> 0.34 ms/frame. */
-static boxcar_fn boxcar_for(locus_dtype t, int k)
+static const boxcar_ops *boxcar_for(locus_dtype t, int k)
 {
     switch (t) {
     case LOCUS_U8:
-        return k <= BOXCAR_NARROW_MAX_K ? boxcar_u8_narrow : boxcar_u8;
+        return k <= BOXCAR_NARROW_MAX_K ? &boxcar_u8_narrow : &boxcar_u8;
     case LOCUS_U16:
-        return boxcar_u16;
+        return &boxcar_u16;
     case LOCUS_I8:
-        return boxcar_i8;
+        return &boxcar_i8;
     case LOCUS_I16:
-        return boxcar_i16;
+        return &boxcar_i16;
     case LOCUS_I32:
-        return boxcar_i32;
+        return &boxcar_i32;
     case LOCUS_U32:
-        return boxcar_u32;
+        return &boxcar_u32;
     case LOCUS_F32:
-        return boxcar_f32;
+        return &boxcar_f32;
     default:
-        return boxcar_f64;
+        return &boxcar_f64;
     }
 }
 
-/* The boxcar's scratch: two accumulator rows (doubles) for a pass along
- * y or z, or a padded line and its sums (int32, int64 for 32-bit
- * images) along x. */
-static int reserve_scratch(locus_workspace *ws)
+/* Scratch bytes of a pass: the accumulators of a y or z pass (two doubles
+ * or one int64 a column at most), or a padded x line and its sums. */
+static size_t pass_scratch(size_t inner, size_t nx, int kx)
 {
-    const plan *pl = &ws->pl;
-    size_t nx = pl->shape[2], inner = pl->shape[0] > 1 ? pl->shape[1] * nx : nx;
     size_t rows = 2 * inner * sizeof(double);
-    size_t line = (2 * nx + (size_t)pl->smoothing[2]) * sizeof(int64_t);
-    return locus_mem_reserve(&ws->line, &ws->line_cap, rows > line ? rows : line);
+    size_t line = (2 * nx + (size_t)kx) * sizeof(int64_t);
+    return rows > line ? rows : line;
+}
+
+/* One pass over the whole image along view v, src to dst (es bytes a pixel). */
+static void boxcar_pass(const boxcar_ops *ops, const void *src, void *dst, axis_view v, int k,
+                        size_t es, void *scratch)
+{
+    size_t block = v.n * v.inner * es;
+    for (size_t o = 0; o < v.outer; o++) {
+        const char *s = (const char *)src + o * block;
+        char *d = (char *)dst + o * block;
+        if (v.inner == 1) {
+            ops->xline(s, d, v.n, k, scratch);
+            continue;
+        }
+        ops->ystart(s, v.n, v.inner, k, scratch);
+        for (size_t i = 0; i < v.n; i++)
+            ops->ystep(s, v.n, v.inner, k, scratch, i, d + i * v.inner * es);
+    }
 }
 
 int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **background)
 {
     const plan *pl = &ws->pl;
-    size_t bytes = size_mul(pl->npix, locus_dtype_size(pl->dtype));
+    size_t es = locus_dtype_size(pl->dtype), bytes = size_mul(pl->npix, es);
+    size_t nx = pl->shape[2], inner = pl->shape[0] > 1 ? pl->shape[1] * nx : nx;
     const void *src = raw;
     int flip = 0;
-    if (reserve_scratch(ws))
+    if (locus_mem_reserve(&ws->line, &ws->line_cap, pass_scratch(inner, nx, pl->smoothing[2])))
         return LOCUS_E_NOMEM;
     for (int a = 0; a < 3; a++) {
-        if (pl->smoothing[a] <= 1)
+        int k = pl->smoothing[a];
+        if (k <= 1)
             continue;
         if (locus_mem_reserve(&ws->bg[flip], &ws->bg_cap[flip], bytes))
             return LOCUS_E_NOMEM;
-        boxcar_for(pl->dtype, pl->smoothing[a])(src, ws->bg[flip], view_of(pl, a), pl->smoothing[a],
-                                                ws->line);
+        boxcar_pass(boxcar_for(pl->dtype, k), src, ws->bg[flip], view_of(pl, a), k, es, ws->line);
         src = ws->bg[flip];
         flip ^= 1;
     }
     *background = src;
     return LOCUS_OK;
+}
+
+/*
+ * The boxcar of a 2-D image one row at a time, in order, as the band
+ * pass consumes it: the y pass's running sums advance a row per call and
+ * the x pass runs on that row while it is in L1. The background is never
+ * stored whole: two frame-sized buffers fewer (bulk_water: 542 KB of
+ * peak RSS; a 2048x2048 uint16 frame: 16 MB written and read again) for
+ * the same rows, made by the same passes as locus_preprocess_boxcar.
+ */
+typedef struct {
+    const plan *pl;
+    const void *raw;
+    const boxcar_ops *yops, *xops; /* NULL: no pass along that axis */
+    void *acc, *yrow, *xscratch, *out;
+    size_t es, next;
+} boxcar_stream;
+
+/* Bytes of scratch a stream needs. */
+static size_t stream_scratch(const plan *pl)
+{
+    size_t nx = pl->shape[2], es = locus_dtype_size(pl->dtype);
+    return pass_scratch(nx, nx, 1) + pass_scratch(1, nx, pl->smoothing[2]) + 2 * nx * es + 64;
+}
+
+static void stream_start(boxcar_stream *s, const plan *pl, const void *raw, void *scratch)
+{
+    size_t nx = pl->shape[2];
+    *s = (boxcar_stream){.pl = pl, .raw = raw, .es = locus_dtype_size(pl->dtype)};
+    s->yops = pl->smoothing[1] > 1 ? boxcar_for(pl->dtype, pl->smoothing[1]) : NULL;
+    s->xops = pl->smoothing[2] > 1 ? boxcar_for(pl->dtype, pl->smoothing[2]) : NULL;
+    char *p = scratch;
+    s->acc = p;
+    p += pass_scratch(nx, nx, 1);
+    s->xscratch = p;
+    p += pass_scratch(1, nx, pl->smoothing[2]);
+    s->yrow = p;
+    s->out = p + nx * s->es;
+    if (s->yops)
+        s->yops->ystart(raw, pl->shape[1], nx, pl->smoothing[1], s->acc);
+}
+
+/* Background row s->next (then the next, on the next call). */
+static const void *stream_row(boxcar_stream *s)
+{
+    const plan *pl = s->pl;
+    size_t nx = pl->shape[2], i = s->next++;
+    const void *row = (const char *)s->raw + i * nx * s->es;
+    if (s->yops) {
+        s->yops->ystep(s->raw, pl->shape[1], nx, pl->smoothing[1], s->acc, i, s->yrow);
+        row = s->yrow;
+    }
+    if (s->xops) {
+        s->xops->xline(row, s->out, nx, pl->smoothing[2], s->xscratch);
+        row = s->out;
+    }
+    return row;
 }
 
 /* ------------------------------------------------------------------ */
@@ -582,6 +668,7 @@ typedef struct {
     const void *bg;
     double *pad, *xrow; /* x-pass line (nx + 2w, zero ends) and output */
     double *bgrow;      /* the background row as double */
+    boxcar_stream *bgs; /* the background row by row (2-D), or NULL: bg */
     size_t row0;        /* index of row 0 of the current plane */
     double max;
 } row_finisher;
@@ -612,7 +699,10 @@ static void finish_row(void *vctx, size_t i, const double *in)
         }
         v = f->xrow;
     }
-    load_doubles(f->bg, pl->dtype, row * nx, nx, f->bgrow);
+    if (f->bgs)
+        load_doubles(stream_row(f->bgs), pl->dtype, 0, nx, f->bgrow);
+    else
+        load_doubles(f->bg, pl->dtype, row * nx, nx, f->bgrow);
     double mx = subtract_row(f->lp + row * nx, v, f->bgrow, nx, pl->threshold);
     f->max = mx > f->max ? mx : f->max;
 }
@@ -649,6 +739,14 @@ int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *
         return LOCUS_E_NOMEM;
     double *scratch = ws->line;
     const void *src = raw;
+    boxcar_stream stream;
+    if (!background) {
+        if (nz != 1)
+            return LOCUS_E_PARAM; /* volumes pass the whole background */
+        if (locus_mem_reserve(&ws->bg[0], &ws->bg_cap[0], stream_scratch(pl)))
+            return LOCUS_E_NOMEM;
+        stream_start(&stream, pl, raw, ws->bg[0]);
+    }
     locus_dtype st = pl->dtype;
     if (pl->gauss[0]) {
         plane_writer pw = {ws->lp, plane};
@@ -665,6 +763,7 @@ int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *
                       .pad = pad,
                       .xrow = pad + nx + 2 * wx,
                       .bgrow = pad + 2 * nx + 2 * wx,
+                      .bgs = background ? NULL : &stream,
                       .max = -INFINITY};
     double *yrow = pad + wx; /* rows land in the x pass's padded line */
     memset(f.pad, 0, (nx + 2 * wx) * sizeof *f.pad);

@@ -571,6 +571,17 @@ static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], con
           n, nonzero);
     CHECK(mx == omax, "%s: bp max %.17g == %.17g", what, mx, omax);
     CHECK(nonzero > 0 && nonzero < n, "%s: test has both kept and zeroed pixels", what);
+    if (nd == 2) { /* the boxcar made row by row inside the band pass */
+        memset(ws->lp, 0, n * sizeof *ws->lp);
+        CHECK(locus_preprocess_bandpass(ws, buf, NULL, &mx) == LOCUS_OK, "%s: streamed runs", what);
+        bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += ws->lp[i] != lp[i];
+        CHECK(bad == 0 && mx == omax,
+              "%s: with the background streamed, bp equals the oracle exactly (%zu differ, max "
+              "%.17g)",
+              what, bad, mx);
+    }
     locus_workspace_free(ws);
     free(buf);
     free(bgr);
@@ -590,6 +601,18 @@ static void test_bandpass_random(void)
     bandpass_vs_oracle(LOCUS_F32, 2, s2, sm5, no1, NAN, "float32 2-D");
     bandpass_vs_oracle(LOCUS_F64, 3, s3, sm3a, no3a, 0.01, "float64 3-D aniso, no x sigma");
     bandpass_vs_oracle(LOCUS_U8, 3, s3, sm5, no1, NAN, "uint8 3-D");
+    /* the streamed background without an x or a y boxcar, and with a
+     * uint8 window too wide for 16-bit sums */
+    uint64_t later = rng_state;
+    size_t wide[3] = {12, 300, 0};
+    double sm_x[3] = {1, 5, 0}, no_x[3] = {0.5, 1, 0}, sm_y[3] = {5, 1, 0}, no_y[3] = {1, 0.5, 0};
+    double sm_w[3] = {3, 261, 0}, no_w[3] = {1, 1, 0};
+    bandpass_vs_oracle(LOCUS_U8, 2, s2, sm_x, no_x, NAN, "uint8 2-D, x boxcar only");
+    bandpass_vs_oracle(LOCUS_U8, 2, s2, sm_y, no_y, NAN, "uint8 2-D, y boxcar only");
+    bandpass_vs_oracle(LOCUS_U8, 2, wide, sm_w, no_w, NAN, "uint8 2-D, x window 261");
+    bandpass_vs_oracle(LOCUS_U16, 2, s2, sm2a, no2a, NAN, "uint16 2-D aniso");
+    bandpass_vs_oracle(LOCUS_F64, 2, s2, sm_y, no_y, 0.01, "float64 2-D, y boxcar only");
+    rng_state = later;
 }
 
 /* ------------------------------------------------------------------ */
@@ -799,8 +822,9 @@ static void test_scale(void)
     const double bp[6] = {0, 1.5, 3.0, 0.01, 2.99, 0.5};
     memcpy(ws->lp, bp, sizeof bp);
     double scale;
-    CHECK(locus_scale_to_integer(ws, 3.0, &scale) == LOCUS_OK, "scale runs");
-    const uint8_t *I = ws->work;
+    const void *Iv;
+    CHECK(locus_scale_to_integer(ws, 3.0, &scale, &Iv) == LOCUS_OK, "scale runs");
+    const uint8_t *I = Iv;
     CHECK(scale == 85, "float image: I is uint8, scale 255 / 3 = 85 (got %g)", scale);
     CHECK(I[0] == 0 && I[1] == 127 && I[2] == 255 && I[3] == 0 && I[4] == 254 && I[5] == 42,
           "I = trunc(85 v): 0 127 255 0 254 42 (got %d %d %d %d %d %d)", I[0], I[1], I[2], I[3],
@@ -815,14 +839,14 @@ static void test_scale(void)
     locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, 6 * sizeof(double));
     const double bp16[6] = {1, 2, 0.5, 0, 0, 1e-9};
     memcpy(ws->lp, bp16, sizeof bp16);
-    locus_scale_to_integer(ws, 2.0, &scale);
-    const uint16_t *I16 = ws->work;
+    locus_scale_to_integer(ws, 2.0, &scale, &Iv);
+    const uint16_t *I16 = Iv;
     CHECK(scale == 32767.5 && I16[0] == 32767 && I16[1] == 65535 && I16[2] == 16383 && I16[5] == 0,
           "uint16: scale 32767.5, I = 32767 65535 16383 .. 0 (got %d %d %d %d)", I16[0], I16[1],
           I16[2], I16[5]);
     /* max 0: scale 1, I all 0 */
     memset(ws->lp, 0, 6 * sizeof(double));
-    locus_scale_to_integer(ws, 0.0, &scale);
+    locus_scale_to_integer(ws, 0.0, &scale, &Iv);
     CHECK(scale == 1 && I16[0] == 0 && I16[1] == 0, "bp max 0: scale 1, I zero");
     locus_workspace_free(ws);
 }
