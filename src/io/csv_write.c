@@ -17,6 +17,36 @@
 int locus_shortest_decimal(double v, uint64_t *digits, int *exponent);
 
 /*
+ * The decimal digits of v, most significant first, into out (20 bytes);
+ * returns how many. Two digits a step from a table: the quotients chain
+ * from one step to the next, and the one-digit loop this replaces made
+ * that chain 17 steps long for most numbers of a table (perf: a third of
+ * the CSV's time on bulk_water).
+ */
+static int decimal_digits(uint64_t v, char *out)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char tmp[20], *e = tmp + sizeof tmp;
+    while (v >= 100) {
+        e -= 2;
+        memcpy(e, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        e -= 2;
+        memcpy(e, pairs + 2 * v, 2);
+    } else {
+        *--e = (char)('0' + v);
+    }
+    int n = (int)(tmp + sizeof tmp - e);
+    memcpy(out, e, (size_t)n);
+    return n;
+}
+
+/*
  * Write v into s (at least 32 bytes) as Python's repr would, less the
  * ".0" of whole numbers: fixed notation for decimal exponents -4 to 15,
  * else d.ddde±XX. Returns the length.
@@ -31,19 +61,17 @@ int locus_format_double(char *s, double v)
         return sprintf(s, "%s%s", signbit(v) ? "-" : "", v == 0 ? "0" : "inf");
     uint64_t digits;
     int exponent;
-    char d[24], *p = s;
-    int n = 0;
+    char d[20], *p = s;
     if (locus_shortest_decimal(v, &digits, &exponent))
         *p++ = '-';
-    for (; digits; digits /= 10)
-        d[n++] = (char)('0' + digits % 10); /* least significant first */
-    int point = n + exponent;               /* digits before the decimal point */
+    int n = decimal_digits(digits, d); /* d[0] is the most significant */
+    int point = n + exponent;          /* digits before the decimal point */
     if (point - 1 < -4 || point - 1 >= 16) {
-        *p++ = d[n - 1];
+        *p++ = d[0];
         if (n > 1) {
             *p++ = '.';
-            for (int i = n - 2; i >= 0; i--)
-                *p++ = d[i];
+            memcpy(p, d + 1, (size_t)n - 1);
+            p += n - 1;
         }
         p += sprintf(p, "e%c%02d", point - 1 < 0 ? '-' : '+', abs(point - 1));
     } else if (point <= 0) {
@@ -51,13 +79,13 @@ int locus_format_double(char *s, double v)
         *p++ = '.';
         for (int i = 0; i < -point; i++)
             *p++ = '0';
-        for (int i = n - 1; i >= 0; i--)
-            *p++ = d[i];
+        memcpy(p, d, (size_t)n);
+        p += n;
     } else {
-        for (int i = n - 1, k = 0; i >= 0 || k < point; i--, k++) {
+        for (int k = 0; k < n || k < point; k++) {
             if (k == point)
                 *p++ = '.';
-            *p++ = i >= 0 ? d[i] : '0';
+            *p++ = k < n ? d[k] : '0';
         }
     }
     *p = '\0';
