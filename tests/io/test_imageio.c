@@ -550,6 +550,46 @@ static void test_png_layouts(void)
     locus_reader_free(rd);
 }
 
+/* The fast path's wavefronts at their edges: widths around the 8-value
+ * transposes and heights around the 16-row wavefronts, every filter. */
+static void test_png_wave_edges(void)
+{
+    static const uint32_t widths[] = {1, 2, 7, 8, 9, 16, 17, 41};
+    static const uint32_t heights[] = {1, 15, 16, 17, 33};
+    static const int filters[4] = {PNG_FILTER_SUB, PNG_FILTER_UP, PNG_FILTER_AVG, PNG_FILTER_PAETH};
+    locus_reader *rd = locus_reader_create();
+    locus_error err;
+    locus_image img;
+    size_t bad = 0, cases = 0, fast = rd->probe.png_fast;
+    for (size_t wi = 0; wi < sizeof widths / sizeof *widths; wi++)
+        for (size_t hi = 0; hi < sizeof heights / sizeof *heights; hi++)
+            for (int depth = 8; depth <= 16; depth += 8)
+                for (int f = 0; f < 4; f++) {
+                    uint32_t w = widths[wi], h = heights[hi];
+                    int rgba = (int)((wi + hi + (size_t)f) % 2), spp = rgba ? 4 : 1;
+                    locus_dtype t = depth == 8 ? LOCUS_U8 : LOCUS_U16;
+                    void *data = random_samples(t, (size_t)w * h * (size_t)spp);
+                    char name[64];
+                    snprintf(name, sizeof name, "wave_%u_%u_%d_%d.png", w, h, depth, f);
+                    const char *path = tpath(name);
+                    write_png_filtered(path, w, h, depth,
+                                       rgba ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_GRAY, 0,
+                                       filters[f], data);
+                    int c = rgba ? (int)(wi % 4) : -1;
+                    void *want =
+                        channel_of(data, (size_t)w * h, spp, c < 0 ? 0 : c, (size_t)depth / 8);
+                    int st = read_frame(path, c, 0, 0, rd, &img, &err);
+                    bad += !(st == 0 && same_image(&img, want, t, 2, h, w, 0));
+                    cases++;
+                    free(want);
+                    free(data);
+                }
+    CHECK(bad == 0 && rd->probe.png_fast == fast + cases,
+          "%zu PNGs at the wavefronts' edges decode exactly by the fast path (%zu wrong)", cases,
+          bad);
+    locus_reader_free(rd);
+}
+
 /* Insert a chunk after IHDR (byte 33), with a right or wrong CRC. */
 static unsigned char *with_chunk(const unsigned char *png, size_t n, const char *type,
                                  const char *data, int good_crc, size_t *out_n)
@@ -1641,6 +1681,7 @@ int main(void)
     test_png_writer();
     test_png_rgb();
     test_png_layouts();
+    test_png_wave_edges();
     test_png_chunks();
     test_tiff_writer();
     test_tiff_bigtiff();
