@@ -136,6 +136,8 @@ static void run_source(const char *path, const header *h, int channel, int volum
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_trim(&rd_a);
+    fuzz_trim(&rd_b);
     const char *path = fuzz_file(0, "input.jpg");
     fuzz_write(path, data, size);
     header h = read_header(data, size);

@@ -175,6 +175,8 @@ static void run_source(const char *path, const ihdr *h, int channel, int volume)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_trim(&rd_fast);
+    fuzz_trim(&rd_libpng);
     const char *path = fuzz_file(0, "input.png");
     fuzz_write(path, data, size);
     ihdr h = parse_ihdr(data, size);

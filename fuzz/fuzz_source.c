@@ -100,6 +100,7 @@ static void read_alone(const char *path, size_t k, int channel, int volume, fuzz
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_trim(&rd_single);
     if (size < 1)
         return 0;
     int mode = data[0] & 3, volume = (data[0] >> 2) & 1, channel = ((data[0] >> 3) & 7) - 1;

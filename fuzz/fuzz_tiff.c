@@ -181,6 +181,8 @@ static void run_source(const char *path, TIFF *tif, int channel, int volume)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    fuzz_trim(&rd_a);
+    fuzz_trim(&rd_b);
     const char *path = fuzz_file(0, "input.tif");
     fuzz_write(path, data, size);
     is_tiff =
