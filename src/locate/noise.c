@@ -64,7 +64,7 @@ typedef struct {
     size_t slots, reach, ready; /* ready: rows computed so far */
 } dist_ring;
 
-static const dist_t *ring_row(const dist_ring *g, size_t r, size_t nx)
+static dist_t *ring_row(const dist_ring *g, size_t r, size_t nx)
 {
     return g->rows + (r % g->slots) * nx;
 }
@@ -219,7 +219,7 @@ static void ring_fill(const plan *pl, const void *I, dist_ring *g, size_t last, 
     for (; g->ready <= last; g->ready++) {
         /* only I != 0 matters: a signed I is read as the unsigned type of its width */
         size_t r = g->ready;
-        dist_t *d = g->rows + (r % g->slots) * nx;
+        dist_t *d = ring_row(g, r, nx);
         if (es == 1)
             row_distance_u8((const uint8_t *)I + r * nx, d, tmp, nx, cap);
         else if (es == 2)

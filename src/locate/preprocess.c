@@ -420,7 +420,7 @@ typedef struct {
 static size_t stream_scratch(const plan *pl)
 {
     size_t nx = pl->shape[2], es = locus_dtype_size(pl->dtype);
-    return pass_scratch(nx, nx, 1) + pass_scratch(1, nx, pl->smoothing[2]) + 2 * nx * es + 64;
+    return pass_scratch(nx, nx, 1) + pass_scratch(1, nx, pl->smoothing[2]) + 2 * nx * es;
 }
 
 static void stream_start(boxcar_stream *s, const plan *pl, const void *raw, void *scratch)
