@@ -505,7 +505,7 @@ static void test_percentile_u16(void)
     static const double pcts[] = {0, 1, 33.3, 50, 64, 99.9, 100};
     uint64_t seed = 12345;
     int failures = 0, cases = 0;
-    for (int kind = 0; kind < 7; kind++)
+    for (int kind = 0; kind < 8; kind++)
         for (size_t pi = 0; pi < sizeof pcts / sizeof *pcts; pi++) {
             memset(hist, 0, sizeof hist);
             for (size_t i = 0; i < NPIX; i++) {
@@ -518,7 +518,10 @@ static void test_percentile_u16(void)
                              : kind == 4 ? (uint16_t)(i == 7 ? 40000 : 0)        /* one value */
                              /* runs of zeros (whole chunks skipped), values in bin 0 or not */
                              : kind == 5 ? (uint16_t)(i / 40 % 2 ? 0 : r % 300)
-                                         : (uint16_t)(i / 100 % 3 ? 0 : 1000 + r % 600);
+                             : kind == 6
+                                 ? (uint16_t)(i / 100 % 3 ? 0 : 1000 + r % 600)
+                                 /* runs of one bin (zeros among bin 0's), then of another */
+                                 : (uint16_t)(i / 64 % 2 ? r % 256 : 768 + r % 256);
                 img[i] = v;
                 hist[v]++;
             }
