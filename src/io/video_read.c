@@ -566,6 +566,7 @@ struct videoio_handle {
     struct timespec mtime;
     /* where decoding stands */
     int positioned;            /* the decoder continues from a known place */
+    int pristine;              /* opened, and nothing read or sought since */
     uint64_t base;             /* decode-order index of the packet positioned at */
     int64_t floor_pts;         /* frames before this are leading pictures: not trusted */
     int64_t last_pts;          /* the frame last handed out */
@@ -686,6 +687,7 @@ static int handle_open(videoio_handle *h, const char *path, const videoio_index 
     h->m.nexpect = ix->npackets;
     h->open = 1;
     h->positioned = 1;
+    h->pristine = 1;
     h->base = 0;
     h->floor_pts = INT64_MIN;
     h->last_pts = INT64_MIN;
@@ -761,6 +763,7 @@ static int seek_to_key(videoio_handle *h, const videoio_key *k)
     /* the keyframe is the next packet anyway: no need to seek */
     int here = h->positioned && !m->flushed && h->base + m->read == k->dec;
     h->positioned = 0;
+    h->pristine = 0;
     int64_t ts = k->dts != AV_NOPTS_VALUE ? k->dts : k->pts;
     if (!here && av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0)
         return VIO_MISS;
@@ -832,6 +835,7 @@ static int frame_suspect(videoio_handle *h)
 /* Decode forward to the frame with pts t. */
 static int decode_to(videoio_handle *h, int64_t t, int *av_error)
 {
+    h->pristine = 0;
     for (;;) {
         int r = next_frame(&h->m);
         if (r < 0) {
@@ -892,7 +896,19 @@ static int damaged_error(videoio_handle *h, const char *path, const char *pre, l
                               h->m.error[0] ? h->m.error : "the decoder flags the frame");
 }
 
-/* Index mode: frame k is the one whose pts is ix->pts[k]. */
+/*
+ * Index mode: frame k is the one whose pts is ix->pts[k].
+ *
+ * Where a seek lands can depend on what the demuxer has read before: the
+ * AVI demuxer, for one, adds to its index the packets it reads, so on a
+ * damaged file a seek that a freshly opened file makes can miss after
+ * other seeks (fuzz_video found one). A miss on a used demuxer is
+ * therefore tried again on the file opened afresh, before the fallbacks;
+ * from there on every step is what a fresh reader's would be, so a
+ * frame's result does not depend on the frames read before it.
+ */
+enum { TRY_KEY, TRY_KEY_REOPENED, TRY_KEY_BEFORE, TRY_START, TRIES };
+
 static int find_indexed(videoio_handle *h, const char *path, const videoio_index *ix, size_t k,
                         const char *pre, locus_reader *rd, locus_error *err)
 {
@@ -901,11 +917,18 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
     int averr = 0, r;
     if (can_continue(h, key, t) && (r = decode_to(h, t, &averr)) == VIO_FOUND)
         return LOCUS_OK;
-    /* the keyframe, the one before it, then the start of the file */
-    const videoio_key *tries[3] = {key, key && key > ix->keys ? key - 1 : NULL, NULL};
-    for (int i = 0; i < 3; i++) {
-        if (i > 0 && tries[i] == tries[i - 1])
+    const videoio_key *tries[TRIES] = {key, key, key && key > ix->keys ? key - 1 : NULL, NULL};
+    int pristine = h->pristine;
+    for (int i = 0; i < TRIES; i++) {
+        if (i == TRY_KEY_REOPENED) {
+            if (!key || pristine)
+                continue;
+            if (handle_open(h, path, ix, err))
+                return err->status;
+            rd->probe.video_reopens++;
+        } else if (i > 0 && tries[i] == tries[i - 1]) {
             continue;
+        }
         if (tries[i])
             rd->probe.video_seeks++;
         else if (i > 0)

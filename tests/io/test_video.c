@@ -193,10 +193,15 @@ static void check_random_access(const char *name, int channel, int luma, size_t 
               "difference at frame %zu)",
               name, passes[pass], st2 ? err.message : "ok", bad);
         /* an indexed video seeks to keyframes; it never needs the start */
-        if (seeks == 2 && pass < 3) /* seeks that land wrong fall back */
+        if (seeks == 2 && pass < 3) { /* seeks that land wrong fall back */
             CHECK(r2->probe.video_restarts > 0,
                   "%s: read %s, bad seeks fell back to the start (%lu)", name, passes[pass],
                   r2->probe.video_restarts);
+            /* a miss on a used demuxer is tried again on the file opened afresh */
+            CHECK(r2->probe.video_reopens > 0,
+                  "%s: read %s, missed seeks were tried again on the file reopened (%lu)", name,
+                  passes[pass], r2->probe.video_reopens);
+        }
         if (seeks == 1 && pass < 3)
             CHECK(r2->probe.video_seeks > 0 && r2->probe.video_restarts == 0,
                   "%s: read %s by seeking (%lu seeks), never from the start again (%lu)", name,
