@@ -351,6 +351,10 @@ static void test_random(void)
     random_case(LOCUS_U8, 3, s3, d3, n1, 12, "uint8 3-D diameter 3");
     random_case(LOCUS_U16, 3, s3, d355, n3, 25, "uint16 3-D diameter (3,5,5) noise (0.5,1,1.5)");
     random_case(LOCUS_F64, 3, s3, d355, n1, 25, "float64 3-D diameter (3,5,5)");
+    /* rows of several 64-pixel blocks and a tail: where the dilation stops early */
+    size_t w2[3] = {30, 203, 0}, w3[3] = {6, 9, 150};
+    random_case(LOCUS_U8, 2, w2, d7, n1, 40, "uint8 2-D 30x203 diameter 7");
+    random_case(LOCUS_U16, 3, w3, d355, n3, 25, "uint16 3-D 6x9x150 diameter (3,5,5)");
 }
 
 int main(void)
