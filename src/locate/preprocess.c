@@ -530,9 +530,13 @@ static void gauss_add(double *out, const double *a, const double *b, double gj, 
  * In GCC vector types, one lane per pixel: from the plain loops over a
  * block GCC 12 vectorised across the taps instead, with gathers, which
  * on an Intel Sapphire Rapids made this function 37% of bulk_water's
- * locate (gathers are slow there).
+ * locate (gathers are slow there). Eight lanes (one AVX-512 register; two
+ * AVX2 ones elsewhere) in two vectors: bulk_water locate only 1.77 ->
+ * 1.71 ms/frame (medians of 7 alternating runs on that CPU), 2048x2048
+ * unchanged; four lanes in four vectors, or eight in one or three, were
+ * slower.
  */
-enum { GAUSS_LANES = 4, GAUSS_VECS = 4, GAUSS_BLOCK = GAUSS_LANES * GAUSS_VECS, GAUSS_MAX_W = 32 };
+enum { GAUSS_LANES = 8, GAUSS_VECS = 2, GAUSS_BLOCK = GAUSS_LANES * GAUSS_VECS, GAUSS_MAX_W = 32 };
 typedef double gauss_vec __attribute__((vector_size(GAUSS_LANES * sizeof(double))));
 
 static inline gauss_vec gauss_load(const double *p)
