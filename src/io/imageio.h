@@ -67,7 +67,7 @@ typedef struct {
     int png_no_fast;              /* 1: always decode PNG with libpng */
     unsigned long video_seeks;    /* keyframes sought to */
     unsigned long video_restarts; /* decodes from the start after a seek failed */
-    unsigned long video_reopens;  /* files opened afresh after a used demuxer's seek missed */
+    unsigned long video_reopens;  /* keyframes reached by reading afresh after a seek missed */
 } reader_probe;
 
 /*

@@ -566,7 +566,6 @@ struct videoio_handle {
     struct timespec mtime;
     /* where decoding stands */
     int positioned;            /* the decoder continues from a known place */
-    int pristine;              /* opened, and nothing read or sought since */
     uint64_t base;             /* decode-order index of the packet positioned at */
     int64_t floor_pts;         /* frames before this are leading pictures: not trusted */
     int64_t last_pts;          /* the frame last handed out */
@@ -687,7 +686,6 @@ static int handle_open(videoio_handle *h, const char *path, const videoio_index 
     h->m.nexpect = ix->npackets;
     h->open = 1;
     h->positioned = 1;
-    h->pristine = 1;
     h->base = 0;
     h->floor_pts = INT64_MIN;
     h->last_pts = INT64_MIN;
@@ -753,53 +751,73 @@ static int packet_before(const AVPacket *p, const videoio_key *k)
 }
 
 /*
- * Seek to keyframe k and check that it is where decoding resumes: skip
- * the packets before it; landing after it is a miss. The keyframe is
- * sent to the (flushed) decoder.
+ * Read packets up to keyframe k, leaving it in m->pkt: those before it
+ * are skipped, reaching one after it is a miss.
  */
-static int seek_to_key(videoio_handle *h, const videoio_key *k)
+static int skip_to_key(vio_media *m, const videoio_key *k)
+{
+    const uint64_t *expect = m->expect;
+    m->expect = NULL; /* where reading lands is checked here instead */
+    int found = VIO_MISS;
+    while (next_packet(m) > 0) {
+        if (same_packet(m->pkt, k)) {
+            found = VIO_FOUND;
+            break;
+        }
+        int before = packet_before(m->pkt, k);
+        av_packet_unref(m->pkt);
+        if (!before)
+            break;
+    }
+    m->expect = expect;
+    return found;
+}
+
+/*
+ * Put the decoder at keyframe k, a new decoder whose first packet is k's.
+ *
+ * A new decoder rather than avcodec_flush_buffers: some decoders keep
+ * state across a flush and even across keyframes (FFV1's header state,
+ * MJPEG's Huffman tables), so a damaged stream would decode differently
+ * after a seek than in order.
+ *
+ * Where a seek lands can depend on what the demuxer has read before: the
+ * AVI demuxer, for one, adds to its index the packets it reads, so on a
+ * damaged file the same seek can hit after some reads and miss after
+ * others, or on the file freshly opened (fuzz_video found both). A miss
+ * is therefore never final: the file is opened afresh and read, without
+ * decoding, up to k's packet. Whichever way k is reached, the decoder
+ * then gets the packets the index holds from k on (each is checked
+ * against it), so a frame's pixels do not depend on the frames read
+ * before it. Sound files never miss, so this costs them nothing.
+ */
+static int seek_to_key(videoio_handle *h, const char *path, const videoio_index *ix,
+                       const videoio_key *k, unsigned long *reopens, locus_error *err)
 {
     vio_media *m = &h->m;
     /* the keyframe is the next packet anyway: no need to seek */
     int here = h->positioned && !m->flushed && h->base + m->read == k->dec;
     h->positioned = 0;
-    h->pristine = 0;
     int64_t ts = k->dts != AV_NOPTS_VALUE ? k->dts : k->pts;
-    if (!here && av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) < 0)
-        return VIO_MISS;
-    /*
-     * A new decoder rather than avcodec_flush_buffers: some decoders keep
-     * state across a flush and even across keyframes (FFV1's header state,
-     * MJPEG's Huffman tables), so a damaged stream would decode differently
-     * after a seek than in order. Starting every frame's decoding afresh at
-     * its keyframe makes a frame's pixels independent of the order frames
-     * are read in.
-     */
-    locus_error ignored;
-    avcodec_free_context(&m->dec);
-    if (open_decoder(m, "", &ignored))
-        return VIO_MISS;
+    int found = VIO_MISS;
+    if (here || av_seek_frame(m->fmt, m->st->index, ts, AVSEEK_FLAG_BACKWARD) >= 0) {
+        locus_error ignored;
+        avcodec_free_context(&m->dec);
+        if (open_decoder(m, "", &ignored))
+            return VIO_MISS;
+        found = skip_to_key(m, k);
+    }
+    if (found == VIO_MISS) {
+        if (handle_open(h, path, ix, err)) /* with a new decoder */
+            return VIO_ERROR;
+        h->positioned = 0;
+        (*reopens)++;
+        if (skip_to_key(m, k) == VIO_MISS)
+            return VIO_MISS;
+    }
     m->flushed = 0;
     m->corrupt_pkt = 0;
     m->diverged = 0;
-    const uint64_t *expect = m->expect;
-    m->expect = NULL; /* where the seek lands is checked here instead */
-    for (;;) {
-        int r = next_packet(m);
-        if (r <= 0) {
-            m->expect = expect;
-            return VIO_MISS;
-        }
-        if (same_packet(m->pkt, k))
-            break;
-        int before = packet_before(m->pkt, k);
-        av_packet_unref(m->pkt);
-        if (!before) {
-            m->expect = expect;
-            return VIO_MISS;
-        }
-    }
-    m->expect = expect;
     m->expect_at = k->dec + 1;
     vio_took_error(m); /* what seeking said is no frame's fault */
     if (send_packet(m) < 0)
@@ -835,7 +853,6 @@ static int frame_suspect(videoio_handle *h)
 /* Decode forward to the frame with pts t. */
 static int decode_to(videoio_handle *h, int64_t t, int *av_error)
 {
-    h->pristine = 0;
     for (;;) {
         int r = next_frame(&h->m);
         if (r < 0) {
@@ -861,7 +878,6 @@ static int decode_to(videoio_handle *h, int64_t t, int *av_error)
     }
 }
 
-/* Whether the reader's decoder reaches pts t without seeking. */
 /*
  * Whether the reader's decoder reaches pts t without starting afresh: it
  * did start at t's keyframe k and has not passed t. (Continuing through a
@@ -875,10 +891,10 @@ static int can_continue(const videoio_handle *h, const videoio_key *k, int64_t t
 
 /* Put the decoder at key k (NULL: the start of the file). */
 static int position(videoio_handle *h, const char *path, const videoio_index *ix,
-                    const videoio_key *k, locus_error *err)
+                    const videoio_key *k, unsigned long *reopens, locus_error *err)
 {
     if (k)
-        return seek_to_key(h, k);
+        return seek_to_key(h, path, ix, k, reopens, err);
     return handle_open(h, path, ix, err) ? VIO_ERROR : VIO_FOUND;
 }
 
@@ -897,18 +913,11 @@ static int damaged_error(videoio_handle *h, const char *path, const char *pre, l
 }
 
 /*
- * Index mode: frame k is the one whose pts is ix->pts[k].
- *
- * Where a seek lands can depend on what the demuxer has read before: the
- * AVI demuxer, for one, adds to its index the packets it reads, so on a
- * damaged file a seek that a freshly opened file makes can miss after
- * other seeks (fuzz_video found one). A miss on a used demuxer is
- * therefore tried again on the file opened afresh, before the fallbacks;
- * from there on every step is what a fresh reader's would be, so a
- * frame's result does not depend on the frames read before it.
+ * Index mode: frame k is the one whose pts is ix->pts[k]: decoded from
+ * its keyframe or, where that fails (an index can call a frame a
+ * keyframe that is not one), from the keyframe before, then from the
+ * start of the file.
  */
-enum { TRY_KEY, TRY_KEY_REOPENED, TRY_KEY_BEFORE, TRY_START, TRIES };
-
 static int find_indexed(videoio_handle *h, const char *path, const videoio_index *ix, size_t k,
                         const char *pre, locus_reader *rd, locus_error *err)
 {
@@ -917,23 +926,15 @@ static int find_indexed(videoio_handle *h, const char *path, const videoio_index
     int averr = 0, r;
     if (can_continue(h, key, t) && (r = decode_to(h, t, &averr)) == VIO_FOUND)
         return LOCUS_OK;
-    const videoio_key *tries[TRIES] = {key, key, key && key > ix->keys ? key - 1 : NULL, NULL};
-    int pristine = h->pristine;
-    for (int i = 0; i < TRIES; i++) {
-        if (i == TRY_KEY_REOPENED) {
-            if (!key || pristine)
-                continue;
-            if (handle_open(h, path, ix, err))
-                return err->status;
-            rd->probe.video_reopens++;
-        } else if (i > 0 && tries[i] == tries[i - 1]) {
+    const videoio_key *tries[3] = {key, key && key > ix->keys ? key - 1 : NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        if (i > 0 && tries[i] == tries[i - 1])
             continue;
-        }
         if (tries[i])
             rd->probe.video_seeks++;
         else if (i > 0)
             rd->probe.video_restarts++;
-        r = position(h, path, ix, tries[i], err);
+        r = position(h, path, ix, tries[i], &rd->probe.video_reopens, err);
         if (r == VIO_ERROR)
             return err->status;
         if (r == VIO_FOUND && (r = decode_to(h, t, &averr)) == VIO_FOUND)

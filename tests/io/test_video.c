@@ -154,7 +154,8 @@ static int ffmpeg(const char *args, const char *out)
  * Read every frame in order with one reader, then in shuffled, reversed
  * and strided orders with others: the same pixels each time.
  */
-/* seeks: 1, reads must seek and never restart; 2, they must fall back; 0, either */
+/* seeks: 1, reads must seek and never restart; 2, they must fall back; 3, seeks
+ * must miss and be made good by reading; 0, any of these */
 static void check_random_access(const char *name, int channel, int luma, size_t want_frames,
                                 int seeks)
 {
@@ -193,15 +194,15 @@ static void check_random_access(const char *name, int channel, int luma, size_t 
               "difference at frame %zu)",
               name, passes[pass], st2 ? err.message : "ok", bad);
         /* an indexed video seeks to keyframes; it never needs the start */
-        if (seeks == 2 && pass < 3) { /* seeks that land wrong fall back */
+        if (seeks == 2 && pass < 3) /* seeks that land wrong fall back */
             CHECK(r2->probe.video_restarts > 0,
                   "%s: read %s, bad seeks fell back to the start (%lu)", name, passes[pass],
                   r2->probe.video_restarts);
-            /* a miss on a used demuxer is tried again on the file opened afresh */
-            CHECK(r2->probe.video_reopens > 0,
-                  "%s: read %s, missed seeks were tried again on the file reopened (%lu)", name,
-                  passes[pass], r2->probe.video_reopens);
-        }
+        if (seeks == 3 && pass < 3) /* seeks that miss read up to the keyframe instead */
+            CHECK(r2->probe.video_reopens > 0 && r2->probe.video_restarts == 0,
+                  "%s: read %s, missed seeks reached their keyframe by reading the file afresh "
+                  "(%lu), never decoding from the start (%lu)",
+                  name, passes[pass], r2->probe.video_reopens, r2->probe.video_restarts);
         if (seeks == 1 && pass < 3)
             CHECK(r2->probe.video_seeks > 0 && r2->probe.video_restarts == 0,
                   "%s: read %s by seeking (%lu seeks), never from the start again (%lu)", name,
@@ -308,6 +309,34 @@ static void make_false_keys(void)
     CHECK(marked == 50, "keys.avi: every one of %zu index entries marked a keyframe", marked);
 }
 
+/*
+ * An MJPEG AVI whose index puts every third packet 7 bytes from where it
+ * is: the AVI demuxer's seeks to those packets miss (where they land
+ * then depends on what it has read before), and a missed seek must
+ * still reach its keyframe, by reading, with the same pixels.
+ */
+static void make_bad_offsets(void)
+{
+    FILE *f = fopen(tpath("offsets.avi"), "r+b");
+    static unsigned char buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    size_t at = 0, moved = 0, entry = 0;
+    for (size_t i = 0; i + 8 <= n; i++)
+        if (!memcmp(buf + i, "idx1", 4))
+            at = i + 8;
+    for (size_t e = at; at && e + 16 <= n; e += 16)
+        if (!memcmp(buf + e, "00dc", 4) && entry++ % 3 == 1) {
+            buf[e + 8] = (unsigned char)(buf[e + 8] + 7); /* offset, little-endian */
+            moved++;
+        }
+    if (f) {
+        fseek(f, 0, SEEK_SET);
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+    CHECK(moved == 17, "offsets.avi: %zu of 50 index entries point 7 bytes off", moved);
+}
+
 static const char *const testsrc = "-f lavfi -i testsrc2=size=96x64:rate=25:duration=2";
 
 static void make_videos(void)
@@ -330,6 +359,9 @@ static void make_videos(void)
     snprintf(a, sizeof a, "%s -vf format=gray -c:v ffv1 -g 10", testsrc);
     CHECK(ffmpeg(a, "keys.avi") == 0, "ffmpeg makes an FFV1 AVI with keyframes every 10");
     make_false_keys();
+    snprintf(a, sizeof a, "%s -c:v mjpeg", testsrc);
+    CHECK(ffmpeg(a, "offsets.avi") == 0, "ffmpeg makes an MJPEG AVI");
+    make_bad_offsets();
     snprintf(a, sizeof a, "-f lavfi -i sine=duration=1 -c:a pcm_s16le");
     CHECK(ffmpeg(a, "audio.avi") == 0, "ffmpeg makes an audio-only AVI");
 }
@@ -369,7 +401,8 @@ int main(int argc, char **argv)
     check_random_access("g.mkv", -1, 0, 50, 1);
     check_random_access("h.mov", -1, 1, 50, 1);
     check_random_access("g16.mkv", -1, 0, 50, 1);
-    check_random_access("keys.avi", -1, 1, 50, 2); /* false keyframes: seeks fall back */
+    check_random_access("keys.avi", -1, 1, 50, 2);    /* false keyframes: seeks fall back */
+    check_random_access("offsets.avi", -1, 1, 50, 3); /* a damaged index: seeks miss */
     check_pack("b.mp4", 1, -1);
     check_pack("b.avi", 0, 0);
     check_error("b.mp4", -1, 0, LOCUS_E_CHANNEL, "colour video (yuv420p)");
