@@ -25,24 +25,46 @@ typedef uint16_t dist_t;
  * mask row's half-width + 1: nothing farther matters. Computed by
  * doubling, vectorised along the row: after the step for s, every pixel
  * within 2s - 1 of a non-zero pixel holds its exact distance (a distance
- * t < 2s is s plus one below s, known after the previous steps).
+ * t < 2s is s plus one below s, known after the previous steps). Each
+ * step is one pass from one buffer into the other, min(d[x], d[x - s] +
+ * s, d[x + s] + s); the steps alternate between tmp and dist so that the
+ * last lands in dist. Against a copy and a pass each way per step:
+ * bulk_water locate only 1.775 -> 1.735 ms/frame (medians of 5
+ * alternating runs), 2048x2048 unchanged.
  */
+static void distance_step(const dist_t *in, dist_t *out, size_t nx, size_t s)
+{
+    dist_t step = (dist_t)s;
+    size_t lo = s < nx ? s : nx, hi = nx > s ? nx - s : 0;
+    for (size_t x = 0; x < lo; x++) { /* no left partner */
+        dist_t v = x + s < nx ? (dist_t)(in[x + s] + step) : in[x];
+        out[x] = v < in[x] ? v : in[x];
+    }
+    for (size_t x = lo; x < hi; x++) {
+        dist_t l = (dist_t)(in[x - s] + step), r = (dist_t)(in[x + s] + step), v = in[x];
+        v = l < v ? l : v;
+        out[x] = r < v ? r : v;
+    }
+    for (size_t x = hi > lo ? hi : lo; x < nx; x++) { /* no right partner */
+        dist_t l = (dist_t)(in[x - s] + step);
+        out[x] = l < in[x] ? l : in[x];
+    }
+}
+
 #define DEFINE_ROW_DISTANCE(name, T)                                                               \
     static void name(const T *row, dist_t *dist, dist_t *tmp, size_t nx, dist_t cap)               \
     {                                                                                              \
+        int steps = 0;                                                                             \
+        for (size_t s = 1; s < cap; s *= 2)                                                        \
+            steps++;                                                                               \
+        dist_t *cur = steps % 2 ? tmp : dist, *next = steps % 2 ? dist : tmp;                      \
         for (size_t x = 0; x < nx; x++)                                                            \
-            dist[x] = row[x] ? 0 : cap;                                                            \
+            cur[x] = row[x] ? 0 : cap;                                                             \
         for (size_t s = 1; s < cap; s *= 2) {                                                      \
-            dist_t step = (dist_t)s;                                                               \
-            memcpy(tmp, dist, nx * sizeof *tmp);                                                   \
-            for (size_t x = s; x < nx; x++) {                                                      \
-                dist_t v = (dist_t)(tmp[x - s] + step);                                            \
-                dist[x] = v < dist[x] ? v : dist[x];                                               \
-            }                                                                                      \
-            for (size_t x = 0; x + s < nx; x++) {                                                  \
-                dist_t v = (dist_t)(tmp[x + s] + step);                                            \
-                dist[x] = v < dist[x] ? v : dist[x];                                               \
-            }                                                                                      \
+            distance_step(cur, next, nx, s);                                                       \
+            dist_t *t = cur;                                                                       \
+            cur = next;                                                                            \
+            next = t;                                                                              \
         }                                                                                          \
     }
 
