@@ -103,8 +103,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         snprintf(vol, sizeof vol, "%s/synthetic", data);
         snprintf(missing, sizeof missing, "%s/no-such-file.png", data);
         mkdir(dir, 0755);
-        const char *a[] = {one}, *b[] = {one, two, one}, *c[] = {glob}, *d[] = {bw},
-                   *e[] = {vol}, *f[] = {one, missing};
+        const char *a[] = {one}, *b[] = {one, two, one}, *c[] = {glob}, *d[] = {bw}, *e[] = {vol},
+                   *f[] = {one, missing};
         write_seed(dir, 0, a, 1, 0, 0);
         write_seed(dir, 1, b, 3, 0, 1);
         write_seed(dir, 2, c, 1, 0, 0);
