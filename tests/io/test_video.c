@@ -282,6 +282,48 @@ static void check_error(const char *name, int channel, int luma, int want, const
 }
 
 /*
+ * Rewrites the idx1 entries of an AVI's video packets ("00dc") in place:
+ * edit(entry, i) gets each 16-byte entry (fourcc, flags, offset, size)
+ * and its number i, and returns whether it changed it. Returns how many
+ * it changed.
+ */
+static size_t edit_avi_index(const char *name, int (*edit)(unsigned char *entry, size_t i))
+{
+    FILE *f = fopen(tpath(name), "r+b");
+    static unsigned char buf[1 << 20];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    size_t at = 0, changed = 0, entry = 0;
+    for (size_t i = 0; i + 8 <= n; i++)
+        if (!memcmp(buf + i, "idx1", 4))
+            at = i + 8;
+    for (size_t e = at; at && e + 16 <= n; e += 16)
+        if (!memcmp(buf + e, "00dc", 4) && edit(buf + e, entry++))
+            changed++;
+    if (f) {
+        fseek(f, 0, SEEK_SET);
+        fwrite(buf, 1, n, f);
+        fclose(f);
+    }
+    return changed;
+}
+
+static int mark_keyframe(unsigned char *entry, size_t i)
+{
+    (void)i;
+    entry[4] |= 0x10; /* AVIIF_KEYFRAME */
+    return 1;
+}
+
+/* Every third entry's offset (little-endian) 7 bytes on. */
+static int move_offset(unsigned char *entry, size_t i)
+{
+    if (i % 3 != 1)
+        return 0;
+    entry[8] = (unsigned char)(entry[8] + 7);
+    return 1;
+}
+
+/*
  * An AVI whose index calls every packet a keyframe (AVIIF_KEYFRAME on
  * each idx1 entry) while only every 10th is (FFV1 has no parser to say
  * otherwise): seeking there gives frames the decoder cannot make, which
@@ -289,23 +331,7 @@ static void check_error(const char *name, int channel, int luma, int want, const
  */
 static void make_false_keys(void)
 {
-    FILE *f = fopen(tpath("keys.avi"), "r+b");
-    static unsigned char buf[1 << 20];
-    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-    size_t at = 0, marked = 0;
-    for (size_t i = 0; i + 8 <= n; i++)
-        if (!memcmp(buf + i, "idx1", 4))
-            at = i + 8;
-    for (size_t e = at; at && e + 16 <= n; e += 16)
-        if (!memcmp(buf + e, "00dc", 4)) {
-            buf[e + 4] |= 0x10;
-            marked++;
-        }
-    if (f) {
-        fseek(f, 0, SEEK_SET);
-        fwrite(buf, 1, n, f);
-        fclose(f);
-    }
+    size_t marked = edit_avi_index("keys.avi", mark_keyframe);
     CHECK(marked == 50, "keys.avi: every one of %zu index entries marked a keyframe", marked);
 }
 
@@ -317,23 +343,7 @@ static void make_false_keys(void)
  */
 static void make_bad_offsets(void)
 {
-    FILE *f = fopen(tpath("offsets.avi"), "r+b");
-    static unsigned char buf[1 << 20];
-    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-    size_t at = 0, moved = 0, entry = 0;
-    for (size_t i = 0; i + 8 <= n; i++)
-        if (!memcmp(buf + i, "idx1", 4))
-            at = i + 8;
-    for (size_t e = at; at && e + 16 <= n; e += 16)
-        if (!memcmp(buf + e, "00dc", 4) && entry++ % 3 == 1) {
-            buf[e + 8] = (unsigned char)(buf[e + 8] + 7); /* offset, little-endian */
-            moved++;
-        }
-    if (f) {
-        fseek(f, 0, SEEK_SET);
-        fwrite(buf, 1, n, f);
-        fclose(f);
-    }
+    size_t moved = edit_avi_index("offsets.avi", move_offset);
     CHECK(moved == 17, "offsets.avi: %zu of 50 index entries point 7 bytes off", moved);
 }
 
