@@ -262,11 +262,13 @@ static void test_boxcar_random(void)
     boxcar_vs_oracle(LOCUS_F32, 3, s3b, sm3b, no3b, "float32 3-D smoothing (5,3,7)");
     boxcar_vs_oracle(LOCUS_F64, 2, s2, sm2, no2, "float64 2-D smoothing (3,5)");
     boxcar_vs_oracle(LOCUS_F64, 3, s3, sm3, no3, "float64 3-D smoothing (3,1,5)");
-    /* every odd window width along x up to 33 and around 64 and 128, on
-     * lines longer and shorter than the window: the x pass sums by
-     * doubling, one step per binary digit of the width */
-    static const int widths[] = {3,  5,  7,  9,  11, 13, 15, 17, 19,  21,
-                                 23, 25, 27, 29, 31, 33, 63, 65, 127, 129};
+    /* every odd window width along x up to 33, around 64 and 128, and
+     * around the widths where the uint8 and uint16 sums change form (257,
+     * 256), on lines longer and shorter than the window: the x pass sums
+     * directly up to 16 pixels and by doubling beyond, one step per
+     * binary digit of the width */
+    static const int widths[] = {3,  5,  7,  9,  11, 13, 15,  17,  19,  21,  23, 25,
+                                 27, 29, 31, 33, 63, 65, 127, 129, 255, 257, 259};
     uint64_t later = rng_state; /* the later tests' data stay as they were chosen */
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
         for (int lng = 0; lng < 2; lng++) {
@@ -883,9 +885,68 @@ static void test_divisions(void)
           wrong32);
 }
 
+/* divide_u16_row (vector lanes) against divide_u16 on every sum of a
+ * uint8 window, for every width it serves, from varied start offsets and
+ * with varied tail lengths. */
+static void test_division_rows(void)
+{
+    static uint16_t sums[65536 + 64];
+    static uint8_t got[65536 + 64];
+    size_t wrong = 0;
+    int first_k = 0;
+    for (int k = 2; k <= 257; k++) {
+        divisor d = divisor_of(k);
+        size_t top = 255 * (size_t)k, off = (size_t)k % 64, n = top + 1 - (size_t)(k * 7 % 64);
+        for (size_t i = 0; i < n; i++)
+            sums[off + i] = (uint16_t)i;
+        divide_u16_row(sums + off, got + off, n, &d);
+        for (size_t i = 0; i < n; i++)
+            if (got[off + i] != (uint8_t)divide_u16((uint16_t)i, &d)) {
+                wrong++;
+                first_k = first_k ? first_k : k;
+            }
+    }
+    CHECK(wrong == 0,
+          "divide_u16_row equals divide_u16 on every uint8 window sum, k = 2..257 (%zu wrong, "
+          "first k %d)",
+          wrong, first_k);
+}
+
+/* divide_f24 against C's division: every sum of a uint16 window for
+ * some widths, and the ends of the range and the multiples of k and
+ * their neighbours for every width up to 256. */
+static void test_division_f24(void)
+{
+    static const int every[] = {2, 3, 7, 13, 127, 255, 256};
+    size_t wrong = 0;
+    for (size_t e = 0; e < sizeof every / sizeof *every; e++) {
+        divisor d = divisor_of(every[e]);
+        for (int32_t s = 0; s <= 65535 * every[e]; s++)
+            wrong += divide_f24(s, &d) != s / every[e];
+    }
+    CHECK(wrong == 0,
+          "divide_f24 equals s / k for every uint16 window sum, k in {2, 3, 7, 13, 127, 255, "
+          "256} (%zu wrong)",
+          wrong);
+    wrong = 0;
+    for (int k = 2; k <= 256; k++) {
+        divisor d = divisor_of(k);
+        int32_t top = 65535 * k;
+        for (int32_t q = 0; q <= 65535; q += q < 512 || q > 65000 ? 1 : 97)
+            for (int32_t dv = -1; dv <= 1; dv++) {
+                int32_t s = q * k + dv;
+                if (s >= 0 && s <= top)
+                    wrong += divide_f24(s, &d) != s / k;
+            }
+    }
+    CHECK(wrong == 0, "divide_f24 equals s / k near multiples of k, k = 2..256 (%zu wrong)", wrong);
+}
+
 int main(void)
 {
     test_divisions();
+    test_division_rows();
+    test_division_f24();
     test_boxcar_truncation();
     test_boxcar_edges();
     test_boxcar_random();
