@@ -50,7 +50,7 @@ MPICC ?= $(shell command -v mpicc 2>/dev/null)
 MPI_BIN = $(if $(MPICC),$(BUILD)/locus-mpi)
 MPI_CLI_OBJ = $(BUILD)/cli/options.o $(BUILD)/cli/run.o $(BUILD)/cli/progress.o
 
-.PHONY: all test test-sanitize demo bench fuzz format clean deps python
+.PHONY: all test test-sanitize test-portable demo bench fuzz format clean deps python
 all: $(BUILD)/liblocus.a $(BUILD)/locus $(TEST_BIN) $(MPI_BIN)
 
 # `make V=1` shows the commands.
@@ -116,6 +116,17 @@ test-sanitize: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
+# The library and the locate stage tests built for baseline x86-64 (no
+# AVX): the vector code must build and give the same results where the
+# intrinsics paths are compiled out.
+PORTABLE_TESTS = locate/test_preprocess locate/test_maxima locate/test_noise locate/test_refine
+test-portable: deps
+	@$(MAKE) --no-print-directory BUILD=build-x86-64 ARCH=-march=x86-64 \
+	  $(PORTABLE_TESTS:%=build-x86-64/tests/%)
+	@for t in $(PORTABLE_TESTS); do build-x86-64/tests/$$t >build-x86-64/$$(basename $$t).tap || \
+	  { grep '^not ok' build-x86-64/$$(basename $$t).tap; echo "test-portable: $$t failed"; exit 1; }; \
+	  echo "test-portable: $$t: $$(grep -c '^ok' build-x86-64/$$(basename $$t).tap) passed"; done
+
 deps:
 	@bash scripts/install-deps.sh --python
 
@@ -146,4 +157,4 @@ format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/*.h src/*/*.h $(wildcard cli/*.h tests/*.h tests/*/*.h bench/*.c mpi/*.c fuzz/*.c fuzz/*.h python/*.c)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-x86-64
