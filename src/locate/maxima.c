@@ -3,11 +3,13 @@
  * equals the maximum of its box, exceeds the percentile threshold of the
  * non-zero pixels, and lies inside the margins.
  *
- * The percentile comes from a histogram of I (I is uint8 or uint16), not
- * a sort. The box maximum is van Herk / Gil-Werman: per axis, prefix and
- * suffix maxima within blocks of k, then one max per pixel — three
- * comparisons per pixel whatever the box size. Along y and z it runs on
- * whole rows at a time so the loops vectorise.
+ * The percentile comes from counts of I (I is uint8 or uint16), not a
+ * sort: one vector pass over a window of values that a sample of I
+ * points to, or, when the sample misleads, histograms. The box maximum
+ * is van Herk / Gil-Werman: per axis, prefix and suffix maxima within
+ * blocks of k, then one max per pixel — three comparisons per pixel
+ * whatever the box size. Along y and z it runs on whole rows at a time so
+ * the loops vectorise.
  */
 #include "locate/plan.h"
 
@@ -212,6 +214,177 @@ double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percen
     double lo = (double)(blo * 256 + bin_of_rank(fine[0], 0, 256, r.lo - before_lo, 0, &unused));
     double hi = (double)(bhi * 256 + bin_of_rank(fine[1], 0, 256, r.hi - before_hi, 0, &unused));
     return lerp_ranks(&r, lo, hi);
+}
+
+/*
+ * The same percentiles in one vector pass, by sampling first (Floyd and
+ * Rivest's selection): a histogram of every PCT_SAMPLE_STEP-th pixel
+ * gives a window [a, b] of values that holds the two ranks with a margin
+ * of PCT_SAMPLE_SIGMAS standard deviations of a sample rank; one pass
+ * over I then counts the zeros, the values below a, and the values in the
+ * window, a vector of pixels at a time (compares; only the pixels in the
+ * window are counted one by one). The counts are exact, so when both
+ * ranks fall in the window its values are the percentile's, and when they
+ * do not (an unlucky or adversarial sample) the caller falls back to the
+ * full histogram: the result is the same either way. Measured against
+ * the histograms (perf samples of the same runs; medians of alternating
+ * runs, Sapphire Rapids): bulk_water's percentile 1405 -> 722 samples,
+ * locate only 1.45 -> 1.37 ms/frame; 2048x2048 uint16 317 -> 126, about
+ * 32.3 -> 30.5 ms/frame.
+ */
+enum {
+    PCT_SAMPLE_STEP = 61,     /* prime: no alignment with the rows of common widths */
+    PCT_SAMPLE_MIN = 256,     /* non-zero samples needed to try */
+    PCT_SAMPLE_SIGMAS = 6,    /* the window's margin, in sample-rank deviations */
+    PCT_WINDOW_MAX = 4096,    /* values in the window at most */
+    PCT_FLUSH_CHUNKS = 32768, /* vector counters (16 bits a lane) are emptied this often */
+};
+
+static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
+{
+    return t == LOCUS_U8 ? ((const uint8_t *)I)[i] : ((const uint16_t *)I)[i];
+}
+
+/* The window [*a, *b] from a sample of I; 0 if the sample is too thin. */
+static int sample_window(const void *I, locus_dtype t, size_t npix, double percentile,
+                         uint32_t *hist, uint16_t *a, uint16_t *b)
+{
+    size_t nbins = t == LOCUS_U8 ? 256 : 65536, m = 0;
+    memset(hist, 0, nbins * sizeof *hist);
+    for (size_t i = 0; i < npix; i += PCT_SAMPLE_STEP)
+        hist[value_at(I, t, i)]++;
+    for (size_t v = 1; v < nbins; v++)
+        m += hist[v];
+    if (m < PCT_SAMPLE_MIN)
+        return 0;
+    percentile_ranks r = ranks_of(m, percentile);
+    size_t margin = (size_t)(PCT_SAMPLE_SIGMAS * 0.5 * sqrt((double)m)) + 1, before;
+    size_t lo = r.lo > margin ? r.lo - margin : 0, hi = r.hi + margin < m ? r.hi + margin : m - 1;
+    *a = (uint16_t)bin_of_rank(hist, 1, nbins, lo, 0, &before);
+    *b = (uint16_t)bin_of_rank(hist, 1, nbins, hi, 0, &before);
+    return *b - *a < PCT_WINDOW_MAX;
+}
+
+/* Counts of I against the window: zeros, values in (0, a), and win[v - a]. */
+typedef struct {
+    size_t zeros, below;
+} window_counts;
+
+/* uint16 I: the window's pixels marked by a vector compare and counted one by one. */
+static window_counts count_window(const uint16_t *I, size_t npix, uint16_t a, uint16_t b,
+                                  uint32_t *win)
+{
+    window_counts c = {0, 0};
+    locus_v16u16 va = (locus_v16u16){0} + a, width = (locus_v16u16){0} + (uint16_t)(b - a);
+    locus_v16u16 nz = {0}, nlt = {0};
+    size_t lt = 0, i = 0, chunks = 0;
+    memset(win, 0, ((size_t)(b - a) + 1) * sizeof *win);
+    for (; i + PCT_CHUNK <= npix; i += PCT_CHUNK) {
+        locus_v16u16 v;
+        memcpy(&v, I + i, sizeof v);
+        nz -= (locus_v16u16)(v == 0);
+        nlt -= (locus_v16u16)(v < va);
+        uint64_t marks = chunk_marks((locus_v16u16)(v - va <= width));
+        for (; marks; marks &= marks - 1) {
+            unsigned pos = (unsigned)__builtin_ctzll(marks);
+            win[v[4 * (pos % 16) + pos / 16] - a]++;
+        }
+        if (++chunks == PCT_FLUSH_CHUNKS || i + 2 * PCT_CHUNK > npix) {
+            for (int l = 0; l < PCT_CHUNK; l++) {
+                c.zeros += nz[l];
+                lt += nlt[l];
+            }
+            nz = nlt = (locus_v16u16){0};
+            chunks = 0;
+        }
+    }
+    for (; i < npix; i++) {
+        uint16_t v = I[i];
+        c.zeros += v == 0;
+        lt += v < a;
+        if (v >= a && v <= b)
+            win[v - a]++;
+    }
+    c.below = lt - c.zeros; /* a >= 1: every zero is below a */
+    return c;
+}
+
+/*
+ * uint8 I: each value of a window of at most PCT_U8_WINDOW_MAX counted by
+ * a compare of its own, 32 pixels a vector, into lane counters of 8 bits
+ * emptied every 255 vectors. On bulk_water the window is about 8 values
+ * wide; the marks of count_window cost more there than the histogram
+ * they replace.
+ */
+enum { PCT_U8_LANES = 32, PCT_U8_WINDOW_MAX = 16 };
+typedef uint8_t locus_v32u8 __attribute__((vector_size(PCT_U8_LANES)));
+
+static window_counts count_window_u8(const uint8_t *I, size_t npix, uint8_t a, uint8_t b,
+                                     uint32_t *win)
+{
+    window_counts c = {0, 0};
+    int w = b - a + 1;
+    locus_v32u8 va = (locus_v32u8){0} + a, nz = {0}, nlt = {0}, n[PCT_U8_WINDOW_MAX];
+    size_t lt = 0, i = 0, chunks = 0, counts[PCT_U8_WINDOW_MAX] = {0};
+    for (int j = 0; j < w; j++)
+        n[j] = (locus_v32u8){0};
+    for (; i + PCT_U8_LANES <= npix; i += PCT_U8_LANES) {
+        locus_v32u8 v;
+        memcpy(&v, I + i, sizeof v);
+        nz -= (locus_v32u8)(v == 0);
+        nlt -= (locus_v32u8)(v < va);
+        for (int j = 0; j < w; j++)
+            n[j] -= (locus_v32u8)(v == (uint8_t)(a + j));
+        if (++chunks == 255 || i + 2 * PCT_U8_LANES > npix) {
+            for (int l = 0; l < PCT_U8_LANES; l++) {
+                c.zeros += nz[l];
+                lt += nlt[l];
+                for (int j = 0; j < w; j++)
+                    counts[j] += n[j][l];
+            }
+            nz = nlt = (locus_v32u8){0};
+            for (int j = 0; j < w; j++)
+                n[j] = (locus_v32u8){0};
+            chunks = 0;
+        }
+    }
+    for (; i < npix; i++) {
+        c.zeros += I[i] == 0;
+        lt += I[i] < a;
+        if (I[i] >= a && I[i] <= b)
+            counts[I[i] - a]++;
+    }
+    for (int j = 0; j < w; j++)
+        win[j] = (uint32_t)counts[j];
+    c.below = lt - c.zeros;
+    return c;
+}
+
+int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, double percentile,
+                                    uint32_t *scratch, double *value, size_t *nonzero)
+{
+    uint16_t a, b;
+    if (!sample_window(I, t, npix, percentile, scratch, &a, &b))
+        return 0;
+    if (t == LOCUS_U8 && b - a >= PCT_U8_WINDOW_MAX)
+        return 0;
+    uint32_t *win = scratch + 65536;
+    window_counts c = t == LOCUS_U8 ? count_window_u8(I, npix, (uint8_t)a, (uint8_t)b, win)
+                                    : count_window(I, npix, a, b, win);
+    size_t n = npix - c.zeros, inside = 0, unused;
+    for (size_t v = 0; v <= (size_t)(b - a); v++)
+        inside += win[v];
+    if (n == 0)
+        return 0;
+    percentile_ranks r = ranks_of(n, percentile);
+    if (r.lo < c.below || r.hi >= c.below + inside)
+        return 0;
+    size_t bins = (size_t)(b - a) + 1;
+    double lo = a + (double)bin_of_rank(win, 0, bins, r.lo - c.below, 0, &unused);
+    double hi = a + (double)bin_of_rank(win, 0, bins, r.hi - c.below, 0, &unused);
+    *nonzero = n;
+    *value = lerp_ranks(&r, lo, hi);
+    return 1;
 }
 
 /* Span of the box around i: [i - lo, i + hi] (even boxes reach one
@@ -452,9 +625,13 @@ static void histogram_u8(const uint8_t *I, size_t n, uint32_t *hist)
 int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t *nonzero)
 {
     const plan *pl = &ws->pl;
+    if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
+                          (65536 + PCT_WINDOW_MAX) * sizeof *ws->hist))
+        return LOCUS_E_NOMEM;
+    if (locus_maxima_percentile_sampled(I, pl->itype, pl->npix, pl->params.percentile, ws->hist, t,
+                                        nonzero))
+        return LOCUS_OK;
     if (pl->itype == LOCUS_U8) {
-        if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap, 256 * sizeof *ws->hist))
-            return LOCUS_E_NOMEM;
         histogram_u8(I, pl->npix, ws->hist);
         *t = locus_maxima_percentile(ws->hist, 256, pl->params.percentile, nonzero);
     } else {

@@ -543,10 +543,77 @@ static void test_percentile_u16(void)
           "uint16 percentile of an all-zero image: no non-zero values");
 }
 
+/*
+ * locus_maxima_percentile_sampled against the full histogram of the same
+ * image: equal, bit for bit, whenever it answers; it must answer on
+ * ordinary images (the fast path is tested, not skipped) and decline
+ * where its sample misleads it (every 61st pixel, the ones it samples,
+ * set far above the rest: only the extreme percentiles are among them)
+ * or the uint8 window is too wide.
+ */
+static void test_percentile_sampled(void)
+{
+    enum { NPIX = 100003, BIG = 640000 };
+    static uint16_t img16[BIG];
+    static uint8_t img8[NPIX];
+    static uint32_t hist[65536], scratch[65536 + 4096];
+    static const double pcts[] = {0, 10, 50, 64, 99, 100};
+    int failures = 0, answered = 0, declined = 0, cases = 0;
+    for (int kind = 0; kind < 7; kind++)
+        for (int u16 = 0; u16 < 2; u16++)
+            for (size_t pi = 0; pi < sizeof pcts / sizeof *pcts; pi++) {
+                size_t n = u16 && kind == 6 ? BIG : NPIX;
+                memset(hist, 0, sizeof hist);
+                for (size_t i = 0; i < n; i++) {
+                    uint32_t r = (uint32_t)(rng() >> 20), top = u16 ? 65535 : 255;
+                    uint32_t v = kind == 0   ? r % (top + 1)            /* anything */
+                                 : kind == 1 ? (r % 3 ? 0 : r % 40 + 1) /* mostly zeros, narrow */
+                                 : kind == 2 ? (r % 7 < 4 ? 0 : 10 + r % 6)        /* few values */
+                                 : kind == 3 ? (i % 61 ? r % 20 + 1 : top - r % 5) /* misleading */
+                                 : kind == 4
+                                     ? (i % 61 ? 0 : r % 9 + 1) /* only the sampled pixels */
+                                 : kind == 5 ? (i / 500 % 2 ? 0 : 1 + r % 12) /* runs of zeros */
+                                             : (r % 4 ? r % 3000 + 1 : 0);    /* big (uint16) */
+                    if (u16)
+                        img16[i] = (uint16_t)v;
+                    else
+                        img8[i] = (uint8_t)v;
+                    hist[v]++;
+                }
+                size_t nz_full, nz_fast = 0;
+                double full = locus_maxima_percentile(hist, u16 ? 65536 : 256, pcts[pi], &nz_full);
+                double fast = -1;
+                int ok = locus_maxima_percentile_sampled(u16 ? (const void *)img16 : img8,
+                                                         u16 ? LOCUS_U16 : LOCUS_U8, n, pcts[pi],
+                                                         scratch, &fast, &nz_fast);
+                cases++;
+                answered += ok;
+                declined += !ok;
+                if (ok && (full != fast || nz_full != nz_fast)) {
+                    failures++;
+                    printf("# kind %d, %s, percentile %g: %.17g (%zu) vs %.17g (%zu)\n", kind,
+                           u16 ? "uint16" : "uint8", pcts[pi], full, nz_full, fast, nz_fast);
+                }
+                if (kind == 3 && ok && pcts[pi] > 0 && pcts[pi] < 99) {
+                    failures++;
+                    printf("# kind 3 (misleading sample), %s, percentile %g: answered\n",
+                           u16 ? "uint16" : "uint8", pcts[pi]);
+                }
+            }
+    CHECK(failures == 0,
+          "sampled percentile equals the full histogram's whenever it answers, "
+          "and declines on a misleading sample (%d cases)",
+          cases);
+    CHECK(answered >= cases / 2 && declined > 0,
+          "sampled percentile: answered %d, declined %d of %d cases (both paths taken)", answered,
+          declined, cases);
+}
+
 int main(void)
 {
     test_percentile();
     test_percentile_u16();
+    test_percentile_sampled();
     test_box_max();
     test_even_box_by_hand();
     test_candidates();
