@@ -444,14 +444,27 @@ static void test_candidates_u16_3d(void)
 }
 
 /* Random images: candidates against the definition, by brute force. */
-static void test_candidates_random(void)
+/*
+ * Random images against a brute force: narrow ones (every row's span
+ * within the margins shorter than a 64-pixel chunk, the loop form) and
+ * wide ones (whole chunks, the vector compare form), uint8 and uint16,
+ * with local maxima equal to the threshold, which the strict comparison
+ * leaves out.
+ */
+static void candidates_random(int NX, locus_dtype type)
 {
-    enum { NY = 40, NX = 50 };
-    static uint8_t im[NY][NX];
-    for (int y = 0; y < NY; y++)
-        for (int x = 0; x < NX; x++)
-            im[y][x] = (uint8_t)(rng() % 3 ? 0 : rng() % 60);
-    locus_image img = make_image(im, LOCUS_U8, 2, NY, NX, 0);
+    enum { NY = 40, MAXNX = 200 };
+    static uint8_t im8[NY * MAXNX];
+    static uint16_t im16[NY * MAXNX];
+    static int im[NY * MAXNX];
+    for (int i = 0; i < NY * NX; i++) {
+        /* sparse; half the values 10, so the 30th percentile is 10 */
+        im[i] = (int)(rng() % 12 ? 0 : rng() % 2 ? 10 : 11 + rng() % 49);
+        im8[i] = (uint8_t)im[i];
+        im16[i] = (uint16_t)im[i];
+    }
+    const void *buf = type == LOCUS_U8 ? (const void *)im8 : im16;
+    locus_image img = make_image(buf, type, 2, NY, (size_t)NX, 0);
     locus_params p = params_d(5);
     p.separation.count = 2;
     p.separation.v[0] = 4.5; /* k = int(6.36) = 6, margin max(2, 1, 2) = 2 */
@@ -460,10 +473,11 @@ static void test_candidates_random(void)
     locus_workspace *ws = planned(&p, &img);
     int blank;
     /* the threshold, by sorting the non-zero values */
-    int vals[NY * NX], n = 0;
+    static int vals[NY * MAXNX];
+    int n = 0;
     for (int i = 0; i < NY * NX; i++)
-        if (((uint8_t *)im)[i])
-            vals[n++] = ((uint8_t *)im)[i];
+        if (im[i])
+            vals[n++] = im[i];
     for (int i = 1; i < n; i++) /* insertion sort */
         for (int j = i; j > 0 && vals[j - 1] > vals[j]; j--) {
             int s = vals[j];
@@ -473,22 +487,37 @@ static void test_candidates_random(void)
     double vi = (n - 1) * 0.30, fr = vi - floor(vi);
     int lo = vals[(int)floor(vi)], hi = vals[(int)floor(vi) + 1];
     double t = fr >= 0.5 ? hi - (hi - lo) * (1 - fr) : lo + (hi - lo) * fr;
-    size_t want[NY * NX], nw = 0;
+    static size_t want[NY * MAXNX];
+    size_t nw = 0, at_floor = 0;
     for (int y = 2; y <= NY - 3; y++)
         for (int x = 2; x <= NX - 3; x++) {
             int m = 0;
             for (int b = y - 2; b <= y + 3; b++)     /* k = 6: -2 .. +3 */
                 for (int a = x - 4; a <= x + 4; a++) /* k = 9: -4 .. +4 */
-                    if (b >= 0 && a >= 0 && b < NY && a < NX && im[b][a] > m)
-                        m = im[b][a];
-            if (im[y][x] == m && im[y][x] > t)
+                    if (b >= 0 && a >= 0 && b < NY && a < NX && im[b * NX + a] > m)
+                        m = im[b * NX + a];
+            int v = im[y * NX + x];
+            at_floor += v == m && v == (int)floor(t);
+            if (v == m && v > t)
                 want[nw++] = (size_t)(y * NX + x);
         }
-    run_find(ws, im, &blank);
-    CHECK(nw > 5, "random: the brute force finds %zu candidates", nw);
-    CHECK(cand_equal(ws, want, nw), "random: candidates equal the brute force (%zu vs %zu)",
-          ws->ncand, nw);
+    run_find(ws, buf, &blank);
+    const char *tn = type == LOCUS_U8 ? "uint8" : "uint16";
+    CHECK(nw > 5 && at_floor > 0,
+          "random %s %dx%d: the brute force finds %zu candidates, %zu maxima at floor(threshold)",
+          tn, NY, NX, nw, at_floor);
+    CHECK(cand_equal(ws, want, nw),
+          "random %s %dx%d: candidates equal the brute force (%zu vs %zu)", tn, NY, NX, ws->ncand,
+          nw);
     locus_workspace_free(ws);
+}
+
+static void test_candidates_random(void)
+{
+    candidates_random(50, LOCUS_U8);
+    candidates_random(200, LOCUS_U8);
+    candidates_random(50, LOCUS_U16);
+    candidates_random(200, LOCUS_U16);
 }
 
 /*
