@@ -136,11 +136,11 @@ static size_t coarse_counts(const uint16_t *I, size_t npix, uint32_t coarse[256]
  * marked in m (lanes of all ones or zeros): the four words of lanes
  * folded into one word, so that one loop takes a chunk's marked pixels.
  */
-static uint64_t chunk_marks(locus_v16u16 m)
+static uint64_t chunk_marks(const locus_v16u16 *m)
 {
     const uint64_t lane_bits = 0x0001000100010001ull; /* bit 0 of each lane */
     uint64_t w[PCT_CHUNK / 4];
-    memcpy(w, &m, sizeof w);
+    memcpy(w, m, sizeof w);
     return (w[0] & lane_bits) | (w[1] & lane_bits) << 1 | (w[2] & lane_bits) << 2 |
            (w[3] & lane_bits) << 3;
 }
@@ -178,9 +178,12 @@ static void fine_counts(const uint16_t *I, size_t npix, size_t blo, size_t bhi,
         locus_v16u16 v, hi;
         memcpy(&v, I + i, sizeof v);
         hi = v >> 8;
-        count_marked(I + i, chunk_marks((locus_v16u16)(hi == (uint16_t)blo)), h[0]);
-        if (bhi != blo)
-            count_marked(I + i, chunk_marks((locus_v16u16)(hi == (uint16_t)bhi)), h[1]);
+        locus_v16u16 in_lo = (locus_v16u16)(hi == (uint16_t)blo);
+        count_marked(I + i, chunk_marks(&in_lo), h[0]);
+        if (bhi != blo) {
+            locus_v16u16 in_hi = (locus_v16u16)(hi == (uint16_t)bhi);
+            count_marked(I + i, chunk_marks(&in_hi), h[1]);
+        }
     }
     for (; i < npix; i++) {
         size_t v = I[i], b = v >> 8;
@@ -284,7 +287,8 @@ static window_counts count_window(const uint16_t *I, size_t npix, uint16_t a, ui
         memcpy(&v, I + i, sizeof v);
         nz -= (locus_v16u16)(v == 0);
         nlt -= (locus_v16u16)(v < va);
-        uint64_t marks = chunk_marks((locus_v16u16)(v - va <= width));
+        locus_v16u16 in = (locus_v16u16)(v - va <= width);
+        uint64_t marks = chunk_marks(&in);
         for (; marks; marks &= marks - 1) {
             unsigned pos = (unsigned)__builtin_ctzll(marks);
             win[v[4 * (pos % 16) + pos / 16] - a]++;
