@@ -576,7 +576,7 @@ static void test_percentile_u16(void)
  * locus_maxima_percentile_sampled against the full histogram of the same
  * image: equal, bit for bit, whenever it answers; it must answer on
  * ordinary images (the fast path is tested, not skipped) and decline
- * where its sample misleads it (every 61st pixel, the ones it samples,
+ * where its sample misleads it (every PCT_SAMPLE_STEP-th pixel, the ones it samples,
  * set far above the rest: only the extreme percentiles are among them)
  * or the uint8 window is too wide.
  */
@@ -595,14 +595,17 @@ static void test_percentile_sampled(void)
                 memset(hist, 0, sizeof hist);
                 for (size_t i = 0; i < n; i++) {
                     uint32_t r = (uint32_t)(rng() >> 20), top = u16 ? 65535 : 255;
-                    uint32_t v = kind == 0   ? r % (top + 1)            /* anything */
-                                 : kind == 1 ? (r % 3 ? 0 : r % 40 + 1) /* mostly zeros, narrow */
-                                 : kind == 2 ? (r % 7 < 4 ? 0 : 10 + r % 6)        /* few values */
-                                 : kind == 3 ? (i % 61 ? r % 20 + 1 : top - r % 5) /* misleading */
-                                 : kind == 4
-                                     ? (i % 61 ? 0 : r % 9 + 1) /* only the sampled pixels */
-                                 : kind == 5 ? (i / 500 % 2 ? 0 : 1 + r % 12) /* runs of zeros */
-                                             : (r % 4 ? r % 3000 + 1 : 0);    /* big (uint16) */
+                    uint32_t v =
+                        kind == 0   ? r % (top + 1)                /* anything */
+                        : kind == 1 ? (r % 3 ? 0 : r % 40 + 1)     /* mostly zeros, narrow */
+                        : kind == 2 ? (r % 7 < 4 ? 0 : 10 + r % 6) /* few values */
+                        : kind == 3
+                            ? (i % PCT_SAMPLE_STEP ? r % 20 + 1 : top - r % 5) /* misleading */
+                        : kind == 4
+                            ? (i % PCT_SAMPLE_STEP ? 0 : r % 9 + 1)  /* only the sampled pixels */
+                        : kind == 5 ? (i / 500 % 2 ? 0 : 1 + r % 12) /* runs of zeros */
+                                    : (r % 4 ? r % 3000 + 1 : 0);    /* big (uint16) */
+                    v = u16 ? (uint16_t)v : (uint8_t)v;              /* as stored */
                     if (u16)
                         img16[i] = (uint16_t)v;
                     else
