@@ -733,6 +733,68 @@ static double subtract_row(double *dst, const double *v, const double *bg, size_
 }
 
 /*
+ * The same with a uint8 or uint16 background row, converted in the loop: the
+ * conversion is exact, so d is the same as from the converted row,
+ * without storing that row as doubles and loading it again. AVX-512F
+ * only: GCC 12 converts vector-extension uint8 lanes to double one lane
+ * at a time. Measured (Sapphire Rapids, perf samples of the same runs):
+ * bulk_water's subtraction and conversions 1886 -> 1412, locate only
+ * 1.21 -> 1.16 ms/frame; 2048x2048 uint16 28.3 -> 26.8 ms/frame (medians
+ * of alternating runs).
+ */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* Eight background pixels from bg + i as doubles. */
+static inline __m512d bg_u8(const void *bg, size_t i)
+{
+    __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)((const uint8_t *)bg + i));
+    return _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b));
+}
+
+static inline __m512d bg_u16(const void *bg, size_t i)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)bg + i));
+    return _mm512_cvtepi32_pd(_mm256_cvtepu16_epi32(b));
+}
+
+#define DEFINE_SUBTRACT_INT(name, T, LOAD)                                                         \
+    static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
+    {                                                                                              \
+        const T *bg = vbg;                                                                         \
+        const __m512d thr = _mm512_set1_pd(threshold);                                             \
+        __m512d lane[2] = {_mm512_set1_pd(-INFINITY), _mm512_set1_pd(-INFINITY)};                  \
+        size_t i = 0;                                                                              \
+        for (; i + 16 <= n; i += 16)                                                               \
+            for (int h = 0; h < 2; h++) {                                                          \
+                size_t at = i + 8 * (size_t)h;                                                     \
+                __m512d d = _mm512_sub_pd(_mm512_loadu_pd(v + at), LOAD(bg, at));                  \
+                d = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(d, thr, _CMP_GE_OQ), d);                \
+                _mm512_storeu_pd(dst + at, d);                                                     \
+                lane[h] =                                                                          \
+                    _mm512_mask_mov_pd(lane[h], _mm512_cmp_pd_mask(d, lane[h], _CMP_GT_OQ), d);    \
+            }                                                                                      \
+        double l0[8], l1[8], mx = -INFINITY;                                                       \
+        _mm512_storeu_pd(l0, lane[0]);                                                             \
+        _mm512_storeu_pd(l1, lane[1]);                                                             \
+        for (int k = 0; k < 8; k++) {                                                              \
+            mx = l0[k] > mx ? l0[k] : mx;                                                          \
+            mx = l1[k] > mx ? l1[k] : mx;                                                          \
+        }                                                                                          \
+        for (; i < n; i++) {                                                                       \
+            double d = v[i] - (double)bg[i];                                                       \
+            d = d >= threshold ? d : 0.0;                                                          \
+            dst[i] = d;                                                                            \
+            mx = d > mx ? d : mx;                                                                  \
+        }                                                                                          \
+        return mx;                                                                                 \
+    }
+
+DEFINE_SUBTRACT_INT(subtract_row_u8, uint8_t, bg_u8)
+DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, bg_u16)
+#endif
+
+/*
  * The last steps of the band pass, one image row at a time while the row
  * is in cache: the Gaussian along x (through a copy padded with w zeros
  * each side), bp = low pass - background, the threshold, the maximum.
@@ -776,11 +838,20 @@ static void finish_row(void *vctx, size_t i, const double *in)
         }
         v = f->xrow;
     }
-    if (f->bgs)
-        load_doubles(stream_row(f->bgs), pl->dtype, 0, nx, f->bgrow);
+    const void *bg =
+        f->bgs ? stream_row(f->bgs) : (const char *)f->bg + row * nx * locus_dtype_size(pl->dtype);
+    double mx, *dst = f->lp + row * nx;
+#if defined(__AVX512F__)
+    if (pl->dtype == LOCUS_U8)
+        mx = subtract_row_u8(dst, v, bg, nx, pl->threshold);
+    else if (pl->dtype == LOCUS_U16)
+        mx = subtract_row_u16(dst, v, bg, nx, pl->threshold);
     else
-        load_doubles(f->bg, pl->dtype, row * nx, nx, f->bgrow);
-    double mx = subtract_row(f->lp + row * nx, v, f->bgrow, nx, pl->threshold);
+#endif
+    {
+        load_doubles(bg, pl->dtype, 0, nx, f->bgrow);
+        mx = subtract_row(dst, v, f->bgrow, nx, pl->threshold);
+    }
     f->max = mx > f->max ? mx : f->max;
 }
 

@@ -554,9 +554,12 @@ static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], con
             oracle_gauss_pass(lp, sh, a, pl->gauss[a], pl->gauss_w[a]);
     }
     double thr = isnan(threshold) ? (t == LOCUS_U8 || t == LOCUS_U16 ? 1 : 1 / 255.) : threshold;
-    double omax = -INFINITY;
+    double omax = -INFINITY, at = NAN;
+    size_t pick = n;
     for (size_t i = 0; i < n; i++) {
         double v = lp[i] - bgr[i];
+        if (pick == n && v > thr && i % sh[2] < 16) /* in the first vector of its row */
+            pick = i, at = v;
         lp[i] = v < thr ? 0 : v;
         omax = lp[i] > omax ? lp[i] : omax;
     }
@@ -573,6 +576,13 @@ static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], con
           n, nonzero);
     CHECK(mx == omax, "%s: bp max %.17g == %.17g", what, mx, omax);
     CHECK(nonzero > 0 && nonzero < n, "%s: test has both kept and zeroed pixels", what);
+    if (pick < n) { /* a pixel exactly at the threshold is kept (bp >= threshold) */
+        ws->pl.threshold = at;
+        locus_preprocess_bandpass(ws, buf, bg, &mx);
+        CHECK(ws->lp[pick] == at, "%s: a pixel equal to the threshold is kept (%.17g, want %.17g)",
+              what, ws->lp[pick], at);
+        ws->pl.threshold = thr;
+    }
     if (nd == 2) { /* the boxcar made row by row inside the band pass */
         memset(ws->lp, 0, n * sizeof *ws->lp);
         CHECK(locus_preprocess_bandpass(ws, buf, NULL, &mx) == LOCUS_OK, "%s: streamed runs", what);
