@@ -514,6 +514,27 @@ static const void *stream_row(boxcar_stream *s)
 /* §3b Gaussian low pass                                               */
 /* ------------------------------------------------------------------ */
 
+/* Eight pixels from p + i as doubles (exact), in AVX-512 lanes. GCC 12
+ * converts the plain loop's 8- and 16-bit pixels through 128-bit halves,
+ * and vector-extension lanes one at a time; for the rows the Gaussian's
+ * y pass converts, the conversion's perf samples on bulk_water 555 -> 205
+ * (Sapphire Rapids; locate only about 1.14 -> 1.11 ms/frame). */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+static inline __m512d load8_u8(const void *p, size_t i)
+{
+    __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)((const uint8_t *)p + i));
+    return _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b));
+}
+
+static inline __m512d load8_u16(const void *p, size_t i)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)p + i));
+    return _mm512_cvtepi32_pd(_mm256_cvtepu16_epi32(b));
+}
+#endif
+
 /* Convert n pixels of any type to double. */
 #define LOAD_CASE(TAG, T)                                                                          \
     case TAG: {                                                                                    \
@@ -532,13 +553,23 @@ static void load_doubles(const void *src, locus_dtype t, size_t start, size_t n,
         LOAD_CASE(LOCUS_U32, uint32_t)
     case LOCUS_U8: {
         const uint8_t *p = (const uint8_t *)src + start;
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+#if defined(__AVX512F__)
+        for (; i + 8 <= n; i += 8)
+            _mm512_storeu_pd(out + i, load8_u8(p, i));
+#endif
+        for (; i < n; i++)
             out[i] = p[i];
         break;
     }
     case LOCUS_U16: {
         const uint16_t *p = (const uint16_t *)src + start;
-        for (size_t i = 0; i < n; i++)
+        size_t i = 0;
+#if defined(__AVX512F__)
+        for (; i + 8 <= n; i += 8)
+            _mm512_storeu_pd(out + i, load8_u16(p, i));
+#endif
+        for (; i < n; i++)
             out[i] = p[i];
         break;
     }
@@ -743,21 +774,6 @@ static double subtract_row(double *dst, const double *v, const double *bg, size_
  * of alternating runs).
  */
 #if defined(__AVX512F__)
-#include <immintrin.h>
-
-/* Eight background pixels from bg + i as doubles. */
-static inline __m512d bg_u8(const void *bg, size_t i)
-{
-    __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)((const uint8_t *)bg + i));
-    return _mm512_cvtepi32_pd(_mm256_cvtepu8_epi32(b));
-}
-
-static inline __m512d bg_u16(const void *bg, size_t i)
-{
-    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)((const uint16_t *)bg + i));
-    return _mm512_cvtepi32_pd(_mm256_cvtepu16_epi32(b));
-}
-
 #define DEFINE_SUBTRACT_INT(name, T, LOAD)                                                         \
     static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
     {                                                                                              \
@@ -790,8 +806,8 @@ static inline __m512d bg_u16(const void *bg, size_t i)
         return mx;                                                                                 \
     }
 
-DEFINE_SUBTRACT_INT(subtract_row_u8, uint8_t, bg_u8)
-DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, bg_u16)
+DEFINE_SUBTRACT_INT(subtract_row_u8, uint8_t, load8_u8)
+DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, load8_u16)
 #endif
 
 /*
