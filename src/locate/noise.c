@@ -18,60 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef uint16_t dist_t;
-
-/*
- * dist[x] = min(|x - x'|, cap) over x' with I[x'] != 0, cap = the widest
- * mask row's half-width + 1: nothing farther matters. Computed by
- * doubling, vectorised along the row: after the step for s, every pixel
- * within 2s - 1 of a non-zero pixel holds its exact distance (a distance
- * t < 2s is s plus one below s, known after the previous steps). Each
- * step is one pass from one buffer into the other, min(d[x], d[x - s] +
- * s, d[x + s] + s); the steps alternate between tmp and dist so that the
- * last lands in dist. Against a copy and a pass each way per step:
- * bulk_water locate only 1.775 -> 1.735 ms/frame (medians of 5
- * alternating runs), 2048x2048 unchanged.
- */
-static void distance_step(const dist_t *in, dist_t *out, size_t nx, size_t s)
-{
-    dist_t step = (dist_t)s;
-    size_t lo = s < nx ? s : nx, hi = nx > s ? nx - s : 0;
-    for (size_t x = 0; x < lo; x++) { /* no left partner */
-        dist_t v = x + s < nx ? (dist_t)(in[x + s] + step) : in[x];
-        out[x] = v < in[x] ? v : in[x];
-    }
-    for (size_t x = lo; x < hi; x++) {
-        dist_t l = (dist_t)(in[x - s] + step), r = (dist_t)(in[x + s] + step), v = in[x];
-        v = l < v ? l : v;
-        out[x] = r < v ? r : v;
-    }
-    for (size_t x = hi > lo ? hi : lo; x < nx; x++) { /* no right partner */
-        dist_t l = (dist_t)(in[x - s] + step);
-        out[x] = l < in[x] ? l : in[x];
-    }
-}
-
-#define DEFINE_ROW_DISTANCE(name, T)                                                               \
-    static void name(const T *row, dist_t *dist, dist_t *tmp, size_t nx, dist_t cap)               \
-    {                                                                                              \
-        int steps = 0;                                                                             \
-        for (size_t s = 1; s < cap; s *= 2)                                                        \
-            steps++;                                                                               \
-        dist_t *cur = steps % 2 ? tmp : dist, *next = steps % 2 ? dist : tmp;                      \
-        for (size_t x = 0; x < nx; x++)                                                            \
-            cur[x] = row[x] ? 0 : cap;                                                             \
-        for (size_t s = 1; s < cap; s *= 2) {                                                      \
-            distance_step(cur, next, nx, s);                                                       \
-            dist_t *t = cur;                                                                       \
-            cur = next;                                                                            \
-            next = t;                                                                              \
-        }                                                                                          \
-    }
-
-DEFINE_ROW_DISTANCE(row_distance_u8, uint8_t)
-DEFINE_ROW_DISTANCE(row_distance_u16, uint16_t)
-DEFINE_ROW_DISTANCE(row_distance_32, uint32_t) /* non-zero: the same test for int32 */
-
 /*
  * The row distances live in a ring of `slots` rows: image row r (z * ny
  * + y) in slot r % slots, computed just before the first output row that
@@ -79,22 +25,31 @@ DEFINE_ROW_DISTANCE(row_distance_32, uint32_t) /* non-zero: the same test for in
  * 2 * reach + 1 slots hold every row still needed. Measured against the
  * whole-frame distance image this replaces: the same work, but no
  * frame-sized buffer (bulk_water: 542 KB of peak RSS; a 2048x2048
- * frame: 8 MB written and read again).
+ * frame: 8 MB written and read again). Distances are stored in 8 bits
+ * when every mask row is under 127 pixels from its centre, else in 16
+ * (DIST_8_MAX_CAP): 8-bit lanes do twice the pixels a vector, and one
+ * AVX-512 compare tests a whole block. The stage's perf samples on
+ * bulk_water (Sapphire Rapids, two runs each): 2273 and 2229 -> 1875 and
+ * 2098.
  */
 typedef struct {
-    dist_t *rows;
+    void *rows;
+    size_t es;                  /* bytes a distance: 1 or 2 */
     size_t slots, reach, ready; /* ready: rows computed so far */
 } dist_ring;
 
-static dist_t *ring_row(const dist_ring *g, size_t r, size_t nx)
+/* cap + s stays below 256 in the doubling steps (s < cap) */
+enum { DIST_8_MAX_CAP = 127 };
+
+static void *ring_row(const dist_ring *g, size_t r, size_t nx)
 {
-    return g->rows + (r % g->slots) * nx;
+    return (char *)g->rows + (r % g->slots) * nx * g->es;
 }
 
 /* One mask row as seen from an output row: its ring row and half-width. */
 typedef struct {
-    const dist_t *dist;
-    dist_t half;
+    const void *dist;
+    unsigned half;
 } near_source;
 
 /* Widest mask rows first: they mark the most pixels, so blocks finish soonest. */
@@ -118,8 +73,28 @@ enum { NEAR_BLOCK = 64 };
 #include <immintrin.h>
 #endif
 
-/* Bit j: d[j] <= h, for j < len (len <= NEAR_BLOCK). */
-static inline uint64_t near_bits(const dist_t *d, dist_t h, size_t len)
+/* The bits of a block of len pixels. */
+static inline uint64_t block_full(size_t len)
+{
+    return len == NEAR_BLOCK ? ~(uint64_t)0 : ((uint64_t)1 << len) - 1;
+}
+
+/* Bit j: d[j] <= h, for j < len (len <= NEAR_BLOCK), with AVX-512BW's
+ * compares into a mask where the block is whole. */
+static inline uint64_t near_bits_8(const uint8_t *d, unsigned h, size_t len)
+{
+#if defined(__AVX512BW__)
+    if (len == NEAR_BLOCK)
+        return _mm512_cmple_epu8_mask(_mm512_loadu_si512((const void *)d),
+                                      _mm512_set1_epi8((char)h));
+#endif
+    uint64_t bits = 0;
+    for (size_t j = 0; j < len; j++)
+        bits |= (uint64_t)(d[j] <= h) << j;
+    return bits;
+}
+
+static inline uint64_t near_bits_16(const uint16_t *d, unsigned h, size_t len)
 {
 #if defined(__AVX512BW__)
     if (len == NEAR_BLOCK) {
@@ -135,22 +110,86 @@ static inline uint64_t near_bits(const dist_t *d, dist_t h, size_t len)
     return bits;
 }
 
-/* The bits of a block of len pixels. */
-static inline uint64_t block_full(size_t len)
-{
-    return len == NEAR_BLOCK ? ~(uint64_t)0 : ((uint64_t)1 << len) - 1;
-}
-
 /*
- * near[] of row (z, y): the bit of a pixel is set where it is within M
- * of a non-zero pixel: the OR over the mask rows (widest first, `order`)
- * of d <= half. After the band pass nearly every pixel is within M
- * (bulk_water: all but 0.3%), mostly through the widest row alone, so a
+ * The kernels for one width D of distance:
+ *
+ * distance_step: dist[x] = min(|x - x'|, cap) over x' with I[x'] != 0,
+ * cap = the widest mask row's half-width + 1: nothing farther matters.
+ * Computed by doubling, vectorised along the row: after the step for s,
+ * every pixel within 2s - 1 of a non-zero pixel holds its exact distance
+ * (a distance t < 2s is s plus one below s, known after the previous
+ * steps). Each step is one pass from one buffer into the other,
+ * min(d[x], d[x - s] + s, d[x + s] + s); the steps alternate between tmp
+ * and dist so that the last lands in dist. Against a copy and a pass each
+ * way per step: bulk_water locate only 1.775 -> 1.735 ms/frame (medians
+ * of 5 alternating runs), 2048x2048 unchanged.
+ *
+ * near_row: near[] of row (z, y), the bit of a pixel set where it is
+ * within M of a non-zero pixel: the OR over the mask rows (widest first,
+ * `order`) of d <= half. After the band pass nearly every pixel is within
+ * M (bulk_water: all but 0.3%), mostly through the widest rows, so a
  * block stops at the first row after which all its bits are set; the
  * bits are the same OR, whatever the row it stops at.
  */
-static void near_row(const plan *pl, const dist_ring *g, const mask_row *const *order,
-                     near_source *src, size_t z, size_t y, uint64_t *near)
+#define DEFINE_DISTANCE(N, D)                                                                      \
+    static void distance_step_##N(const D *in, D *out, size_t nx, size_t s)                        \
+    {                                                                                              \
+        D step = (D)s;                                                                             \
+        size_t lo = s < nx ? s : nx, hi = nx > s ? nx - s : 0;                                     \
+        for (size_t x = 0; x < lo; x++) { /* no left partner */                                    \
+            D v = x + s < nx ? (D)(in[x + s] + step) : in[x];                                      \
+            out[x] = v < in[x] ? v : in[x];                                                        \
+        }                                                                                          \
+        for (size_t x = lo; x < hi; x++) {                                                         \
+            D l = (D)(in[x - s] + step), r = (D)(in[x + s] + step), v = in[x];                     \
+            v = l < v ? l : v;                                                                     \
+            out[x] = r < v ? r : v;                                                                \
+        }                                                                                          \
+        for (size_t x = hi > lo ? hi : lo; x < nx; x++) { /* no right partner */                   \
+            D l = (D)(in[x - s] + step);                                                           \
+            out[x] = l < in[x] ? l : in[x];                                                        \
+        }                                                                                          \
+    }                                                                                              \
+    /* only I != 0 matters: a signed I is read as the unsigned type of its width */                \
+    static void row_distance_##N(const void *row, size_t es, D *dist, D *tmp, size_t nx, D cap)    \
+    {                                                                                              \
+        int steps = 0;                                                                             \
+        for (size_t s = 1; s < cap; s *= 2)                                                        \
+            steps++;                                                                               \
+        D *cur = steps % 2 ? tmp : dist, *next = steps % 2 ? dist : tmp;                           \
+        if (es == 1)                                                                               \
+            for (size_t x = 0; x < nx; x++)                                                        \
+                cur[x] = ((const uint8_t *)row)[x] ? 0 : cap;                                      \
+        else if (es == 2)                                                                          \
+            for (size_t x = 0; x < nx; x++)                                                        \
+                cur[x] = ((const uint16_t *)row)[x] ? 0 : cap;                                     \
+        else                                                                                       \
+            for (size_t x = 0; x < nx; x++)                                                        \
+                cur[x] = ((const uint32_t *)row)[x] ? 0 : cap;                                     \
+        for (size_t s = 1; s < cap; s *= 2) {                                                      \
+            distance_step_##N(cur, next, nx, s);                                                   \
+            D *t = cur;                                                                            \
+            cur = next;                                                                            \
+            next = t;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    static void near_row_##N(const near_source *src, size_t n, size_t nx, uint64_t *near)          \
+    {                                                                                              \
+        for (size_t x0 = 0, b = 0; x0 < nx; x0 += NEAR_BLOCK, b++) {                               \
+            size_t len = nx - x0 < NEAR_BLOCK ? nx - x0 : NEAR_BLOCK;                              \
+            uint64_t bits = 0, full = block_full(len);                                             \
+            for (size_t k = 0; k < n && bits != full; k++)                                         \
+                bits |= near_bits_##N((const D *)src[k].dist + x0, src[k].half, len);              \
+            near[b] = bits;                                                                        \
+        }                                                                                          \
+    }
+
+DEFINE_DISTANCE(8, uint8_t)
+DEFINE_DISTANCE(16, uint16_t)
+
+/* The mask rows' sources for output row (z, y): those inside the image. */
+static size_t near_sources(const plan *pl, const dist_ring *g, const mask_row *const *order,
+                           size_t z, size_t y, near_source *src)
 {
     size_t nx = pl->shape[2], n = 0;
     for (size_t r = 0; r < pl->nrows; r++) {
@@ -159,15 +198,9 @@ static void near_row(const plan *pl, const dist_ring *g, const mask_row *const *
         if (zz < 0 || yy < 0 || (size_t)zz >= pl->shape[0] || (size_t)yy >= pl->shape[1])
             continue;
         src[n++] = (near_source){ring_row(g, (size_t)zz * pl->shape[1] + (size_t)yy, nx),
-                                 (dist_t)mr->half};
+                                 (unsigned)mr->half};
     }
-    for (size_t x0 = 0, b = 0; x0 < nx; x0 += NEAR_BLOCK, b++) {
-        size_t len = nx - x0 < NEAR_BLOCK ? nx - x0 : NEAR_BLOCK;
-        uint64_t bits = 0, full = block_full(len);
-        for (size_t k = 0; k < n && bits != full; k++)
-            bits |= near_bits(src[k].dist + x0, src[k].half, len);
-        near[b] = bits;
-    }
+    return n;
 }
 
 typedef struct {
@@ -283,20 +316,17 @@ static size_t collect_background(const void *raw, locus_dtype t, size_t base, co
 }
 
 /* Row distances of image rows up to `last` (inclusive) into the ring. */
-static void ring_fill(const plan *pl, const void *I, dist_ring *g, size_t last, dist_t *tmp,
-                      dist_t cap)
+static void ring_fill(const plan *pl, const void *I, dist_ring *g, size_t last, void *tmp,
+                      unsigned cap)
 {
     size_t nx = pl->shape[2], es = locus_dtype_size(pl->itype);
     for (; g->ready <= last; g->ready++) {
-        /* only I != 0 matters: a signed I is read as the unsigned type of its width */
         size_t r = g->ready;
-        dist_t *d = ring_row(g, r, nx);
-        if (es == 1)
-            row_distance_u8((const uint8_t *)I + r * nx, d, tmp, nx, cap);
-        else if (es == 2)
-            row_distance_u16((const uint16_t *)I + r * nx, d, tmp, nx, cap);
+        const void *row = (const char *)I + r * nx * es;
+        if (g->es == 1)
+            row_distance_8(row, es, ring_row(g, r, nx), tmp, nx, (uint8_t)cap);
         else
-            row_distance_32((const uint32_t *)I + r * nx, d, tmp, nx, cap);
+            row_distance_16(row, es, ring_row(g, r, nx), tmp, nx, (uint16_t)cap);
     }
 }
 
@@ -306,19 +336,20 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
     size_t nx = pl->shape[2], ny = pl->shape[1], nrows = pl->shape[0] * ny;
     size_t near_bytes = (nx + 63) / 64 * 64; /* near[] (nx bits, within nx bytes), then tmp */
     dist_ring g = {.ready = 0};
-    dist_t cap = 0;
+    unsigned cap = 0;
     size_t reach_z = 0, reach_y = 0;
     for (size_t r = 0; r < pl->nrows; r++) {
         const mask_row *mr = &pl->rows[r];
-        cap = mr->half + 1 > cap ? (dist_t)(mr->half + 1) : cap;
+        cap = (unsigned)mr->half + 1 > cap ? (unsigned)mr->half + 1 : cap;
         reach_z = (size_t)abs(mr->dz) > reach_z ? (size_t)abs(mr->dz) : reach_z;
         reach_y = (size_t)abs(mr->dy) > reach_y ? (size_t)abs(mr->dy) : reach_y;
     }
+    g.es = cap <= DIST_8_MAX_CAP ? 1 : 2;
     g.reach = reach_z * ny + reach_y;
     g.slots = 2 * g.reach + 1 < nrows ? 2 * g.reach + 1 : nrows;
     /* near[], the tmp row, the ring, then the mask rows in order and their sources */
-    size_t ring_at = near_bytes + near_bytes * sizeof(dist_t);
-    size_t order_at = (ring_at + size_mul(g.slots, nx * sizeof(dist_t)) + 63) / 64 * 64;
+    size_t ring_at = near_bytes + near_bytes * g.es;
+    size_t order_at = (ring_at + size_mul(g.slots, nx * g.es) + 63) / 64 * 64;
     size_t src_at = order_at + size_mul(pl->nrows, sizeof(const mask_row *));
     if (locus_mem_reserve(&ws->line, &ws->line_cap,
                           src_at + size_mul(pl->nrows, sizeof(near_source))) ||
@@ -326,8 +357,8 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
                           size_mul(pl->npix, sizeof(double))))
         return LOCUS_E_NOMEM;
     uint64_t *near = ws->line;
-    dist_t *tmp = (dist_t *)((char *)ws->line + near_bytes);
-    g.rows = (dist_t *)((char *)ws->line + ring_at);
+    void *tmp = (char *)ws->line + near_bytes;
+    g.rows = (char *)ws->line + ring_at;
     const mask_row **order = (const mask_row **)(void *)((char *)ws->line + order_at);
     near_source *src = (near_source *)(void *)((char *)ws->line + src_at);
     for (size_t r = 0; r < pl->nrows; r++)
@@ -338,7 +369,11 @@ static int measure_background(locus_workspace *ws, const void *I, const void *ra
         for (size_t y = 0; y < ny; y++) {
             size_t r = z * ny + y, last = r + g.reach < nrows ? r + g.reach : nrows - 1;
             ring_fill(pl, I, &g, last, tmp, cap);
-            near_row(pl, &g, order, src, z, y, near);
+            size_t n = near_sources(pl, &g, order, z, y, src);
+            if (g.es == 1)
+                near_row_8(src, n, nx, near);
+            else
+                near_row_16(src, n, nx, near);
             count += collect_background(raw, pl->dtype, r * nx, near, nx, ws->scratch, count);
         }
     if (pl->dtype == LOCUS_F32)

@@ -255,7 +255,8 @@ static void random_case(locus_dtype t, int nd, const size_t shape[3], const doub
         }
     }
     /* the mask, from its definition */
-    int off[400][3], nm = 0;
+    static int off[2048][3];
+    int nm = 0;
     for (int z = -r[0]; z <= r[0]; z++)
         for (int y = -r[1]; y <= r[1]; y++)
             for (int x = -r[2]; x <= r[2]; x++) {
@@ -355,6 +356,11 @@ static void test_random(void)
     size_t w2[3] = {30, 203, 0}, w3[3] = {6, 9, 150};
     random_case(LOCUS_U8, 2, w2, d7, n1, 40, "uint8 2-D 30x203 diameter 7");
     random_case(LOCUS_U16, 3, w3, d355, n3, 25, "uint16 3-D 6x9x150 diameter (3,5,5)");
+    /* mask rows up to 126 pixels from the centre keep 8-bit distances, wider ones 16 */
+    size_t long2[3] = {20, 600, 0};
+    double d253[3] = {3, 253, 0}, d257[3] = {3, 257, 0};
+    random_case(LOCUS_U8, 2, long2, d253, n1, 1100, "uint8 2-D diameter (3,253), 8-bit distances");
+    random_case(LOCUS_U8, 2, long2, d257, n1, 1100, "uint8 2-D diameter (3,257), 16-bit distances");
 }
 
 int main(void)
