@@ -178,14 +178,6 @@ typedef struct {
             out[i] = (T)DIV(s[i], d);                                                              \
     }
 
-DEFINE_QUOTIENTS(quotients_u8, uint8_t, int32_t, divide_exact)
-DEFINE_QUOTIENTS(quotients_u16, uint16_t, int32_t, divide_exact)
-DEFINE_QUOTIENTS(quotients_u16_narrow, uint16_t, int32_t, divide_f24)
-DEFINE_QUOTIENTS(quotients_i8, int8_t, int32_t, divide_exact_signed)
-DEFINE_QUOTIENTS(quotients_i16, int16_t, int32_t, divide_exact_signed)
-DEFINE_QUOTIENTS(quotients_i32, int32_t, int64_t, divide_wide)
-DEFINE_QUOTIENTS(quotients_u32, uint32_t, int64_t, divide_wide)
-
 /*
  * Narrow windows are summed directly, a vector of sums at a time with
  * every term added in registers: k loads and one store per vector, where
@@ -196,7 +188,8 @@ DEFINE_QUOTIENTS(quotients_u32, uint32_t, int64_t, divide_wide)
  */
 enum { BOXCAR_DIRECT_MAX_K = 16, BOXCAR_VEC_BYTES = 32 };
 
-#define DEFINE_BOXCAR_INT(name, T, ACC, QUOT)                                                      \
+/* The passes of an integer type whose quotients come from a row function QUOT. */
+#define DEFINE_BOXCAR_INT_ROWS(name, T, ACC, QUOT)                                                 \
     typedef ACC name##_vec __attribute__((vector_size(BOXCAR_VEC_BYTES)));                         \
     enum { name##_LANES = BOXCAR_VEC_BYTES / sizeof(ACC) };                                        \
     static void name##_window_direct(const ACC *restrict ext, ACC *restrict sums, size_t n, int k) \
@@ -358,14 +351,19 @@ enum { BOXCAR_DIRECT_MAX_K = 16, BOXCAR_VEC_BYTES = 32 };
     }                                                                                              \
     static const boxcar_ops name = {name##_ystart, name##_ystep, name##_xline};
 
-DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, quotients_u8)
-DEFINE_BOXCAR_INT(boxcar_u8_narrow, uint8_t, uint16_t, divide_u16_row)
-DEFINE_BOXCAR_INT(boxcar_u16, uint16_t, int32_t, quotients_u16)
-DEFINE_BOXCAR_INT(boxcar_u16_narrow, uint16_t, int32_t, quotients_u16_narrow)
-DEFINE_BOXCAR_INT(boxcar_i8, int8_t, int32_t, quotients_i8)
-DEFINE_BOXCAR_INT(boxcar_i16, int16_t, int32_t, quotients_i16)
-DEFINE_BOXCAR_INT(boxcar_i32, int32_t, int64_t, quotients_i32)
-DEFINE_BOXCAR_INT(boxcar_u32, uint32_t, int64_t, quotients_u32)
+/* ... and those whose quotients come from DIV a pixel at a time. */
+#define DEFINE_BOXCAR_INT(name, T, ACC, DIV)                                                       \
+    DEFINE_QUOTIENTS(name##_quotients, T, ACC, DIV)                                                \
+    DEFINE_BOXCAR_INT_ROWS(name, T, ACC, name##_quotients)
+
+DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, divide_exact)
+DEFINE_BOXCAR_INT_ROWS(boxcar_u8_narrow, uint8_t, uint16_t, divide_u16_row)
+DEFINE_BOXCAR_INT(boxcar_u16, uint16_t, int32_t, divide_exact)
+DEFINE_BOXCAR_INT(boxcar_u16_narrow, uint16_t, int32_t, divide_f24)
+DEFINE_BOXCAR_INT(boxcar_i8, int8_t, int32_t, divide_exact_signed)
+DEFINE_BOXCAR_INT(boxcar_i16, int16_t, int32_t, divide_exact_signed)
+DEFINE_BOXCAR_INT(boxcar_i32, int32_t, int64_t, divide_wide)
+DEFINE_BOXCAR_INT(boxcar_u32, uint32_t, int64_t, divide_wide)
 DEFINE_BOXCAR_FLOAT(boxcar_f32, float)
 DEFINE_BOXCAR_FLOAT(boxcar_f64, double)
 
@@ -544,6 +542,24 @@ static inline __m512d load8_u16(const void *p, size_t i)
         break;                                                                                     \
     }
 
+/* The same eight at a time where AVX-512F is on. */
+#if defined(__AVX512F__)
+#define LOAD_LANES(p, LOAD8)                                                                       \
+    for (; i + 8 <= n; i += 8)                                                                     \
+        _mm512_storeu_pd(out + i, LOAD8(p, i));
+#else
+#define LOAD_LANES(p, LOAD8)
+#endif
+#define LOAD_CASE_LANES(TAG, T, LOAD8)                                                             \
+    case TAG: {                                                                                    \
+        const T *p = (const T *)src + start;                                                       \
+        size_t i = 0;                                                                              \
+        LOAD_LANES(p, LOAD8)                                                                       \
+        for (; i < n; i++)                                                                         \
+            out[i] = p[i];                                                                         \
+        break;                                                                                     \
+    }
+
 static void load_doubles(const void *src, locus_dtype t, size_t start, size_t n, double *out)
 {
     switch (t) {
@@ -551,28 +567,8 @@ static void load_doubles(const void *src, locus_dtype t, size_t start, size_t n,
         LOAD_CASE(LOCUS_I16, int16_t)
         LOAD_CASE(LOCUS_I32, int32_t)
         LOAD_CASE(LOCUS_U32, uint32_t)
-    case LOCUS_U8: {
-        const uint8_t *p = (const uint8_t *)src + start;
-        size_t i = 0;
-#if defined(__AVX512F__)
-        for (; i + 8 <= n; i += 8)
-            _mm512_storeu_pd(out + i, load8_u8(p, i));
-#endif
-        for (; i < n; i++)
-            out[i] = p[i];
-        break;
-    }
-    case LOCUS_U16: {
-        const uint16_t *p = (const uint16_t *)src + start;
-        size_t i = 0;
-#if defined(__AVX512F__)
-        for (; i + 8 <= n; i += 8)
-            _mm512_storeu_pd(out + i, load8_u16(p, i));
-#endif
-        for (; i < n; i++)
-            out[i] = p[i];
-        break;
-    }
+        LOAD_CASE_LANES(LOCUS_U8, uint8_t, load8_u8)
+        LOAD_CASE_LANES(LOCUS_U16, uint16_t, load8_u16)
     case LOCUS_F32: {
         const float *p = (const float *)src + start;
         for (size_t i = 0; i < n; i++)
