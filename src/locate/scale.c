@@ -20,15 +20,47 @@
  */
 enum { SCALE_BLOCK = 1024 };
 
-#define DEFINE_SCALE(name, T)                                                                      \
+/*
+ * Eight values at a time in AVX-512 lanes for uint8 and uint16 I, where
+ * GCC 12 made four (a 256-bit conversion, then permutes to pack). Each
+ * lane does the scalar form's steps: max(v, 0) gives +0 for -0 as the
+ * comparison does, the product is the same, and truncating to int32 then
+ * narrowing is the C conversion for values below 2^16. Measured (Sapphire
+ * Rapids): the 2048x2048 uint16 stage's perf samples 334 and 315 -> 272
+ * and 290, locate only 28.1 -> 26.8 ms/frame (medians of 4 alternating
+ * runs); bulk_water within the noise.
+ */
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+#include <immintrin.h>
+
+static inline __m256i scale8(const double *in, double scale)
+{
+    __m512d v = _mm512_max_pd(_mm512_loadu_pd(in), _mm512_setzero_pd());
+    return _mm512_cvttpd_epi32(_mm512_mul_pd(_mm512_set1_pd(scale), v));
+}
+#define SCALE_LANES_U8(in, res, m, k, scale)                                                       \
+    for (; k + 8 <= m; k += 8)                                                                     \
+        _mm_storel_epi64((__m128i *)(void *)(res + k), _mm256_cvtepi32_epi8(scale8(in + k, scale)));
+#define SCALE_LANES_U16(in, res, m, k, scale)                                                      \
+    for (; k + 8 <= m; k += 8)                                                                     \
+        _mm_storeu_si128((__m128i *)(void *)(res + k),                                             \
+                         _mm256_cvtepi32_epi16(scale8(in + k, scale)));
+#else
+#define SCALE_LANES_U8(in, res, m, k, scale)
+#define SCALE_LANES_U16(in, res, m, k, scale)
+#endif
+#define SCALE_LANES_NONE(in, res, m, k, scale)
+
+#define DEFINE_SCALE(name, T, LANES)                                                               \
     static void name(double *bp, size_t n, double scale)                                           \
     {                                                                                              \
         unsigned char *out = (unsigned char *)bp;                                                  \
         T res[SCALE_BLOCK];                                                                        \
         for (size_t i0 = 0; i0 < n; i0 += SCALE_BLOCK) {                                           \
-            size_t m = n - i0 < SCALE_BLOCK ? n - i0 : SCALE_BLOCK;                                \
+            size_t m = n - i0 < SCALE_BLOCK ? n - i0 : SCALE_BLOCK, k = 0;                         \
             const double *in = bp + i0;                                                            \
-            for (size_t k = 0; k < m; k++) {                                                       \
+            LANES(in, res, m, k, scale)                                                            \
+            for (; k < m; k++) {                                                                   \
                 double v = in[k] > 0 ? in[k] : 0.0;                                                \
                 res[k] = (T)(scale * v);                                                           \
             }                                                                                      \
@@ -36,9 +68,9 @@ enum { SCALE_BLOCK = 1024 };
         }                                                                                          \
     }
 
-DEFINE_SCALE(scale_u8, uint8_t)
-DEFINE_SCALE(scale_u16, uint16_t)
-DEFINE_SCALE(scale_u32, uint32_t)
+DEFINE_SCALE(scale_u8, uint8_t, SCALE_LANES_U8)
+DEFINE_SCALE(scale_u16, uint16_t, SCALE_LANES_U16)
+DEFINE_SCALE(scale_u32, uint32_t, SCALE_LANES_NONE)
 
 int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale, const void **I)
 {

@@ -822,6 +822,61 @@ static void test_nonfinite(void)
 }
 
 /* §4: I = trunc(scale * max(bp, 0)), scale = maxval / max(bp). */
+/*
+ * Whole blocks and the vector lanes: a uint8 and a uint16 frame of
+ * 3000 bp values (negative, -0, zero, values whose scaled product lands
+ * on or next to an integer, and the maximum) against the scalar formula
+ * trunc(scale * max(v, 0)), every pixel.
+ */
+static void test_scale_blocks(void)
+{
+    enum { NY = 30, NX = 100, N = NY * NX };
+    static uint8_t im8[N];
+    static uint16_t im16[N];
+    for (int wide = 0; wide < 2; wide++) {
+        locus_image img =
+            make_image(wide ? (void *)im16 : im8, wide ? LOCUS_U16 : LOCUS_U8, 2, NY, NX, 0);
+        locus_params p = params_d(3);
+        locus_workspace *ws = planned(&p, &img);
+        locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, N * sizeof(double));
+        double maxval = wide ? 65535 : 255, bp_max = 7.25, s = maxval / bp_max;
+        static double bp[N];
+        for (int i = 0; i < N; i++) {
+            uint64_t r = rng();
+            switch (r % 6) {
+            case 0:
+                bp[i] = -(double)(r >> 40) / 1e6; /* negative */
+                break;
+            case 1:
+                bp[i] = i % 2 ? -0.0 : 0.0;
+                break;
+            case 2: /* scaled onto an integer, and its neighbours */
+                bp[i] = nextafter((double)((r >> 20) % (uint64_t)maxval) / s, (double)(r % 3) - 1);
+                break;
+            default:
+                bp[i] = (double)(r >> 11) / 9007199254740992.0 * bp_max;
+                break;
+            }
+        }
+        bp[N / 2] = bp_max;
+        memcpy(ws->lp, bp, sizeof bp);
+        double scale;
+        const void *Iv;
+        locus_scale_to_integer(ws, bp_max, &scale, &Iv);
+        size_t bad = 0;
+        for (int i = 0; i < N; i++) {
+            double v = bp[i] > 0 ? bp[i] : 0.0;
+            double want = wide ? (double)(uint16_t)(s * v) : (double)(uint8_t)(s * v);
+            double got = wide ? ((const uint16_t *)Iv)[i] : ((const uint8_t *)Iv)[i];
+            bad += got != want;
+        }
+        CHECK(scale == s && bad == 0,
+              "%s: I of %d values equals trunc(scale * max(v, 0)) (%zu differ)",
+              wide ? "uint16" : "uint8", N, bad);
+        locus_workspace_free(ws);
+    }
+}
+
 static void test_scale(void)
 {
     static float im[2][3];
@@ -861,6 +916,7 @@ static void test_scale(void)
     locus_scale_to_integer(ws, 0.0, &scale, &Iv);
     CHECK(scale == 1 && I16[0] == 0 && I16[1] == 0, "bp max 0: scale 1, I zero");
     locus_workspace_free(ws);
+    test_scale_blocks();
 }
 
 /* The boxcar's divisions without a divide instruction, against C's
