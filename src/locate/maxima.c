@@ -248,6 +248,17 @@ enum {
     PCT_FLUSH_CHUNKS = 32768, /* vector counters (16 bits a lane) are emptied this often */
 };
 
+/* Bins of the sample's histogram: one per value of I. */
+static size_t sample_bins(locus_dtype t)
+{
+    return t == LOCUS_U8 ? 256 : 65536;
+}
+
+size_t locus_maxima_sampled_scratch(locus_dtype t)
+{
+    return sample_bins(t) + PCT_WINDOW_MAX;
+}
+
 static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
 {
     return t == LOCUS_U8 ? ((const uint8_t *)I)[i] : ((const uint16_t *)I)[i];
@@ -257,7 +268,7 @@ static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
 static int sample_window(const void *I, locus_dtype t, size_t npix, double percentile,
                          uint32_t *hist, uint16_t *a, uint16_t *b)
 {
-    size_t nbins = t == LOCUS_U8 ? 256 : 65536, m = 0;
+    size_t nbins = sample_bins(t), m = 0;
     memset(hist, 0, nbins * sizeof *hist);
     for (size_t i = 0; i < npix; i += PCT_SAMPLE_STEP)
         hist[value_at(I, t, i)]++;
@@ -322,7 +333,7 @@ static window_counts count_window(const uint16_t *I, size_t npix, uint16_t a, ui
  * uint8 I: each value of a window of at most PCT_U8_WINDOW_MAX counted by
  * a compare of its own, 64 pixels a vector (one AVX-512 register; 32
  * lanes, 630 perf samples against 554), into lane counters of 8 bits
- * emptied every 255 vectors. On bulk_water the window is about 8 values
+ * emptied every 255 vectors. On bulk_water the window is about 5 values
  * wide; the marks of count_window cost more there than the histogram
  * they replace.
  */
@@ -378,7 +389,7 @@ int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, d
         return 0;
     if (t == LOCUS_U8 && b - a >= PCT_U8_WINDOW_MAX)
         return 0;
-    uint32_t *win = scratch + 65536;
+    uint32_t *win = scratch + sample_bins(t);
     window_counts c = t == LOCUS_U8 ? count_window_u8(I, npix, (uint8_t)a, (uint8_t)b, win)
                                     : count_window(I, npix, a, b, win);
     size_t n = npix - c.zeros, inside = 0, unused;
@@ -677,7 +688,7 @@ int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t
 {
     const plan *pl = &ws->pl;
     if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
-                          (65536 + PCT_WINDOW_MAX) * sizeof *ws->hist))
+                          locus_maxima_sampled_scratch(pl->itype) * sizeof *ws->hist))
         return LOCUS_E_NOMEM;
     if (locus_maxima_percentile_sampled(I, pl->itype, pl->npix, pl->params.percentile, ws->hist, t,
                                         nonzero))

@@ -161,11 +161,12 @@ double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percen
 /* The same for a uint8 or uint16 I by sampling first (every
  * PCT_SAMPLE_STEP-th pixel), in one pass: 1 with *value and *nonzero
  * set, or 0 when the sample's window missed (then use the histograms).
- * scratch: 65536 + 4096 counts. The step is prime: no alignment with the
- * rows of common widths. */
+ * scratch: locus_maxima_sampled_scratch(t) counts (at most 65536 + 4096).
+ * The step is prime: no alignment with the rows of common widths. */
 enum { PCT_SAMPLE_STEP = 31 };
 int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, double percentile,
                                     uint32_t *scratch, double *value, size_t *nonzero);
+size_t locus_maxima_sampled_scratch(locus_dtype t);
 /* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
 double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
                                    size_t *nonzero);

@@ -164,12 +164,6 @@ typedef struct {
     void (*xline)(const void *src, void *dst, size_t n, int k, void *scratch);
 } boxcar_ops;
 
-/*
- * Integer images: the exact window sum (edge pixels repeated) divided by
- * the width, truncated into the image's type after each pass (scipy keeps
- * a running sum since 1.0, exact for integers). Window sums of ACC fit:
- * int32 for 8- and 16-bit images (65535 * 4095 < 2^31), int64 for 32-bit.
- */
 /* Row quotients: out[i] = trunc(s[i] / k) into T, by DIV per pixel. */
 #define DEFINE_QUOTIENTS(name, T, ACC, DIV)                                                        \
     static void name(const ACC *restrict s, T *restrict out, size_t n, const divisor *d)           \
@@ -188,7 +182,14 @@ typedef struct {
  */
 enum { BOXCAR_DIRECT_MAX_K = 16, BOXCAR_VEC_BYTES = 32 };
 
-/* The passes of an integer type whose quotients come from a row function QUOT. */
+/*
+ * Integer images: the exact window sum (edge pixels repeated) divided by
+ * the width, truncated into the image's type after each pass (scipy keeps
+ * a running sum since 1.0, exact for integers). Window sums of ACC fit:
+ * int32 for 8- and 16-bit images (65535 * 4095 < 2^31), int64 for 32-bit.
+ * These are the passes of a type whose quotients come from a row function
+ * QUOT.
+ */
 #define DEFINE_BOXCAR_INT_ROWS(name, T, ACC, QUOT)                                                 \
     typedef ACC name##_vec __attribute__((vector_size(BOXCAR_VEC_BYTES)));                         \
     enum { name##_LANES = BOXCAR_VEC_BYTES / sizeof(ACC) };                                        \
@@ -378,7 +379,8 @@ enum { BOXCAR_NARROW_MAX_K = 257, BOXCAR_U16_NARROW_MAX_K = 256 };
  * alone (thread CPU time, three runs alternating with the int32 form):
  * 0.53 -> 0.34 ms/frame. uint16 passes of up to 256 pixels divide
  * through float (divide_f24), twice the lanes of double: the 2048x2048
- * boxcar's perf samples 414 -> 343 (ahead of the direct sums below). */
+ * boxcar's perf samples 414 -> 343 (measured before the direct window
+ * sums). */
 static const boxcar_ops *boxcar_for(locus_dtype t, int k)
 {
     switch (t) {
