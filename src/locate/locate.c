@@ -167,6 +167,13 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
         *scale = 1;
         return LOCUS_OK;
     }
+    if (locus_bandpass_f32_applies(pl)) {
+        int settled;
+        if ((rc = locus_preprocess_bandpass_f32(ws, raw, &bp_max)) ||
+            (rc = locus_scale_to_integer_f32(ws, raw, bp_max, scale, I, &settled)) || settled)
+            return rc;
+        /* too many pixels to settle one by one: bp in doubles after all */
+    }
     if (pl->params.preprocess) {
         /* 2-D: the boxcar streams into the band pass; volumes make it whole */
         const void *bg = NULL;

@@ -98,9 +98,10 @@ struct locus_workspace {
     size_t raw_cap;
     void *bg[2]; /* boxcar background, ping-pong */
     size_t bg_cap[2];
-    double *lp; /* low pass, then bp */
+    double *lp; /* low pass, then bp (doubles, or floats: locus_preprocess_bandpass_f32) */
     size_t lp_cap;
-    void *line; /* per-line scratch (padded lines, rings of rows) */
+    size_t bp_unsettled; /* pixels of the last float bp made from the exact bp */
+    void *line;          /* per-line scratch (padded lines, rings of rows) */
     size_t line_cap;
     void *dmax; /* box maximum of I; reused as the dilation map */
     size_t dmax_cap;
@@ -137,9 +138,39 @@ int locus_preprocess_boxcar(locus_workspace *ws, const void *raw, const void **b
 int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
                               double *bp_max);
 
+/*
+ * The band pass of a 2-D uint8 or uint16 image with bp stored rounded to
+ * float: half the bytes written and read again of a frame's bp (a
+ * 2048x2048 frame's 32 MB of doubles is 16 MB). Exact all the same: the
+ * maximum is taken of the doubles, and locus_scale_to_integer_f32 makes
+ * every pixel of I that the float does not settle from
+ * locus_preprocess_bandpass_at. applies: whether the plan takes this form.
+ */
+static inline int locus_bandpass_f32_applies(const plan *pl)
+{
+    return pl->params.preprocess && pl->shape[0] == 1 && !pl->gauss[0] &&
+           (pl->dtype == LOCUS_U8 || pl->dtype == LOCUS_U16);
+}
+int locus_preprocess_bandpass_f32(locus_workspace *ws, const void *raw, double *bp_max);
+/* bp at pixel (y, x) of a 2-D uint8/uint16 image, as the band pass makes it. */
+double locus_preprocess_bandpass_at(const plan *pl, const void *raw, size_t y, size_t x);
+
 /* §4: I = trunc(scale * max(bp, 0)), written over ws->lp (bp is gone
  * after); returns scale and I. */
 int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale, const void **I);
+/*
+ * The same from the float bp of locus_preprocess_bandpass_f32. A pixel
+ * whose float cannot settle its value of I (an integer lies within the
+ * float's rounding of scale * bp) is made from the exact bp at that
+ * pixel. When more than 1 / BP_F32_UNSETTLED_SHARE of a frame's pixels
+ * (plus BP_F32_UNSETTLED_FLOOR) need that, it stops with *settled = 0
+ * and the caller makes bp in doubles instead: a frame never costs much
+ * more than the double form.
+ * ws->bp_unsettled counts the pixels made from the exact bp.
+ */
+enum { BP_F32_UNSETTLED_SHARE = 64, BP_F32_UNSETTLED_FLOOR = 4096 };
+int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_max, double *scale,
+                               const void **I, int *settled);
 
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. */

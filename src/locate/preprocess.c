@@ -772,10 +772,15 @@ static double subtract_row(double *dst, const double *v, const double *bg, size_
  * of alternating runs).
  */
 #if defined(__AVX512F__)
-#define DEFINE_SUBTRACT_INT(name, T, LOAD)                                                         \
-    static double name(double *dst, const double *v, const void *vbg, size_t n, double threshold)  \
+/* Eight values of d stored at dst + at as doubles, or rounded to float
+ * (the narrow bp of locus_preprocess_bandpass_f32). */
+#define STORE8_F64(dst, at, d) _mm512_storeu_pd((double *)(dst) + (at), d)
+#define STORE8_F32(dst, at, d) _mm256_storeu_ps((float *)(dst) + (at), _mm512_cvtpd_ps(d))
+#define DEFINE_SUBTRACT_INT(name, T, LOAD, D, STORE8)                                              \
+    static double name(void *vdst, const double *v, const void *vbg, size_t n, double threshold)   \
     {                                                                                              \
         const T *bg = vbg;                                                                         \
+        D *dst = vdst;                                                                             \
         const __m512d thr = _mm512_set1_pd(threshold);                                             \
         __m512d lane[2] = {_mm512_set1_pd(-INFINITY), _mm512_set1_pd(-INFINITY)};                  \
         size_t i = 0;                                                                              \
@@ -784,7 +789,7 @@ static double subtract_row(double *dst, const double *v, const double *bg, size_
                 size_t at = i + 8 * (size_t)h;                                                     \
                 __m512d d = _mm512_sub_pd(_mm512_loadu_pd(v + at), LOAD(bg, at));                  \
                 d = _mm512_maskz_mov_pd(_mm512_cmp_pd_mask(d, thr, _CMP_GE_OQ), d);                \
-                _mm512_storeu_pd(dst + at, d);                                                     \
+                STORE8(dst, at, d);                                                                \
                 lane[h] =                                                                          \
                     _mm512_mask_mov_pd(lane[h], _mm512_cmp_pd_mask(d, lane[h], _CMP_GT_OQ), d);    \
             }                                                                                      \
@@ -798,14 +803,16 @@ static double subtract_row(double *dst, const double *v, const double *bg, size_
         for (; i < n; i++) {                                                                       \
             double d = v[i] - (double)bg[i];                                                       \
             d = d >= threshold ? d : 0.0;                                                          \
-            dst[i] = d;                                                                            \
+            dst[i] = (D)d;                                                                         \
             mx = d > mx ? d : mx;                                                                  \
         }                                                                                          \
         return mx;                                                                                 \
     }
 
-DEFINE_SUBTRACT_INT(subtract_row_u8, uint8_t, load8_u8)
-DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, load8_u16)
+DEFINE_SUBTRACT_INT(subtract_row_u8, uint8_t, load8_u8, double, STORE8_F64)
+DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, load8_u16, double, STORE8_F64)
+DEFINE_SUBTRACT_INT(subtract_row_u8_f32, uint8_t, load8_u8, float, STORE8_F32)
+DEFINE_SUBTRACT_INT(subtract_row_u16_f32, uint16_t, load8_u16, float, STORE8_F32)
 #endif
 
 /*
@@ -818,9 +825,11 @@ DEFINE_SUBTRACT_INT(subtract_row_u16, uint16_t, load8_u16)
 typedef struct {
     const plan *pl;
     double *lp;
+    float *lp32; /* instead of lp: bp rounded to float (locus_preprocess_bandpass_f32) */
     const void *bg;
     double *pad, *xrow; /* x-pass line (nx + 2w, zero ends) and output */
     double *bgrow;      /* the background row as double */
+    double *bprow;      /* a bp row before its rounding to float */
     boxcar_stream *bgs; /* the background row by row (2-D), or NULL: bg */
     size_t row0;        /* index of row 0 of the current plane */
     double max;
@@ -854,17 +863,25 @@ static void finish_row(void *vctx, size_t i, const double *in)
     }
     const void *bg =
         f->bgs ? stream_row(f->bgs) : (const char *)f->bg + row * nx * locus_dtype_size(pl->dtype);
-    double mx, *dst = f->lp + row * nx;
+    double mx;
 #if defined(__AVX512F__)
-    if (pl->dtype == LOCUS_U8)
-        mx = subtract_row_u8(dst, v, bg, nx, pl->threshold);
+    if (f->lp32 && pl->dtype == LOCUS_U8)
+        mx = subtract_row_u8_f32(f->lp32 + row * nx, v, bg, nx, pl->threshold);
+    else if (f->lp32 && pl->dtype == LOCUS_U16)
+        mx = subtract_row_u16_f32(f->lp32 + row * nx, v, bg, nx, pl->threshold);
+    else if (pl->dtype == LOCUS_U8)
+        mx = subtract_row_u8(f->lp + row * nx, v, bg, nx, pl->threshold);
     else if (pl->dtype == LOCUS_U16)
-        mx = subtract_row_u16(dst, v, bg, nx, pl->threshold);
+        mx = subtract_row_u16(f->lp + row * nx, v, bg, nx, pl->threshold);
     else
 #endif
     {
         load_doubles(bg, pl->dtype, 0, nx, f->bgrow);
+        double *dst = f->lp32 ? f->bprow : f->lp + row * nx;
         mx = subtract_row(dst, v, f->bgrow, nx, pl->threshold);
+        if (f->lp32)
+            for (size_t x = 0; x < nx; x++)
+                f->lp32[row * nx + x] = (float)dst[x];
     }
     f->max = mx > f->max ? mx : f->max;
 }
@@ -887,16 +904,18 @@ static size_t bandpass_scratch(const plan *pl)
     size_t nx = pl->shape[2], plane = pl->shape[1] * nx, wz = (size_t)pl->gauss_w[0];
     size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
     size_t zpass = pl->gauss[0] ? (2 * wz + 3) * plane : 0;
-    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + 2 * nx;
+    size_t rows = (pl->gauss[1] ? (2 * wy + 2) * nx : 0) + (nx + 2 * wx) + 3 * nx;
     return zpass > rows ? zpass : rows;
 }
 
-int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
-                              double *bp_max)
+/* bp into ws->lp, as doubles or (narrow) rounded to float. */
+static int bandpass(locus_workspace *ws, const void *raw, const void *background, int narrow,
+                    double *bp_max)
 {
     const plan *pl = &ws->pl;
     size_t nz = pl->shape[0], ny = pl->shape[1], nx = pl->shape[2], plane = ny * nx;
-    if (locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, sizeof(double))) ||
+    size_t es = narrow ? sizeof(float) : sizeof(double);
+    if (locus_mem_reserve((void **)&ws->lp, &ws->lp_cap, size_mul(pl->npix, es)) ||
         locus_mem_reserve(&ws->line, &ws->line_cap, size_mul(bandpass_scratch(pl), sizeof(double))))
         return LOCUS_E_NOMEM;
     double *scratch = ws->line;
@@ -920,11 +939,13 @@ int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *
     size_t wy = (size_t)pl->gauss_w[1], wx = (size_t)pl->gauss_w[2];
     double *ring = scratch, *pad = ring + (pl->gauss[1] ? (2 * wy + 2) * nx : 0);
     row_finisher f = {.pl = pl,
-                      .lp = ws->lp,
+                      .lp = narrow ? NULL : ws->lp,
+                      .lp32 = narrow ? (float *)(void *)ws->lp : NULL,
                       .bg = background,
                       .pad = pad,
                       .xrow = pad + nx + 2 * wx,
                       .bgrow = pad + 2 * nx + 2 * wx,
+                      .bprow = pad + 3 * nx + 2 * wx,
                       .bgs = background ? NULL : &stream,
                       .max = -INFINITY};
     double *yrow = pad + wx; /* rows land in the x pass's padded line */
@@ -943,4 +964,81 @@ int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *
     }
     *bp_max = f.max;
     return LOCUS_OK;
+}
+
+int locus_preprocess_bandpass(locus_workspace *ws, const void *raw, const void *background,
+                              double *bp_max)
+{
+    return bandpass(ws, raw, background, 0, bp_max);
+}
+
+int locus_preprocess_bandpass_f32(locus_workspace *ws, const void *raw, double *bp_max)
+{
+    if (!locus_bandpass_f32_applies(&ws->pl))
+        return LOCUS_E_PARAM;
+    return bandpass(ws, raw, NULL, 1, bp_max);
+}
+
+/* ------------------------------------------------------------------ */
+/* §3 at one pixel                                                     */
+/* ------------------------------------------------------------------ */
+
+/* The y pass of the low pass at (y, x), zero outside the image along x
+ * (the x pass's padding): gauss_rows' sum for that pixel. */
+static double lowpass_y_at(const plan *pl, const void *raw, size_t y, ptrdiff_t x)
+{
+    size_t ny = pl->shape[1], nx = pl->shape[2];
+    if (x < 0 || (size_t)x >= nx)
+        return 0.0;
+    double c = pixel_get(raw, pl->dtype, y * nx + (size_t)x);
+    const double *g = pl->gauss[1];
+    if (!g)
+        return c;
+    double acc = c * g[0];
+    for (size_t j = (size_t)pl->gauss_w[1]; j >= 1; j--) {
+        double lo = y >= j ? pixel_get(raw, pl->dtype, (y - j) * nx + (size_t)x) : 0.0;
+        double hi = y + j < ny ? pixel_get(raw, pl->dtype, (y + j) * nx + (size_t)x) : 0.0;
+        acc += (lo + hi) * g[j];
+    }
+    return acc;
+}
+
+/* The y pass of the boxcar at (y, x): the window sum of the column,
+ * edge rows repeated, divided by the width (integers: exact in any
+ * order, so the same quotient as the row passes'). */
+static uint32_t boxcar_y_at(const plan *pl, const void *raw, size_t y, size_t x)
+{
+    size_t ny = pl->shape[1], nx = pl->shape[2];
+    int k = pl->smoothing[1];
+    if (k <= 1)
+        return (uint32_t)pixel_get(raw, pl->dtype, y * nx + x);
+    uint64_t sum = 0;
+    for (ptrdiff_t j = 0; j < k; j++)
+        sum +=
+            (uint64_t)pixel_get(raw, pl->dtype, clamp_index((ptrdiff_t)y - k / 2 + j, ny) * nx + x);
+    return (uint32_t)(sum / (uint64_t)k);
+}
+
+double locus_preprocess_bandpass_at(const plan *pl, const void *raw, size_t y, size_t x)
+{
+    size_t nx = pl->shape[2];
+    double L = lowpass_y_at(pl, raw, y, (ptrdiff_t)x);
+    const double *g = pl->gauss[2];
+    if (g) {
+        L *= g[0];
+        for (ptrdiff_t j = pl->gauss_w[2]; j >= 1; j--)
+            L += (lowpass_y_at(pl, raw, y, (ptrdiff_t)x - j) +
+                  lowpass_y_at(pl, raw, y, (ptrdiff_t)x + j)) *
+                 g[j];
+    }
+    int k = pl->smoothing[2];
+    uint64_t B = boxcar_y_at(pl, raw, y, x);
+    if (k > 1) {
+        B = 0;
+        for (ptrdiff_t j = 0; j < k; j++)
+            B += boxcar_y_at(pl, raw, y, clamp_index((ptrdiff_t)x - k / 2 + j, nx));
+        B /= (uint64_t)k;
+    }
+    double d = L - (double)B;
+    return d >= pl->threshold ? d : 0.0;
 }

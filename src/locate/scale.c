@@ -5,6 +5,7 @@
  */
 #include "locate/plan.h"
 
+#include <math.h>
 #include <string.h>
 
 /*
@@ -72,14 +73,135 @@ DEFINE_SCALE(scale_u8, uint8_t, SCALE_LANES_U8)
 DEFINE_SCALE(scale_u16, uint16_t, SCALE_LANES_U16)
 DEFINE_SCALE(scale_u32, uint32_t, SCALE_LANES_NONE)
 
+/*
+ * From a float bp f: with f+ = max(f, 0), the exact max(bp, 0) lies within
+ * f+ 2^-24 of f+ (rounding to nearest; within 2^-150 below the normal
+ * floats), so I's exact value trunc(scale * max(bp, 0)) comes from a
+ * product within delta = t (2^-24 + 2^-40) + scale 2^-148 of t = scale * f+
+ * (the slack covers the double roundings of t and of t -+ delta). When
+ * trunc(t - delta) and trunc(t + delta) agree, truncation never
+ * decreasing, that is the value; when they differ the pixel is unsettled
+ * and made from the exact bp. (A trunc of a slightly negative t - delta
+ * is 0, as it should be.)
+ */
+static const double settle_rel = 0x1.0001p-24, settle_abs = 0x1p-148;
+
+static inline void settle_bounds(double f, double scale, double *lo, double *hi)
+{
+    double t = scale * (f > 0 ? f : 0.0), delta = t * settle_rel + scale * settle_abs;
+    *lo = t - delta;
+    *hi = t + delta;
+}
+
+typedef struct {
+    const plan *pl;
+    const void *raw;
+    size_t unsettled, limit;
+} settler;
+
+/* I's value at pixel i from the exact bp; 0 once over the limit. */
+static int settle(settler *st, size_t i, double scale, double *value)
+{
+    if (++st->unsettled > st->limit)
+        return 0;
+    size_t nx = st->pl->shape[2];
+    double v = locus_preprocess_bandpass_at(st->pl, st->raw, i / nx, i % nx);
+    *value = scale * (v > 0 ? v : 0.0);
+    return 1;
+}
+
+/* Eight at a time in AVX-512 lanes: both bounds' truncations, and a mask
+ * of the lanes where they differ. */
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+static inline __m256i scale8_f32(const float *in, double scale, __mmask8 *unsure)
+{
+    __m512d f = _mm512_max_pd(_mm512_cvtps_pd(_mm256_loadu_ps(in)), _mm512_setzero_pd());
+    __m512d t = _mm512_mul_pd(_mm512_set1_pd(scale), f);
+    __m512d delta =
+        _mm512_fmadd_pd(t, _mm512_set1_pd(settle_rel), _mm512_set1_pd(scale * settle_abs));
+    __m256i a = _mm512_cvttpd_epi32(_mm512_sub_pd(t, delta));
+    __m256i b = _mm512_cvttpd_epi32(_mm512_add_pd(t, delta));
+    *unsure = _mm256_cmpneq_epi32_mask(a, b);
+    return a;
+}
+#define SCALE_F32_LANES(T, NARROW)                                                                 \
+    for (; k + 8 <= m; k += 8) {                                                                   \
+        __mmask8 unsure;                                                                           \
+        __m256i q = scale8_f32(in + k, scale, &unsure);                                            \
+        NARROW(res + k, q);                                                                        \
+        for (; unsure; unsure &= (__mmask8)(unsure - 1)) {                                         \
+            size_t j = k + (size_t)__builtin_ctz(unsure);                                          \
+            double v;                                                                              \
+            if (!settle(st, i0 + j, scale, &v))                                                    \
+                return 0;                                                                          \
+            res[j] = (T)v;                                                                         \
+        }                                                                                          \
+    }
+#define NARROW_U8(p, q) _mm_storel_epi64((__m128i *)(void *)(p), _mm256_cvtepi32_epi8(q))
+#define NARROW_U16(p, q) _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtepi32_epi16(q))
+#else
+#define SCALE_F32_LANES(T, NARROW)
+#endif
+
+/* Returns 0 when the unsettled pixels went over the limit. */
+#define DEFINE_SCALE_F32(name, T, NARROW)                                                          \
+    static int name(float *bp, size_t n, double scale, settler *st)                                \
+    {                                                                                              \
+        unsigned char *out = (unsigned char *)bp;                                                  \
+        T res[SCALE_BLOCK];                                                                        \
+        for (size_t i0 = 0; i0 < n; i0 += SCALE_BLOCK) {                                           \
+            size_t m = n - i0 < SCALE_BLOCK ? n - i0 : SCALE_BLOCK, k = 0;                         \
+            const float *in = bp + i0;                                                             \
+            SCALE_F32_LANES(T, NARROW)                                                             \
+            for (; k < m; k++) {                                                                   \
+                double lo, hi, v;                                                                  \
+                settle_bounds(in[k], scale, &lo, &hi);                                             \
+                double a = trunc(lo > 0 ? lo : 0.0), b = trunc(hi);                                \
+                if (a == b)                                                                        \
+                    res[k] = (T)a;                                                                 \
+                else if (settle(st, i0 + k, scale, &v))                                            \
+                    res[k] = (T)v;                                                                 \
+                else                                                                               \
+                    return 0;                                                                      \
+            }                                                                                      \
+            memcpy(out + i0 * sizeof(T), res, m * sizeof(T));                                      \
+        }                                                                                          \
+        return 1;                                                                                  \
+    }
+
+DEFINE_SCALE_F32(scale_f32_u8, uint8_t, NARROW_U8)
+DEFINE_SCALE_F32(scale_f32_u16, uint16_t, NARROW_U16)
+
+/* maxval(T) / max(bp), or 1 when the maximum is not above 0: bp_max <= 0
+ * leaves I all zero whatever the scale, and a scale of 1 also keeps
+ * scale * v below maxval + 1, so the conversion is defined. maxval is
+ * that of the raw type T: 127 for int8, though I is stored as uint8. */
+static double scale_of(const plan *pl, double bp_max)
+{
+    return bp_max > 0 ? locus_dtype_max(pl->dtype) / bp_max : 1.0;
+}
+
+int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_max, double *scale,
+                               const void **I, int *settled)
+{
+    const plan *pl = &ws->pl;
+    double s = scale_of(pl, bp_max);
+    settler st = {pl, raw, 0, pl->npix / BP_F32_UNSETTLED_SHARE + BP_F32_UNSETTLED_FLOOR};
+    float *bp = (float *)(void *)ws->lp;
+    if (!locus_bandpass_f32_applies(pl))
+        return LOCUS_E_PARAM;
+    *settled = pl->itype == LOCUS_U8 ? scale_f32_u8(bp, pl->npix, s, &st)
+                                     : scale_f32_u16(bp, pl->npix, s, &st);
+    ws->bp_unsettled = st.unsettled;
+    *I = ws->lp;
+    *scale = s;
+    return LOCUS_OK;
+}
+
 int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale, const void **I)
 {
     const plan *pl = &ws->pl;
-    /* maxval of the raw type T: 127 for int8, though I is stored as uint8 */
-    double maxval = locus_dtype_max(pl->dtype);
-    /* bp_max <= 0 leaves I all zero whatever the scale; a scale of 1 also
-     * keeps scale * v below maxval + 1, so the conversion is defined. */
-    double s = bp_max > 0 ? maxval / bp_max : 1.0;
+    double s = scale_of(pl, bp_max);
     if (pl->itype == LOCUS_U8)
         scale_u8(ws->lp, pl->npix, s);
     else if (pl->itype == LOCUS_U16)

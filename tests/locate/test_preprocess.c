@@ -508,6 +508,44 @@ static void test_bandpass_by_hand(void)
     locus_workspace_free(ws);
 }
 
+/*
+ * The float form of the band pass (2-D uint8/uint16) against the exact
+ * bp: every float is the rounding of the oracle's double, the maximum
+ * is the doubles', the band pass at one pixel gives the oracle's value
+ * at every pixel, and the I made from the floats equals the I of the
+ * doubles, unsettled pixels included.
+ */
+static void check_bandpass_f32(locus_workspace *ws, const void *raw, const double *want,
+                               double omax, const char *what)
+{
+    const plan *pl = &ws->pl;
+    size_t n = pl->npix, nx = pl->shape[2], bad = 0, bad_at = 0, bad_i = 0;
+    double mx, scale;
+    const void *Iv;
+    int settled;
+    CHECK(locus_preprocess_bandpass_f32(ws, raw, &mx) == LOCUS_OK, "%s: float band pass runs",
+          what);
+    const float *f = (const float *)(const void *)ws->lp;
+    for (size_t i = 0; i < n; i++) {
+        bad += f[i] != (float)want[i];
+        bad_at += locus_preprocess_bandpass_at(pl, raw, i / nx, i % nx) != want[i];
+    }
+    CHECK(bad == 0 && mx == omax, "%s: float bp is the rounded exact bp (%zu differ, max %.17g)",
+          what, bad, mx);
+    CHECK(bad_at == 0, "%s: bp at one pixel equals the oracle everywhere (%zu differ)", what,
+          bad_at);
+    CHECK(locus_scale_to_integer_f32(ws, raw, mx, &scale, &Iv, &settled) == LOCUS_OK && settled,
+          "%s: I from the float bp settles", what);
+    double maxval = locus_dtype_max(pl->dtype), s = mx > 0 ? maxval / mx : 1.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = want[i] > 0 ? want[i] : 0.0;
+        double got = pl->itype == LOCUS_U8 ? ((const uint8_t *)Iv)[i] : ((const uint16_t *)Iv)[i];
+        bad_i += got != trunc(s * v);
+    }
+    CHECK(scale == s && bad_i == 0, "%s: I from the float bp is exact (%zu differ, %zu unsettled)",
+          what, bad_i, ws->bp_unsettled);
+}
+
 /* Whole band pass of random images against the oracles: exact. */
 static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], const double smooth[3],
                                const double noise[3], double threshold, const char *what)
@@ -594,6 +632,8 @@ static void bandpass_vs_oracle(locus_dtype t, int nd, const size_t shape[3], con
               "%.17g)",
               what, bad, mx);
     }
+    if (locus_bandpass_f32_applies(pl))
+        check_bandpass_f32(ws, buf, lp, omax, what);
     locus_workspace_free(ws);
     free(buf);
     free(bgr);
@@ -877,6 +917,50 @@ static void test_scale_blocks(void)
     }
 }
 
+/*
+ * Pixels the float bp cannot settle. A periodic pattern of equal spikes
+ * gives every spike's peak the same bp, the maximum, so scale * bp is
+ * 65535 there give or take the float's rounding: each peak is unsettled.
+ * One spike in 16x16 pixels stays under the limit (the peaks are made
+ * from the exact bp); one in 4x4 goes over it, and the frame's bp is
+ * made in doubles instead. Either way I (which locate leaves in ws->lp)
+ * is the I of the double band pass.
+ */
+static void spikes_vs_doubles(size_t period, int over)
+{
+    enum { NY = 1024, NX = 1024, N = NY * NX };
+    uint16_t *im = calloc(N, sizeof *im);
+    for (size_t y = 0; y < NY; y++)
+        for (size_t x = 0; x < NX; x++)
+            im[y * NX + x] =
+                (uint16_t)(y % period == 1 && x % period == 2 ? 50000 : 7 + (x + y) % 3);
+    locus_image img = make_image(im, LOCUS_U16, 2, NY, NX, 0);
+    locus_params p = params_d(3);
+    locus_workspace *ws = planned(&p, &img), *ref = planned(&p, &img);
+    locus_table *t = locus_table_create();
+    locus_error err;
+    double mx, scale;
+    const void *want;
+    locus_preprocess_bandpass(ref, im, NULL, &mx);
+    locus_scale_to_integer(ref, mx, &scale, &want);
+    CHECK(locus_locate(ws, &p, &img, t, &err) == LOCUS_OK, "spikes every %zu: locate runs", period);
+    size_t limit = N / BP_F32_UNSETTLED_SHARE + BP_F32_UNSETTLED_FLOOR;
+    CHECK(over ? ws->bp_unsettled > limit : ws->bp_unsettled > 0 && ws->bp_unsettled <= limit,
+          "spikes every %zu: %zu pixels unsettled (limit %zu)", period, ws->bp_unsettled, limit);
+    CHECK(memcmp(ws->lp, want, N * sizeof *im) == 0, "spikes every %zu: I equals the doubles' I",
+          period);
+    locus_table_free(t);
+    locus_workspace_free(ws);
+    locus_workspace_free(ref);
+    free(im);
+}
+
+static void test_scale_unsettled(void)
+{
+    spikes_vs_doubles(16, 0);
+    spikes_vs_doubles(4, 1);
+}
+
 static void test_scale(void)
 {
     static float im[2][3];
@@ -1025,5 +1109,6 @@ int main(void)
     test_strided();
     test_nonfinite();
     test_scale();
+    test_scale_unsettled();
     return check_done();
 }
