@@ -664,6 +664,10 @@ static void test_bandpass_random(void)
     bandpass_vs_oracle(LOCUS_U8, 2, wide, sm_w, no_w, NAN, "uint8 2-D, x window 261");
     bandpass_vs_oracle(LOCUS_U16, 2, s2, sm2a, no2a, NAN, "uint16 2-D aniso");
     bandpass_vs_oracle(LOCUS_F64, 2, s2, sm_y, no_y, 0.01, "float64 2-D, y boxcar only");
+    /* Gaussians wider than the register-blocked sums take (w > 32) */
+    size_t big[3] = {41, 90, 0};
+    double sm_b[3] = {19, 21, 0}, no_b[3] = {8.5, 8.2, 0};
+    bandpass_vs_oracle(LOCUS_U16, 2, big, sm_b, no_b, NAN, "uint16 2-D, w 34 and 33");
     rng_state = later;
 }
 
