@@ -150,18 +150,21 @@ static void judge_all(const grid *g, const dup_rec *rec, const size_t *start, un
     }
 }
 
-int locus_duplicates_remove(locus_workspace *ws)
+int locus_duplicates_mark(locus_workspace *ws, size_t *kept)
 {
     const plan *pl = &ws->pl;
     size_t n = ws->nfeat;
+    *kept = n;
+    if (locus_mem_reserve((void **)&ws->drop, &ws->drop_cap, n ? n : 1))
+        return LOCUS_E_NOMEM;
+    memset(ws->drop, 0, n);
     if (n < 2)
         return LOCUS_OK;
     grid g;
     grid_plan(pl, n, &g);
     /* scratch: the records in cell order; order: cell starts, then each
      * feature's cell */
-    if (locus_mem_reserve((void **)&ws->drop, &ws->drop_cap, n) ||
-        locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof(dup_rec))) ||
+    if (locus_mem_reserve((void **)&ws->scratch, &ws->scratch_cap, size_mul(n, sizeof(dup_rec))) ||
         locus_mem_reserve((void **)&ws->order, &ws->order_cap,
                           size_mul(g.ncells + 1 + n, sizeof(size_t))))
         return LOCUS_E_NOMEM;
@@ -174,7 +177,6 @@ int locus_duplicates_remove(locus_workspace *ws)
             p[a] = ws->feat[i].pos[a] / pl->separation[a];
         cell[i] = cell_of(&g, p);
         start[cell[i] + 1]++;
-        ws->drop[i] = 0;
     }
     for (size_t c = 0; c < g.ncells; c++)
         start[c + 1] += start[c];
@@ -190,10 +192,7 @@ int locus_duplicates_remove(locus_workspace *ws)
         start[c] = start[c - 1];
     start[0] = 0;
     judge_all(&g, rec, start, ws->drop);
-    size_t kept = 0;
     for (size_t i = 0; i < n; i++)
-        if (!ws->drop[i])
-            ws->feat[kept++] = ws->feat[i];
-    ws->nfeat = kept;
+        *kept -= ws->drop[i];
     return LOCUS_OK;
 }

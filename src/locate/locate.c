@@ -84,20 +84,24 @@ static int check_size(const plan *pl, const locus_image *img, locus_error *err)
     return LOCUS_OK;
 }
 
-/* §8: scale mass and signal back, keep mass > minmass and size < maxsize. */
-static void filter_features(locus_workspace *ws, double scale)
+/* §7-8: leave out the duplicates (drop[i] set, when drop is given), scale
+ * mass and signal back, keep mass > minmass and size < maxsize. */
+static void filter_features(locus_workspace *ws, const unsigned char *drop, double scale)
 {
     const plan *pl = &ws->pl;
     size_t kept = 0;
     for (size_t i = 0; i < ws->nfeat; i++) {
-        feature f = ws->feat[i];
-        f.mass /= scale;
-        f.signal /= scale;
-        if (!(f.mass > pl->params.minmass))
+        const feature *f = &ws->feat[i];
+        double mass = f->mass / scale;
+        if ((drop && drop[i]) || !(mass > pl->params.minmass))
             continue;
-        if (pl->rp.has_maxsize && !(f.size[0] < pl->params.maxsize))
+        if (pl->rp.has_maxsize && !(f->size[0] < pl->params.maxsize))
             continue;
-        ws->feat[kept++] = f;
+        feature *k = &ws->feat[kept++];
+        if (k != f)
+            *k = *f;
+        k->mass = mass;
+        k->signal /= scale;
     }
     ws->nfeat = kept;
 }
@@ -245,10 +249,10 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
         return rc;
     if ((rc = locus_refine_all(ws, I, raw, scale)))
         return rc;
-    if (pl->rp.dedupe && (rc = locus_duplicates_remove(ws)))
-        return rc;
     stats.refined = ws->nfeat;
-    filter_features(ws, scale);
+    if (pl->rp.dedupe && (rc = locus_duplicates_mark(ws, &stats.refined)))
+        return rc;
+    filter_features(ws, pl->rp.dedupe ? ws->drop : NULL, scale);
     if ((rc = keep_top(ws)))
         return rc;
     stats.features = ws->nfeat;

@@ -206,8 +206,11 @@ double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percen
  * fail minmass (mass / scale <= minmass) are not characterised. */
 int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
 
-/* §7: drop duplicates from ws->feat (keeps order). */
-int locus_duplicates_remove(locus_workspace *ws);
+/* §7: ws->drop[i] = 1 for each duplicate among the ws->nfeat features,
+ * 0 for the rest (their count in *kept). The features stay where they
+ * are: the filters of §8 leave the duplicates out as they keep the rest,
+ * one pass over the features instead of two. */
+int locus_duplicates_mark(locus_workspace *ws, size_t *kept);
 
 /* §9: ep of every feature in ws->feat. */
 int locus_noise_static_error(locus_workspace *ws, const void *I, const void *raw);
