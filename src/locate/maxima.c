@@ -450,7 +450,9 @@ DEFINE_ROW_MAX(row_max_u16, uint16_t, _mm512_max_epu16)
  * before and zeros after, block b = P[bk, bk+k): H = suffix maxima of
  * block b, G = prefix maxima of block b+1, and output row bk+m is
  * max(H[m], G[m-1]) (H[0] alone for m = 0). Three row maxima per output
- * row whatever k, and only 2k rows of scratch. No row is copied: H[k-1]
+ * row whatever k, and only 2k rows of scratch. Output rows [y0, y1) of
+ * the n (a band of them, or all), row b at dst + (b - y0) * inner. No row
+ * is copied: H[k-1]
  * and G[0] are padded rows themselves, and H[0] is made in its output
  * row. (Measured with the line pass's copies gone too: 2048x2048 locate
  * only 25.8 -> 25.6 ms/frame thread CPU time, medians of 12 alternating
@@ -458,17 +460,16 @@ DEFINE_ROW_MAX(row_max_u16, uint16_t, _mm512_max_epu16)
  */
 #define DEFINE_VHGW_ROWS(name, T, rowmax)                                                          \
     static void name(const T *src, T *dst, size_t outer, size_t n, size_t inner, int k, T *H,      \
-                     T *G, const T *zero)                                                          \
+                     T *G, const T *zero, size_t y0, size_t y1)                                    \
     {                                                                                              \
         int lo, hi;                                                                                \
         box_span(k, &lo, &hi);                                                                     \
         size_t K = (size_t)k;                                                                      \
         for (size_t o = 0; o < outer; o++) {                                                       \
             const T *s = src + o * n * inner;                                                      \
-            T *d = dst + o * n * inner;                                                            \
-            /* padded row j of this block of the image */                                          \
+            T *d = dst + o * (y1 - y0) * inner - y0 * inner; /* row b at d + b * inner */          \
             const T *last, *before;                                                                \
-            for (size_t b0 = 0; b0 < n; b0 += K) {                                                 \
+            for (size_t b0 = y0; b0 < y1; b0 += K) {                                               \
                 const T *after = last = PADDED_ROW(s, b0 + K - 1, lo, n, inner, zero);             \
                 for (size_t m = K - 1; m-- > 1;) {                                                 \
                     rowmax(H + m * inner, PADDED_ROW(s, b0 + m, lo, n, inner, zero), after,        \
@@ -477,10 +478,10 @@ DEFINE_ROW_MAX(row_max_u16, uint16_t, _mm512_max_epu16)
                 }                                                                                  \
                 rowmax(d + b0 * inner, PADDED_ROW(s, b0, lo, n, inner, zero), after, inner);       \
                 before = PADDED_ROW(s, b0 + K, lo, n, inner, zero); /* G[0] */                     \
-                for (size_t m = 1; m < K && b0 + m < n; m++) {                                     \
+                for (size_t m = 1; m < K && b0 + m < y1; m++) {                                    \
                     rowmax(d + (b0 + m) * inner, m == K - 1 ? last : H + m * inner, before,        \
                            inner);                                                                 \
-                    if (m + 1 < K && b0 + m + 1 < n) {                                             \
+                    if (m + 1 < K && b0 + m + 1 < y1) {                                            \
                         rowmax(G + m * inner, PADDED_ROW(s, b0 + K + m, lo, n, inner, zero),       \
                                before, inner);                                                     \
                         before = G + m * inner;                                                    \
@@ -592,7 +593,8 @@ int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D)
                 max_lines_u8(src, dst, outer, n, k, w);
             else {
                 memset(w + 2 * K * inner, 0, inner);
-                vhgw_rows_u8(src, dst, outer, n, inner, k, w, w + K * inner, w + 2 * K * inner);
+                vhgw_rows_u8(src, dst, outer, n, inner, k, w, w + K * inner, w + 2 * K * inner, 0,
+                             n);
             }
         } else {
             uint16_t *w = ws->line;
@@ -600,7 +602,8 @@ int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D)
                 max_lines_u16(src, dst, outer, n, k, w);
             else {
                 memset(w + 2 * K * inner, 0, inner * sizeof *w);
-                vhgw_rows_u16(src, dst, outer, n, inner, k, w, w + K * inner, w + 2 * K * inner);
+                vhgw_rows_u16(src, dst, outer, n, inner, k, w, w + K * inner, w + 2 * K * inner, 0,
+                              n);
             }
         }
         src = dst;
@@ -609,7 +612,11 @@ int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D)
     return LOCUS_OK;
 }
 
-enum { CHUNK = 64 };
+/* CHUNK: pixels a candidate test takes at once; BAND_BYTES: about the
+ * bytes of D a 2-D band holds (in L2 with the rows of I it reads). */
+enum { CHUNK = 64, BAND_BYTES = 128 * 1024 };
+/* The y box of a 2-D image, at least 1 (a band is a whole number of them). */
+#define BOX_ROWS(pl) ((size_t)((pl)->box[1] > 1 ? (pl)->box[1] : 1))
 
 /* Bit k: v[k] > above and v[k] == d[k], for k < len (len <= CHUNK). */
 static inline uint64_t hits_u8(const uint8_t *v, const uint8_t *d, uint8_t above, size_t len)
@@ -654,8 +661,33 @@ static inline uint64_t hits_u16(const uint16_t *v, const uint16_t *d, uint16_t a
  * bits are visited. Against a byte mask that the compiler vectorised and
  * a second pass over chunks with a hit, the stage's perf samples
  * (Sapphire Rapids): bulk_water 843 -> 265, 2048x2048 176 -> 70.
+ *
+ * A 2-D image's D is made a band of rows at a time, each band's rows
+ * tested as they are done, so D is never stored whole (a 2048x2048
+ * uint16 frame: 8 MB written by the y pass, read and written by the x
+ * pass, and read by the test, all kept in L2 instead). Volumes take the
+ * whole D of locus_maxima_box_max.
  */
-#define DEFINE_CANDIDATES(name, T, HITS)                                                           \
+#define DEFINE_CANDIDATES(name, T, HITS, VHGW, LINES)                                              \
+    /* the row of linear index `row` (its D row at d) */                                           \
+    static int name##_row(locus_workspace *ws, const T *I, const T *d, size_t row, T above,        \
+                          size_t *count)                                                           \
+    {                                                                                              \
+        const plan *pl = &ws->pl;                                                                  \
+        size_t x1 = pl->shape[2] - (size_t)pl->margin[2];                                          \
+        for (size_t x0 = (size_t)pl->margin[2]; x0 < x1; x0 += CHUNK) {                            \
+            size_t len = x1 - x0 < CHUNK ? x1 - x0 : CHUNK;                                        \
+            uint64_t hit = HITS(I + row + x0, d + x0, above, len);                                 \
+            for (; hit; hit &= hit - 1) {                                                          \
+                if (*count == ws->cand_cap / sizeof *ws->cand &&                                   \
+                    locus_mem_grow((void **)&ws->cand, &ws->cand_cap,                              \
+                                   size_mul(*count + 1024, sizeof *ws->cand)))                     \
+                    return LOCUS_E_NOMEM;                                                          \
+                ws->cand[(*count)++] = row + x0 + (size_t)__builtin_ctzll(hit);                    \
+            }                                                                                      \
+        }                                                                                          \
+        return LOCUS_OK;                                                                           \
+    }                                                                                              \
     static int name(locus_workspace *ws, const T *I, const T *D, T above)                          \
     {                                                                                              \
         const plan *pl = &ws->pl;                                                                  \
@@ -663,25 +695,44 @@ static inline uint64_t hits_u16(const uint16_t *v, const uint16_t *d, uint16_t a
         const int *m = pl->margin;                                                                 \
         for (size_t z = (size_t)m[0]; z + (size_t)m[0] < pl->shape[0]; z++)                        \
             for (size_t y = (size_t)m[1]; y + (size_t)m[1] < ny; y++) {                            \
-                size_t row = (z * ny + y) * nx, x1 = nx - (size_t)m[2];                            \
-                for (size_t x0 = (size_t)m[2]; x0 < x1; x0 += CHUNK) {                             \
-                    size_t len = x1 - x0 < CHUNK ? x1 - x0 : CHUNK;                                \
-                    uint64_t hit = HITS(I + row + x0, D + row + x0, above, len);                   \
-                    for (; hit; hit &= hit - 1) {                                                  \
-                        if (count == ws->cand_cap / sizeof *ws->cand &&                            \
-                            locus_mem_grow((void **)&ws->cand, &ws->cand_cap,                      \
-                                           size_mul(count + 1024, sizeof *ws->cand)))              \
-                            return LOCUS_E_NOMEM;                                                  \
-                        ws->cand[count++] = row + x0 + (size_t)__builtin_ctzll(hit);               \
-                    }                                                                              \
-                }                                                                                  \
+                size_t row = (z * ny + y) * nx;                                                    \
+                if (name##_row(ws, I, D + row, row, above, &count))                                \
+                    return LOCUS_E_NOMEM;                                                          \
             }                                                                                      \
+        ws->ncand = count;                                                                         \
+        return LOCUS_OK;                                                                           \
+    }                                                                                              \
+    /* 2-D: bands of `band` rows of D in scratch, the y pass's H and G                             \
+     * and a zero row after them, a padded line after those */                                     \
+    static int name##_banded(locus_workspace *ws, const T *I, T above, size_t band, T *scratch)    \
+    {                                                                                              \
+        const plan *pl = &ws->pl;                                                                  \
+        size_t ny = pl->shape[1], nx = pl->shape[2], count = 0, K = BOX_ROWS(pl);                  \
+        size_t y_lo = (size_t)pl->margin[1], y_hi = ny - (size_t)pl->margin[1];                    \
+        T *D = scratch, *H = D + band * nx, *G = H + K * nx, *zero = G + K * nx;                   \
+        T *P = zero + nx;                                                                          \
+        memset(zero, 0, nx * sizeof *zero);                                                        \
+        for (size_t y0 = y_lo; y0 < y_hi; y0 += band) {                                            \
+            size_t y1 = y0 + band < y_hi ? y0 + band : y_hi;                                       \
+            if (K > 1)                                                                             \
+                VHGW(I, D, 1, ny, nx, (int)K, H, G, zero, y0, y1);                                 \
+            for (size_t y = y0; y < y1; y++) {                                                     \
+                T *d = D + (y - y0) * nx;                                                          \
+                const T *from = K > 1 ? d : I + y * nx;                                            \
+                if (pl->box[2] > 1)                                                                \
+                    LINES(from, d, 1, nx, pl->box[2], P);                                          \
+                else if (K <= 1)                                                                   \
+                    d = (T *)(uintptr_t)from; /* no box: D is I */                                 \
+                if (name##_row(ws, I, d, y * nx, above, &count))                                   \
+                    return LOCUS_E_NOMEM;                                                          \
+            }                                                                                      \
+        }                                                                                          \
         ws->ncand = count;                                                                         \
         return LOCUS_OK;                                                                           \
     }
 
-DEFINE_CANDIDATES(candidates_u8, uint8_t, hits_u8)
-DEFINE_CANDIDATES(candidates_u16, uint16_t, hits_u16)
+DEFINE_CANDIDATES(candidates_u8, uint8_t, hits_u8, vhgw_rows_u8, max_lines_u8)
+DEFINE_CANDIDATES(candidates_u16, uint16_t, hits_u16, vhgw_rows_u16, max_lines_u16)
 
 /*
  * Histograms of the non-zero values of I. Runs of one value (zeros above
@@ -736,13 +787,25 @@ int locus_maxima_find(locus_workspace *ws, const void *I, int *blank)
     *blank = nonzero == 0;
     if (*blank)
         return LOCUS_OK;
+    /* For integer v and t >= 0: v > t exactly when v > floor(t). */
+    double above = floor(t);
+    uint8_t above8 = (uint8_t)(above > 255 ? 255 : above);
+    uint16_t above16 = (uint16_t)(above > 65535 ? 65535 : above);
+    if (pl->shape[0] == 1) {
+        size_t es = locus_dtype_size(pl->itype), nx = pl->shape[2], K = BOX_ROWS(pl);
+        size_t band = K * (BAND_BYTES / (K * nx * es) + 1);
+        if (locus_mem_reserve(
+                &ws->dmax, &ws->dmax_cap,
+                size_mul(size_mul(band + 2 * K + 1, nx) + nx + (size_t)pl->box[2], es)))
+            return LOCUS_E_NOMEM;
+        return pl->itype == LOCUS_U8 ? candidates_u8_banded(ws, I, above8, band, ws->dmax)
+                                     : candidates_u16_banded(ws, I, above16, band, ws->dmax);
+    }
     const void *D;
     int rc = locus_maxima_box_max(ws, I, &D);
     if (rc)
         return rc;
-    /* For integer v and t >= 0: v > t exactly when v > floor(t). */
-    double above = floor(t);
     if (pl->itype == LOCUS_U8)
-        return candidates_u8(ws, I, D, (uint8_t)(above > 255 ? 255 : above));
-    return candidates_u16(ws, I, D, (uint16_t)(above > 65535 ? 65535 : above));
+        return candidates_u8(ws, I, D, above8);
+    return candidates_u16(ws, I, D, above16);
 }

@@ -443,20 +443,30 @@ static void test_candidates_u16_3d(void)
     locus_workspace_free(ws);
 }
 
-/* Random images: candidates against the definition, by brute force. */
 /*
  * Random images against a brute force: narrow ones (every row's span
  * within the margins shorter than a 64-pixel chunk, the loop form) and
  * wide ones (whole chunks, the vector compare form), uint8 and uint16,
  * with local maxima equal to the threshold, which the strict comparison
- * leaves out.
+ * leaves out. Large ones take several bands of D (a 2-D image's D is
+ * made a band of rows at a time), and boxes of one pixel along y or x
+ * skip that pass.
  */
-static void candidates_random(int NX, locus_dtype type)
+static void box_extent(double sep, int *lo, int *hi, int *margin)
 {
-    enum { NY = 40, MAXNX = 200 };
-    static uint8_t im8[NY * MAXNX];
-    static uint16_t im16[NY * MAXNX];
-    static int im[NY * MAXNX];
+    int k = (int)(2 * sep / sqrt(2.0));
+    *lo = k % 2 ? (k - 1) / 2 : k / 2 - 1;
+    *hi = k - 1 - *lo;
+    int half = (int)floor(sep / 2) - 1;
+    *margin = half > 2 ? half : 2; /* diameter 5: radius and smoothing // 2 are 2 */
+}
+
+static void candidates_random(int NY, int NX, locus_dtype type, double sep_y, double sep_x)
+{
+    uint8_t *im8 = malloc((size_t)NY * NX);
+    uint16_t *im16 = malloc((size_t)NY * NX * sizeof *im16);
+    int *im = malloc((size_t)NY * NX * sizeof *im), *vals = malloc((size_t)NY * NX * sizeof *vals);
+    size_t *want = malloc((size_t)NY * NX * sizeof *want);
     for (int i = 0; i < NY * NX; i++) {
         /* sparse; half the values 10, so the 30th percentile is 10 */
         im[i] = (int)(rng() % 12 ? 0 : rng() % 2 ? 10 : 11 + rng() % 49);
@@ -464,21 +474,22 @@ static void candidates_random(int NX, locus_dtype type)
         im16[i] = (uint16_t)im[i];
     }
     const void *buf = type == LOCUS_U8 ? (const void *)im8 : im16;
-    locus_image img = make_image(buf, type, 2, NY, (size_t)NX, 0);
+    locus_image img = make_image(buf, type, 2, (size_t)NY, (size_t)NX, 0);
     locus_params p = params_d(5);
     p.separation.count = 2;
-    p.separation.v[0] = 4.5; /* k = int(6.36) = 6, margin max(2, 1, 2) = 2 */
-    p.separation.v[1] = 7;   /* k = int(9.90) = 9, margin max(2, 2, 2) = 2 */
+    p.separation.v[0] = sep_y;
+    p.separation.v[1] = sep_x;
     p.percentile = 30;
     locus_workspace *ws = planned(&p, &img);
-    int blank;
+    int blank, ylo, yhi, ym, xlo, xhi, xm;
+    box_extent(sep_y, &ylo, &yhi, &ym);
+    box_extent(sep_x, &xlo, &xhi, &xm);
     /* the threshold, by sorting the non-zero values */
-    static int vals[NY * MAXNX];
     int n = 0;
     for (int i = 0; i < NY * NX; i++)
         if (im[i])
             vals[n++] = im[i];
-    for (int i = 1; i < n; i++) /* insertion sort */
+    for (int i = 1; i < n; i++) /* insertion sort: few distinct values, mostly in order */
         for (int j = i; j > 0 && vals[j - 1] > vals[j]; j--) {
             int s = vals[j];
             vals[j] = vals[j - 1];
@@ -487,13 +498,12 @@ static void candidates_random(int NX, locus_dtype type)
     double vi = (n - 1) * 0.30, fr = vi - floor(vi);
     int lo = vals[(int)floor(vi)], hi = vals[(int)floor(vi) + 1];
     double t = fr >= 0.5 ? hi - (hi - lo) * (1 - fr) : lo + (hi - lo) * fr;
-    static size_t want[NY * MAXNX];
     size_t nw = 0, at_floor = 0;
-    for (int y = 2; y <= NY - 3; y++)
-        for (int x = 2; x <= NX - 3; x++) {
+    for (int y = ym; y <= NY - 1 - ym; y++)
+        for (int x = xm; x <= NX - 1 - xm; x++) {
             int m = 0;
-            for (int b = y - 2; b <= y + 3; b++)     /* k = 6: -2 .. +3 */
-                for (int a = x - 4; a <= x + 4; a++) /* k = 9: -4 .. +4 */
+            for (int b = y - ylo; b <= y + yhi; b++)
+                for (int a = x - xlo; a <= x + xhi; a++)
                     if (b >= 0 && a >= 0 && b < NY && a < NX && im[b * NX + a] > m)
                         m = im[b * NX + a];
             int v = im[y * NX + x];
@@ -504,20 +514,34 @@ static void candidates_random(int NX, locus_dtype type)
     run_find(ws, buf, &blank);
     const char *tn = type == LOCUS_U8 ? "uint8" : "uint16";
     CHECK(nw > 5 && at_floor > 0,
-          "random %s %dx%d: the brute force finds %zu candidates, %zu maxima at floor(threshold)",
-          tn, NY, NX, nw, at_floor);
+          "random %s %dx%d, boxes %d and %d: the brute force finds %zu candidates, %zu maxima at "
+          "floor(threshold)",
+          tn, NY, NX, ws->pl.box[1], ws->pl.box[2], nw, at_floor);
     CHECK(cand_equal(ws, want, nw),
-          "random %s %dx%d: candidates equal the brute force (%zu vs %zu)", tn, NY, NX, ws->ncand,
-          nw);
+          "random %s %dx%d, boxes %d and %d: candidates equal the brute force (%zu vs %zu)", tn, NY,
+          NX, ws->pl.box[1], ws->pl.box[2], ws->ncand, nw);
     locus_workspace_free(ws);
+    free(im8);
+    free(im16);
+    free(im);
+    free(vals);
+    free(want);
 }
 
 static void test_candidates_random(void)
 {
-    candidates_random(50, LOCUS_U8);
-    candidates_random(200, LOCUS_U8);
-    candidates_random(50, LOCUS_U16);
-    candidates_random(200, LOCUS_U16);
+    /* separations 4.5 and 7: boxes 6 (-2 .. +3) and 9 (-4 .. +4), margins 2 */
+    candidates_random(40, 50, LOCUS_U8, 4.5, 7);
+    candidates_random(40, 200, LOCUS_U8, 4.5, 7);
+    candidates_random(40, 50, LOCUS_U16, 4.5, 7);
+    candidates_random(40, 200, LOCUS_U16, 4.5, 7);
+    /* bands of D: 2100-pixel rows, a band is a few tens of them */
+    candidates_random(300, 2100, LOCUS_U16, 4.5, 7);
+    candidates_random(301, 4100, LOCUS_U8, 7, 4.5);
+    /* a box of one pixel along y, then along x */
+    candidates_random(120, 1500, LOCUS_U16, 1, 7);
+    candidates_random(120, 1500, LOCUS_U8, 7, 1);
+    candidates_random(50, 70, LOCUS_U8, 1, 1);
 }
 
 /*
