@@ -171,9 +171,10 @@ typedef struct {
  * 1.19 -> 1.22 ms/frame); these passes alone gain on both (perf samples
  * of the 2048x2048 y steps 407 -> 274, bulk_water's 441 -> 375), and
  * 2048x2048 locate only 24.5 -> 23.9 ms/frame thread CPU (medians of 5
- * alternating runs), bulk_water unchanged.
+ * alternating runs), bulk_water unchanged. (GCC's attribute; Clang has no
+ * such target string and keeps its own tuning.)
  */
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__GNUC__) && !defined(__clang__)
 #define WIDE_VECTORS __attribute__((target("prefer-vector-width=512")))
 #else
 #define WIDE_VECTORS
