@@ -383,7 +383,7 @@ enum { BOXCAR_DIRECT_MAX_K = 16, BOXCAR_VEC_BYTES = 32 };
 DEFINE_BOXCAR_INT(boxcar_u8, uint8_t, int32_t, divide_exact)
 DEFINE_BOXCAR_INT_ROWS(boxcar_u8_narrow, uint8_t, uint16_t, divide_u16_row)
 DEFINE_BOXCAR_INT(boxcar_u16, uint16_t, int32_t, divide_exact)
-DEFINE_BOXCAR_INT(boxcar_u16_narrow, uint16_t, int32_t, divide_f24)
+DEFINE_BOXCAR_INT_ROWS(boxcar_u16_narrow, uint16_t, int32_t, divide_f24_row)
 DEFINE_BOXCAR_INT(boxcar_i8, int8_t, int32_t, divide_exact_signed)
 DEFINE_BOXCAR_INT(boxcar_i16, int16_t, int32_t, divide_exact_signed)
 DEFINE_BOXCAR_INT(boxcar_i32, int32_t, int64_t, divide_wide)

@@ -1094,6 +1094,34 @@ static void test_division_f24(void)
             }
     }
     CHECK(wrong == 0, "divide_f24 equals s / k near multiples of k, k = 2..256 (%zu wrong)", wrong);
+    /* the row form (vector lanes, then a tail) on every sum of three
+     * widths, and near multiples of every width, rows at odd offsets */
+    enum { ROW = 65535 * 7 + 64 };
+    int32_t *sums = malloc(ROW * sizeof *sums);
+    uint16_t *got = malloc(ROW * sizeof *got);
+    size_t row_wrong = 0;
+    for (int k = 2; k <= 256; k++) {
+        divisor d = divisor_of(k);
+        size_t n = 0, off = (size_t)k % 13;
+        if (k == 2 || k == 7 || k == 256 - 1)
+            for (int32_t v = 0; v <= 65535 * k && n + off < ROW; v++)
+                sums[off + n++] = v;
+        else
+            for (int32_t q = 0; q <= 65535; q += q < 300 || q > 65200 ? 1 : 211)
+                for (int32_t dv = -1; dv <= 1; dv++)
+                    if (q * k + dv >= 0 && q * k + dv <= 65535 * k)
+                        sums[off + n++] = q * k + dv;
+        n -= n % 16 ? 0 : 3; /* a tail */
+        divide_f24_row(sums + off, got + off, n, &d);
+        for (size_t i = 0; i < n; i++)
+            row_wrong += got[off + i] != sums[off + i] / k;
+    }
+    CHECK(row_wrong == 0,
+          "divide_f24_row equals s / k on every sum for k = 2, 7, 255 and near multiples for "
+          "k = 2..256 (%zu wrong)",
+          row_wrong);
+    free(sums);
+    free(got);
 }
 
 int main(void)
