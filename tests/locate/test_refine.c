@@ -337,6 +337,60 @@ static void test_types_and_order(void)
     locus_workspace_free(ws);
 }
 
+/*
+ * Random uint8 and uint16 images, uint16 values across the whole range
+ * (above 32767 too), refined from every pixel inside the margins, for
+ * radii 1 to 8: the same features as from the same values as uint32,
+ * whose sums take the plain run loops (the vector lanes of uint8/uint16
+ * I stop at radius 7).
+ */
+static void lanes_vs_plain(locus_dtype t, double d)
+{
+    enum { NY = 40, NX = 70 };
+    static uint8_t im8[NY * NX];
+    static uint16_t im16[NY * NX];
+    static uint32_t im32[NY * NX];
+    static uint64_t st = 0x2545F4914F6CDD1Dull;
+    for (int i = 0; i < NY * NX; i++) {
+        st ^= st << 13;
+        st ^= st >> 7;
+        st ^= st << 17;
+        uint32_t v = (uint32_t)(st >> 20) & (t == LOCUS_U8 ? 0xFFu : 0xFFFFu);
+        im8[i] = (uint8_t)v;
+        im16[i] = (uint16_t)v;
+        im32[i] = v;
+    }
+    const void *I = t == LOCUS_U8 ? (const void *)im8 : im16;
+    locus_image img = make_image(I, t, 2, NY, NX, 0),
+                img32 = make_image(im32, LOCUS_U32, 2, NY, NX, 0);
+    locus_params p = params_d(d);
+    locus_workspace *ws = planned(&p, &img), *ref = planned(&p, &img32);
+    int r = ws->pl.radius[2];
+    size_t n = 0;
+    static size_t cand[NY * NX];
+    for (int y = r; y < NY - r; y++)
+        for (int x = r; x < NX - r; x++)
+            cand[n++] = (size_t)(y * NX + x);
+    const feature *f = refine(ws, I, I, cand, n), *g = refine(ref, im32, im32, cand, n);
+    size_t bad = 0;
+    for (size_t i = 0; f && g && i < n; i++)
+        bad += memcmp(&f[i], &g[i], sizeof *f) != 0;
+    CHECK(f && g && bad == 0,
+          "%s, diameter %g (radius %d): %zu features equal uint32's (%zu differ)",
+          t == LOCUS_U8 ? "uint8" : "uint16", d, r, n, bad);
+    locus_workspace_free(ws);
+    locus_workspace_free(ref);
+}
+
+static void test_lanes(void)
+{
+    static const double d[] = {3, 5, 7, 11, 13, 15, 17};
+    for (size_t k = 0; k < sizeof d / sizeof *d; k++) {
+        lanes_vs_plain(LOCUS_U8, d[k]);
+        lanes_vs_plain(LOCUS_U16, d[k]);
+    }
+}
+
 int main(void)
 {
     test_symmetric();
@@ -347,5 +401,6 @@ int main(void)
     test_anisotropic();
     test_3d();
     test_types_and_order();
+    test_lanes();
     return check_done();
 }
