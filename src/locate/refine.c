@@ -165,7 +165,7 @@ static void lane_plan_of(const plan *pl, lane_plan *lp)
     (void)pl;
     lp->ok = 0;
 }
-#define LANE_SUMS(lp, pl, I, centre) sum_of(pl, I, centre)
+#define LANE_SUMS(lp, pl, I, centre) ((void)(lp), sum_of(pl, I, centre))
 #endif
 
 /* The integer characterisation sums over one neighbourhood. */
