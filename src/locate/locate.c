@@ -161,7 +161,8 @@ static int fill_table(const plan *pl, const locus_workspace *ws, locus_table *ou
 }
 
 /* §3-4: the integer working image I and its scale. */
-static int working_image(locus_workspace *ws, const void *raw, const void **I, double *scale)
+static int working_image(locus_workspace *ws, const void *raw, const void **I, double *scale,
+                         int *sampled)
 {
     const plan *pl = &ws->pl;
     int rc;
@@ -174,8 +175,10 @@ static int working_image(locus_workspace *ws, const void *raw, const void **I, d
     if (locus_bandpass_f32_applies(pl)) {
         int settled;
         if ((rc = locus_preprocess_bandpass_f32(ws, raw, &bp_max)) ||
-            (rc = locus_scale_to_integer_f32(ws, raw, bp_max, scale, I, &settled)) || settled)
+            (rc = locus_scale_to_integer_f32(ws, raw, bp_max, scale, I, &settled)) || settled) {
+            *sampled = !rc;
             return rc;
+        }
         /* too many pixels to settle one by one: bp in doubles after all */
     }
     if (pl->params.preprocess) {
@@ -211,7 +214,7 @@ static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
     *any = 0;
     if (pl->itype != LOCUS_U8 && pl->itype != LOCUS_U16)
         return locus_maxima_any_wide(ws, I, any);
-    if (locus_maxima_threshold(ws, I, &t, &nonzero))
+    if (locus_maxima_threshold(ws, I, 0, &t, &nonzero))
         return LOCUS_E_NOMEM;
     if (nonzero == 0)
         return LOCUS_OK;
@@ -233,13 +236,13 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     const plan *pl = &ws->pl;
     const void *raw, *I;
     double scale;
-    int rc, blank;
+    int rc, blank, sampled = 0;
     if ((rc = locus_preprocess_raw(ws, img, &raw, err)))
         return rc;
-    if ((rc = working_image(ws, raw, &I, &scale)))
+    if ((rc = working_image(ws, raw, &I, &scale, &sampled)))
         return rc;
     if (pl->itype == LOCUS_U8 || pl->itype == LOCUS_U16)
-        rc = locus_maxima_find(ws, I, &blank);
+        rc = locus_maxima_find(ws, I, sampled, &blank);
     else
         rc = locus_maxima_find_wide(ws, I, &blank);
     if (rc)

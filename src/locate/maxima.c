@@ -264,14 +264,12 @@ static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
     return t == LOCUS_U8 ? ((const uint8_t *)I)[i] : ((const uint16_t *)I)[i];
 }
 
-/* The window [*a, *b] from a sample of I; 0 if the sample is too thin. */
-static int sample_window(const void *I, locus_dtype t, size_t npix, double percentile,
-                         uint32_t *hist, uint16_t *a, uint16_t *b)
+/* The window [*a, *b] from the histogram of a sample of I; 0 if the
+ * sample is too thin. */
+static int sample_window(locus_dtype t, double percentile, const uint32_t *hist, uint16_t *a,
+                         uint16_t *b)
 {
     size_t nbins = sample_bins(t), m = 0;
-    memset(hist, 0, nbins * sizeof *hist);
-    for (size_t i = 0; i < npix; i += PCT_SAMPLE_STEP)
-        hist[value_at(I, t, i)]++;
     for (size_t v = 1; v < nbins; v++)
         m += hist[v];
     if (m < PCT_SAMPLE_MIN)
@@ -399,10 +397,15 @@ static window_counts count_window_u8(const uint8_t *I, size_t npix, uint8_t a, u
 }
 
 int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, double percentile,
-                                    uint32_t *scratch, double *value, size_t *nonzero)
+                                    uint32_t *scratch, int sampled, double *value, size_t *nonzero)
 {
     uint16_t a, b;
-    if (!sample_window(I, t, npix, percentile, scratch, &a, &b))
+    if (!sampled) {
+        memset(scratch, 0, sample_bins(t) * sizeof *scratch);
+        for (size_t i = 0; i < npix; i += PCT_SAMPLE_STEP)
+            scratch[value_at(I, t, i)]++;
+    }
+    if (!sample_window(t, percentile, scratch, &a, &b))
         return 0;
     if (t == LOCUS_U8 && b - a >= PCT_U8_WINDOW_MAX)
         return 0;
@@ -775,14 +778,15 @@ static void histogram_u8(const uint8_t *I, size_t n, uint32_t *hist)
     hist[0] = 0;
 }
 
-int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t *nonzero)
+int locus_maxima_threshold(locus_workspace *ws, const void *I, int sampled, double *t,
+                           size_t *nonzero)
 {
     const plan *pl = &ws->pl;
-    if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
-                          locus_maxima_sampled_scratch(pl->itype) * sizeof *ws->hist))
+    if (!sampled && locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
+                                      locus_maxima_sampled_scratch(pl->itype) * sizeof *ws->hist))
         return LOCUS_E_NOMEM;
-    if (locus_maxima_percentile_sampled(I, pl->itype, pl->npix, pl->params.percentile, ws->hist, t,
-                                        nonzero))
+    if (locus_maxima_percentile_sampled(I, pl->itype, pl->npix, pl->params.percentile, ws->hist,
+                                        sampled, t, nonzero))
         return LOCUS_OK;
     if (pl->itype == LOCUS_U8) {
         histogram_u8(I, pl->npix, ws->hist);
@@ -793,12 +797,12 @@ int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t
     return LOCUS_OK;
 }
 
-int locus_maxima_find(locus_workspace *ws, const void *I, int *blank)
+int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank)
 {
     const plan *pl = &ws->pl;
     size_t nonzero;
     double t;
-    if (locus_maxima_threshold(ws, I, &t, &nonzero))
+    if (locus_maxima_threshold(ws, I, sampled, &t, &nonzero))
         return LOCUS_E_NOMEM;
     ws->ncand = 0;
     *blank = nonzero == 0;

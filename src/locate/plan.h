@@ -171,10 +171,13 @@ int locus_scale_to_integer(locus_workspace *ws, double bp_max, double *scale, co
 enum { BP_F32_UNSETTLED_SHARE = 64, BP_F32_UNSETTLED_FLOOR = 4096 };
 int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_max, double *scale,
                                const void **I, int *settled);
+/* (It also leaves in ws->hist the histogram of every PCT_SAMPLE_STEP-th
+ * pixel of I, the sample §5's threshold starts from: `sampled` below.) */
 
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
- * non-zero pixel. */
-int locus_maxima_find(locus_workspace *ws, const void *I, int *blank);
+ * non-zero pixel. sampled: ws->hist already holds the histogram of I's
+ * sample (made with I by locus_scale_to_integer_f32). */
+int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank);
 /* The same for an I that maxima.c does not take (pl->itype uint32, or a
  * signed raw image without the band pass): maxima_wide.c. */
 int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank);
@@ -185,18 +188,20 @@ int locus_maxima_any_wide(locus_workspace *ws, const void *I, int *any);
 int locus_maxima_box_max(locus_workspace *ws, const void *I, const void **D);
 /* §5's threshold of a uint8/uint16 I: the percentile of its non-zero
  * values in *t, their count in *nonzero. */
-int locus_maxima_threshold(locus_workspace *ws, const void *I, double *t, size_t *nonzero);
+int locus_maxima_threshold(locus_workspace *ws, const void *I, int sampled, double *t,
+                           size_t *nonzero);
 /* The percentile of the non-zero values of I (numpy's linear method). */
 double locus_maxima_percentile(const uint32_t *hist, size_t nbins, double percentile,
                                size_t *nonzero);
 /* The same for a uint8 or uint16 I by sampling first (every
  * PCT_SAMPLE_STEP-th pixel), in one pass: 1 with *value and *nonzero
  * set, or 0 when the sample's window missed (then use the histograms).
- * scratch: locus_maxima_sampled_scratch(t) counts (at most 65536 + 4096).
+ * scratch: locus_maxima_sampled_scratch(t) counts (at most 65536 + 4096),
+ * whose first bins already hold the sample's histogram when `sampled`.
  * The step is prime: no alignment with the rows of common widths. */
 enum { PCT_SAMPLE_STEP = 31 };
 int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, double percentile,
-                                    uint32_t *scratch, double *value, size_t *nonzero);
+                                    uint32_t *scratch, int sampled, double *value, size_t *nonzero);
 size_t locus_maxima_sampled_scratch(locus_dtype t);
 /* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
 double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,

@@ -145,7 +145,7 @@ static inline __m256i scale8_f32(const float *in, double scale, __mmask8 *unsure
 
 /* Returns 0 when the unsettled pixels went over the limit. */
 #define DEFINE_SCALE_F32(name, T, NARROW)                                                          \
-    static int name(float *bp, size_t n, double scale, settler *st)                                \
+    static int name(float *bp, size_t n, double scale, settler *st, uint32_t *sample)              \
     {                                                                                              \
         unsigned char *out = (unsigned char *)bp;                                                  \
         T res[SCALE_BLOCK];                                                                        \
@@ -164,6 +164,9 @@ static inline __m256i scale8_f32(const float *in, double scale, __mmask8 *unsure
                 else                                                                               \
                     return 0;                                                                      \
             }                                                                                      \
+            for (size_t j = (PCT_SAMPLE_STEP - i0 % PCT_SAMPLE_STEP) % PCT_SAMPLE_STEP; j < m;     \
+                 j += PCT_SAMPLE_STEP)                                                             \
+                sample[res[j]]++;                                                                  \
             memcpy(out + i0 * sizeof(T), res, m * sizeof(T));                                      \
         }                                                                                          \
         return 1;                                                                                  \
@@ -190,8 +193,14 @@ int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_m
     float *bp = (float *)(void *)ws->lp;
     if (!locus_bandpass_f32_applies(pl))
         return LOCUS_E_PARAM;
-    *settled = pl->itype == LOCUS_U8 ? scale_f32_u8(bp, pl->npix, s, &st)
-                                     : scale_f32_u16(bp, pl->npix, s, &st);
+    /* the sample of §5's threshold, taken as I is made, not in a pass of
+     * its own (every 31st pixel touches every cache line of I) */
+    if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
+                          locus_maxima_sampled_scratch(pl->itype) * sizeof *ws->hist))
+        return LOCUS_E_NOMEM;
+    memset(ws->hist, 0, (pl->itype == LOCUS_U8 ? 256 : 65536) * sizeof *ws->hist);
+    *settled = pl->itype == LOCUS_U8 ? scale_f32_u8(bp, pl->npix, s, &st, ws->hist)
+                                     : scale_f32_u16(bp, pl->npix, s, &st, ws->hist);
     ws->bp_unsettled = st.unsettled;
     *I = ws->lp;
     *scale = s;

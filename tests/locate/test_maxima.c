@@ -261,7 +261,7 @@ static void test_even_box_by_hand(void)
 static void run_find(locus_workspace *ws, const void *I, int *blank)
 {
     *blank = -1;
-    CHECK(locus_maxima_find(ws, I, blank) == LOCUS_OK, "locus_maxima_find runs");
+    CHECK(locus_maxima_find(ws, I, 0, blank) == LOCUS_OK, "locus_maxima_find runs");
 }
 
 static int cand_equal(const locus_workspace *ws, const size_t *want, size_t n)
@@ -641,7 +641,7 @@ static void test_percentile_sampled(void)
                 double fast = -1;
                 int ok = locus_maxima_percentile_sampled(u16 ? (const void *)img16 : img8,
                                                          u16 ? LOCUS_U16 : LOCUS_U8, n, pcts[pi],
-                                                         scratch, &fast, &nz_fast);
+                                                         scratch, 0, &fast, &nz_fast);
                 cases++;
                 answered += ok;
                 declined += !ok;

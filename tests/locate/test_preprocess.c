@@ -544,6 +544,14 @@ static void check_bandpass_f32(locus_workspace *ws, const void *raw, const doubl
     }
     CHECK(scale == s && bad_i == 0, "%s: I from the float bp is exact (%zu differ, %zu unsettled)",
           what, bad_i, ws->bp_unsettled);
+    /* the threshold from the sample taken as I was made, and from I */
+    double t_made, t_again;
+    size_t n_made, n_again;
+    locus_maxima_threshold(ws, Iv, 1, &t_made, &n_made);
+    locus_maxima_threshold(ws, Iv, 0, &t_again, &n_again);
+    CHECK(t_made == t_again && n_made == n_again,
+          "%s: the threshold from the sample made with I (%.17g of %zu) is I's own (%.17g of %zu)",
+          what, t_made, n_made, t_again, n_again);
 }
 
 /* Whole band pass of random images against the oracles: exact. */
@@ -668,6 +676,10 @@ static void test_bandpass_random(void)
     size_t big[3] = {41, 90, 0};
     double sm_b[3] = {19, 21, 0}, no_b[3] = {8.5, 8.2, 0};
     bandpass_vs_oracle(LOCUS_U16, 2, big, sm_b, no_b, NAN, "uint16 2-D, w 34 and 33");
+    /* frames large enough for the threshold's sample (256 non-zero pixels) */
+    size_t large8[3] = {300, 410, 0}, large16[3] = {257, 333, 0};
+    bandpass_vs_oracle(LOCUS_U8, 2, large8, sm5, no1, NAN, "uint8 300x410");
+    bandpass_vs_oracle(LOCUS_U16, 2, large16, sm2a, no2a, NAN, "uint16 257x333");
     rng_state = later;
 }
 
