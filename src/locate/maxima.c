@@ -248,15 +248,14 @@ enum {
     PCT_FLUSH_CHUNKS = 32768, /* vector counters (16 bits a lane) are emptied this often */
 };
 
-/* Bins of the sample's histogram: one per value of I. */
-static size_t sample_bins(locus_dtype t)
+size_t locus_maxima_sample_bins(locus_dtype t)
 {
     return t == LOCUS_U8 ? 256 : 65536;
 }
 
 size_t locus_maxima_sampled_scratch(locus_dtype t)
 {
-    return sample_bins(t) + PCT_WINDOW_MAX;
+    return locus_maxima_sample_bins(t) + PCT_WINDOW_MAX;
 }
 
 static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
@@ -269,7 +268,7 @@ static inline uint16_t value_at(const void *I, locus_dtype t, size_t i)
 static int sample_window(locus_dtype t, double percentile, const uint32_t *hist, uint16_t *a,
                          uint16_t *b)
 {
-    size_t nbins = sample_bins(t), m = 0;
+    size_t nbins = locus_maxima_sample_bins(t), m = 0;
     for (size_t v = 1; v < nbins; v++)
         m += hist[v];
     if (m < PCT_SAMPLE_MIN)
@@ -401,7 +400,7 @@ int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, d
 {
     uint16_t a, b;
     if (!sampled) {
-        memset(scratch, 0, sample_bins(t) * sizeof *scratch);
+        memset(scratch, 0, locus_maxima_sample_bins(t) * sizeof *scratch);
         for (size_t i = 0; i < npix; i += PCT_SAMPLE_STEP)
             scratch[value_at(I, t, i)]++;
     }
@@ -409,7 +408,7 @@ int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, d
         return 0;
     if (t == LOCUS_U8 && b - a >= PCT_U8_WINDOW_MAX)
         return 0;
-    uint32_t *win = scratch + sample_bins(t);
+    uint32_t *win = scratch + locus_maxima_sample_bins(t);
     window_counts c = t == LOCUS_U8 ? count_window_u8(I, npix, (uint8_t)a, (uint8_t)b, win)
                                     : count_window(I, npix, a, b, win);
     size_t n = npix - c.zeros, inside = 0, unused;

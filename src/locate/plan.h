@@ -203,6 +203,8 @@ enum { PCT_SAMPLE_STEP = 31 };
 int locus_maxima_percentile_sampled(const void *I, locus_dtype t, size_t npix, double percentile,
                                     uint32_t *scratch, int sampled, double *value, size_t *nonzero);
 size_t locus_maxima_sampled_scratch(locus_dtype t);
+/* Bins of the sample's histogram, the first of that scratch: one per value of I. */
+size_t locus_maxima_sample_bins(locus_dtype t);
 /* The same, straight from a uint16 image (two small histograms, not one of 65536 bins). */
 double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percentile,
                                    size_t *nonzero);

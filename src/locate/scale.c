@@ -39,13 +39,15 @@ static inline __m256i scale8(const double *in, double scale)
     __m512d v = _mm512_max_pd(_mm512_loadu_pd(in), _mm512_setzero_pd());
     return _mm512_cvttpd_epi32(_mm512_mul_pd(_mm512_set1_pd(scale), v));
 }
+/* Eight int32 lanes stored at p narrowed to uint8 or uint16. */
+#define NARROW_U8(p, q) _mm_storel_epi64((__m128i *)(void *)(p), _mm256_cvtepi32_epi8(q))
+#define NARROW_U16(p, q) _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtepi32_epi16(q))
 #define SCALE_LANES_U8(in, res, m, k, scale)                                                       \
     for (; k + 8 <= m; k += 8)                                                                     \
-        _mm_storel_epi64((__m128i *)(void *)(res + k), _mm256_cvtepi32_epi8(scale8(in + k, scale)));
+        NARROW_U8(res + k, scale8(in + k, scale));
 #define SCALE_LANES_U16(in, res, m, k, scale)                                                      \
     for (; k + 8 <= m; k += 8)                                                                     \
-        _mm_storeu_si128((__m128i *)(void *)(res + k),                                             \
-                         _mm256_cvtepi32_epi16(scale8(in + k, scale)));
+        NARROW_U16(res + k, scale8(in + k, scale));
 #else
 #define SCALE_LANES_U8(in, res, m, k, scale)
 #define SCALE_LANES_U16(in, res, m, k, scale)
@@ -137,8 +139,6 @@ static inline __m256i scale8_f32(const float *in, double scale, __mmask8 *unsure
             res[j] = (T)v;                                                                         \
         }                                                                                          \
     }
-#define NARROW_U8(p, q) _mm_storel_epi64((__m128i *)(void *)(p), _mm256_cvtepi32_epi8(q))
-#define NARROW_U16(p, q) _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtepi32_epi16(q))
 #else
 #define SCALE_F32_LANES(T, NARROW)
 #endif
@@ -198,7 +198,7 @@ int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_m
     if (locus_mem_reserve((void **)&ws->hist, &ws->hist_cap,
                           locus_maxima_sampled_scratch(pl->itype) * sizeof *ws->hist))
         return LOCUS_E_NOMEM;
-    memset(ws->hist, 0, (pl->itype == LOCUS_U8 ? 256 : 65536) * sizeof *ws->hist);
+    memset(ws->hist, 0, locus_maxima_sample_bins(pl->itype) * sizeof *ws->hist);
     *settled = pl->itype == LOCUS_U8 ? scale_f32_u8(bp, pl->npix, s, &st, ws->hist)
                                      : scale_f32_u16(bp, pl->npix, s, &st, ws->hist);
     ws->bp_unsettled = st.unsettled;
