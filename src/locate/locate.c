@@ -29,6 +29,7 @@ void locus_workspace_free(locus_workspace *ws)
     locus_mem_release(&ws->dmax, &ws->dmax_cap);
     locus_mem_release(&ws->dmax2, &ws->dmax2_cap);
     locus_mem_release((void **)&ws->hist, &ws->hist_cap);
+    locus_mem_release((void **)&ws->nonzero, &ws->nonzero_cap);
     locus_mem_release((void **)&ws->cand, &ws->cand_cap);
     locus_mem_release((void **)&ws->feat, &ws->feat_cap);
     locus_mem_release((void **)&ws->drop, &ws->drop_cap);
@@ -259,7 +260,8 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     if ((rc = keep_top(ws)))
         return rc;
     stats.features = ws->nfeat;
-    if (pl->params.characterize && ws->nfeat && (rc = locus_noise_static_error(ws, I, raw)))
+    if (pl->params.characterize && ws->nfeat &&
+        (rc = locus_noise_static_error(ws, I, sampled ? ws->nonzero : NULL, raw)))
         return rc;
     if ((rc = fill_table(pl, ws, out)))
         return rc;

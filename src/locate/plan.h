@@ -109,6 +109,8 @@ struct locus_workspace {
     size_t dmax2_cap;
     uint32_t *hist; /* value histogram (percentile, background) */
     size_t hist_cap;
+    uint64_t *nonzero; /* bit i % 64 of word i / 64: pixel i of I is non-zero */
+    size_t nonzero_cap;
 
     size_t *cand; /* candidate linear indices */
     size_t cand_cap, ncand;
@@ -172,7 +174,9 @@ enum { BP_F32_UNSETTLED_SHARE = 64, BP_F32_UNSETTLED_FLOOR = 4096 };
 int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_max, double *scale,
                                const void **I, int *settled);
 /* (It also leaves in ws->hist the histogram of every PCT_SAMPLE_STEP-th
- * pixel of I, the sample §5's threshold starts from: `sampled` below.) */
+ * pixel of I, the sample §5's threshold starts from: `sampled` below,
+ * and in ws->nonzero the bits of I's non-zero pixels, which §9 starts
+ * from: both are taken while each block of I is in L1.) */
 
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. sampled: ws->hist already holds the histogram of I's
@@ -219,8 +223,11 @@ int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double
  * one pass over the features instead of two. */
 int locus_duplicates_mark(locus_workspace *ws, size_t *kept);
 
-/* §9: ep of every feature in ws->feat. */
-int locus_noise_static_error(locus_workspace *ws, const void *I, const void *raw);
+/* §9: ep of every feature in ws->feat. nonzero: the bits of I's
+ * non-zero pixels (ws->nonzero as locus_scale_to_integer_f32 leaves it),
+ * or NULL to read them from I. */
+int locus_noise_static_error(locus_workspace *ws, const void *I, const uint64_t *nonzero,
+                             const void *raw);
 
 /* Pixel value as double. */
 static inline double pixel_get(const void *base, locus_dtype t, size_t i)

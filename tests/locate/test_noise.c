@@ -69,7 +69,7 @@ static void test_by_hand(void)
     CHECK(ws->pl.nmask == 5, "diameter 3: N = 5");
     double rm[3] = {170, 10, 54};
     set_features(ws, rm, 3);
-    CHECK(locus_noise_static_error(ws, I, raw) == LOCUS_OK, "locus_noise_static_error runs");
+    CHECK(locus_noise_static_error(ws, I, NULL, raw) == LOCUS_OK, "locus_noise_static_error runs");
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * sqrt(2.0), 1e-14, "ep = 1.6 / 116 * sqrt 2");
     near_rel(ws->feat[0].ep[0], 0.0195062, 1e-5, "ep ~ 0.0195062");
     /* raw_mass 10: mass_bg = 10 - 54 = -44, ep negative, not clipped */
@@ -82,7 +82,7 @@ static void test_by_hand(void)
     p = params_axes(1, 3, 0, 1, 2, 0);
     ws = planned(&p, &img);
     set_features(ws, rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * 2 * sqrt(2.0), 1e-14, "noise_size 2: ep doubles");
     locus_workspace_free(ws);
 
@@ -90,7 +90,7 @@ static void test_by_hand(void)
     p = params_axes(1, 3, 0, 2, 1, 2);
     ws = planned(&p, &img);
     set_features(ws, rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     near_rel(ws->feat[0].ep[0], 1.6 / 116 * 1 * sqrt(2.0), 1e-14, "noise_size (1,2): ep_y");
     near_rel(ws->feat[0].ep[1], 1.6 / 116 * 2 * sqrt(2.0), 1e-14, "noise_size (1,2): ep_x");
     locus_workspace_free(ws);
@@ -110,7 +110,7 @@ static void test_by_hand(void)
     CHECK(ws->pl.nmask == 7, "diameter (3,5): N = 7");
     double rm2 = 200;
     set_features(ws, &rm2, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     double noise = sqrt(224.0) / 9, mbg = 1114.0 / 9;
     near_rel(ws->feat[0].ep[0], noise / mbg * sqrt(2.0), 1e-14, "diameter (3,5): ep_y");
     near_rel(ws->feat[0].ep[1], noise / mbg * sqrt(10.0), 1e-14, "diameter (3,5): ep_x");
@@ -136,7 +136,7 @@ static void test_edges_and_nan(void)
     locus_workspace *ws = planned(&p, &img);
     double rm = 100;
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     near_rel(ws->feat[0].ep[0], sqrt(20.0) / 80 * sqrt(2.0), 1e-14,
              "edge pixel: dilation does not wrap (ep = sqrt 20 / 80 * sqrt 2)");
 
@@ -145,7 +145,7 @@ static void test_edges_and_nan(void)
         for (int x = 0; x < 5; x++)
             I[y][x] = 1;
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     CHECK(isnan(ws->feat[0].ep[0]), "no background pixel: ep NaN");
 
     /* exactly one background pixel, (0,0): I zero at (0,0), (0,1), (1,0)
@@ -153,14 +153,14 @@ static void test_edges_and_nan(void)
      * noise NaN -> ep NaN */
     I[0][0] = I[0][1] = I[1][0] = 0;
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     CHECK(isnan(ws->feat[0].ep[0]), "one background pixel: ep NaN");
     /* two background pixels, (0,0) and (4,4) (raw 3 and 7): black 5,
      * noise 2; mass_bg = 100 - 25 = 75 -> ep = 2 / 75 * sqrt 2 */
     I[4][4] = I[4][3] = I[3][4] = 0;
     raw[4][4] = 7;
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     near_rel(ws->feat[0].ep[0], 2.0 / 75 * sqrt(2.0), 1e-14, "two background pixels: ep");
     locus_workspace_free(ws);
 }
@@ -192,13 +192,13 @@ static void test_float_raw(void)
     locus_image img = make_image(r32, LOCUS_F32, 2, 5, 5, 0);
     locus_workspace *ws = planned(&p, &img);
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, r32);
+    locus_noise_static_error(ws, I, NULL, r32);
     near_rel(ws->feat[0].ep[0], want, 1e-6, "float32 raw: ep = 0.1 / 7.25 * sqrt 2");
     locus_workspace_free(ws);
     img = make_image(r64, LOCUS_F64, 2, 5, 5, 0);
     ws = planned(&p, &img);
     set_features(ws, &rm, 1);
-    locus_noise_static_error(ws, I, r64);
+    locus_noise_static_error(ws, I, NULL, r64);
     near_rel(ws->feat[0].ep[0], want, 1e-14, "float64 raw: ep = 0.1 / 7.25 * sqrt 2");
     locus_workspace_free(ws);
 }
@@ -320,7 +320,7 @@ static void random_case(locus_dtype t, int nd, const size_t shape[3], const doub
     CHECK(count > n / 10 && count < n - n / 10, "%s: %zu of %zu pixels are background", what, count,
           n);
     CHECK(ws->pl.nmask == (size_t)nm, "%s: mask of %d pixels", what, nm);
-    locus_noise_static_error(ws, I, raw);
+    locus_noise_static_error(ws, I, NULL, raw);
     int aniso = ws->pl.rp.aniso_ep;
     double worst = 0;
     for (int f = 0; f < 3; f++) {
@@ -334,6 +334,23 @@ static void random_case(locus_dtype t, int nd, const size_t shape[3], const doub
     }
     double tol = t == LOCUS_F32 ? 1e-6 : 1e-12;
     CHECK(worst <= tol, "%s: ep equals the brute force (worst rel %g)", what, worst);
+    /* the same ep, to the bit, from I's non-zero bits (as the float band
+     * pass leaves them) with an I of zeros: the bits are what is read */
+    double ep[3][3];
+    for (int f = 0; f < 3; f++)
+        memcpy(ep[f], ws->feat[f].ep, sizeof ep[f]);
+    uint64_t *bits = calloc((n + 63) / 64, sizeof *bits);
+    void *zeros = calloc(n, locus_dtype_size(it));
+    for (size_t i = 0; i < n; i++)
+        bits[i / 64] |= (uint64_t)(pixel_get(I, it, i) != 0) << (i % 64);
+    set_features(ws, rm, 3);
+    locus_noise_static_error(ws, zeros, bits, raw);
+    int same = 1;
+    for (int f = 0; f < 3; f++)
+        same &= memcmp(ep[f], ws->feat[f].ep, sizeof ep[f]) == 0;
+    CHECK(same, "%s: ep from I's non-zero bits is ep from I, bit for bit", what);
+    free(bits);
+    free(zeros);
     locus_workspace_free(ws);
     free(I);
     free(raw);

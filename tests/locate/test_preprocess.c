@@ -544,6 +544,16 @@ static void check_bandpass_f32(locus_workspace *ws, const void *raw, const doubl
     }
     CHECK(scale == s && bad_i == 0, "%s: I from the float bp is exact (%zu differ, %zu unsettled)",
           what, bad_i, ws->bp_unsettled);
+    /* the non-zero bits made with I (§9 starts from them) */
+    size_t bad_bits = 0, nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        int set = ws->nonzero[i / 64] >> (i % 64) & 1;
+        int nz = pixel_get(Iv, pl->itype, i) != 0;
+        bad_bits += set != nz;
+        nonzero += nz;
+    }
+    CHECK(bad_bits == 0, "%s: the non-zero bits made with I are I's (%zu differ, %zu of %zu set)",
+          what, bad_bits, nonzero, n);
     /* the threshold from the sample taken as I was made, and from I */
     double t_made, t_again;
     size_t n_made, n_again;
