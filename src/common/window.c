@@ -66,13 +66,18 @@ int locus_window_claim(locus_window *w, size_t *item)
     return r;
 }
 
-int locus_window_claim_run(locus_window *w, size_t max, size_t *first, size_t *count)
+int locus_window_claim_run(locus_window *w, size_t max, size_t share, size_t *first, size_t *count)
 {
     pthread_mutex_lock(&w->lock);
     int r;
     while ((r = claim_locked(w, first)) < 0)
         pthread_cond_wait(&w->changed, &w->lock);
     *count = r;
+    if (r && share > 1) {
+        size_t left = w->limit - *first; /* this item included */
+        size_t part = (left + share - 1) / share;
+        max = part < max ? part : max;
+    }
     /* the rest of the run as far as the window and the items allow */
     while (r && *count < max && w->next_claim < w->limit &&
            w->next_claim < w->next_emit + w->capacity) {

@@ -52,8 +52,11 @@ int locus_window_claim(locus_window *w, size_t *item);
  * Claim up to max consecutive items (*first, *count), waiting while the
  * window is full; 0: none left. A worker that reads a video decodes a run
  * of frames forward from one keyframe instead of seeking for each.
+ * share > 1: and no more than 1/share of the items left (rounded up), so
+ * the runs shrink towards the end and the workers finish together
+ * instead of one finishing a whole run alone (share = 2 x workers).
  */
-int locus_window_claim_run(locus_window *w, size_t max, size_t *first, size_t *count);
+int locus_window_claim_run(locus_window *w, size_t max, size_t share, size_t *first, size_t *count);
 /* Claim without waiting: 1 claimed, 0 none left, -1 the window is full. */
 int locus_window_try_claim(locus_window *w, size_t *item);
 /* The item's result is in its slot; emit what has become consecutive. */

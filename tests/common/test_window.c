@@ -90,10 +90,9 @@ static void worker_single(void *arg, int member, int size)
 
 static void worker_runs(void *arg, int member, int size)
 {
-    (void)size;
     window_job *j = arg;
     size_t first, count;
-    while (locus_window_claim_run(&j->w, 4, &first, &count)) {
+    while (locus_window_claim_run(&j->w, 4, 2 * (size_t)size, &first, &count)) {
         note_claim(j, first, count);
         if (count == 0 || first + count > j->nitems)
             j->bad_runs++;
@@ -145,6 +144,38 @@ static void test_order(void)
             locus_window_destroy(&j.w);
             pthread_mutex_destroy(&j.lock);
         }
+}
+
+static int no_emit(void *user, size_t item, locus_error *err)
+{
+    (void)user, (void)item, (void)err;
+    return LOCUS_OK;
+}
+
+/* Runs of at most max, and at most 1/share of the items left, rounded up. */
+static void test_run_shares(void)
+{
+    static const size_t shares[] = {0, 1, 4, 3};
+    for (int s = 0; s < 4; s++) {
+        size_t share = shares[s], n = 23, first, count, next = 0, bad = 0, runs = 0;
+        locus_window w;
+        locus_window_init(&w, n, 64, no_emit, NULL);
+        while (locus_window_claim_run(&w, 4, share, &first, &count)) {
+            size_t left = n - next, want = share > 1 ? (left + share - 1) / share : 4;
+            want = want < 4 ? want : 4;
+            want = want < left ? want : left;
+            bad += first != next || count != want;
+            for (size_t k = 0; k < count; k++)
+                locus_window_complete(&w, first + k);
+            next += count;
+            runs++;
+        }
+        CHECK(bad == 0 && next == n,
+              "claim_run, share %zu: each run is min(4, ceil(left / share)) (%zu of %zu runs "
+              "differ, %zu items claimed)",
+              share, bad, runs, next);
+        locus_window_destroy(&w);
+    }
 }
 
 static void test_emit_failure(void)
@@ -232,6 +263,7 @@ int main(void)
     signal(SIGALRM, on_alarm);
     alarm(60);
     test_order();
+    test_run_shares();
     test_emit_failure();
     test_stop_and_cut();
     test_pool();
