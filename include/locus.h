@@ -268,7 +268,7 @@ typedef struct {
     size_t candidates;     /* local maxima above the threshold, inside the margins */
     int maxima_in_margins; /* candidates is 0 but local maxima lie in the margins
                               (the margins are searched only then) */
-    size_t refined;        /* features after refinement and duplicate removal */
+    size_t refined;        /* features refined, before duplicate removal and the filters */
     size_t features;       /* rows: after the mass and size filters and top-n */
 } locus_locate_stats;
 

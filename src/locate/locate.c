@@ -94,7 +94,7 @@ static void filter_features(locus_workspace *ws, const unsigned char *drop, doub
     for (size_t i = 0; i < ws->nfeat; i++) {
         const feature *f = &ws->feat[i];
         double mass = f->mass / scale;
-        if ((drop && drop[i]) || !(mass > pl->params.minmass))
+        if ((drop && drop[i]) || !locus_passes_minmass(pl, f->mass, scale))
             continue;
         if (pl->rp.has_maxsize && !(f->size[0] < pl->params.maxsize))
             continue;
@@ -254,7 +254,7 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     if ((rc = locus_refine_all(ws, I, raw, scale)))
         return rc;
     stats.refined = ws->nfeat;
-    if (pl->rp.dedupe && (rc = locus_duplicates_mark(ws, &stats.refined)))
+    if (pl->rp.dedupe && (rc = locus_duplicates_mark(ws, scale)))
         return rc;
     filter_features(ws, pl->rp.dedupe ? ws->drop : NULL, scale);
     if ((rc = keep_top(ws)))

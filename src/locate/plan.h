@@ -217,11 +217,20 @@ double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percen
  * fail minmass (mass / scale <= minmass) are not characterised. */
 int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
 
-/* §7: ws->drop[i] = 1 for each duplicate among the ws->nfeat features,
- * 0 for the rest (their count in *kept). The features stay where they
- * are: the filters of §8 leave the duplicates out as they keep the rest,
- * one pass over the features instead of two. */
-int locus_duplicates_mark(locus_workspace *ws, size_t *kept);
+/* §8's mass filter on a mass not yet scaled back: refinement
+ * characterises, §7 judges and §8 keeps only the features it passes. */
+static inline int locus_passes_minmass(const plan *pl, double mass, double scale)
+{
+    return mass / scale > pl->params.minmass;
+}
+
+/* §7: ws->drop[i] = 1 for each duplicate among the ws->nfeat features
+ * that pass the mass filter (and those of NaN mass), 0 for the rest: the
+ * features that fail it cannot change which of those stay (see
+ * duplicates.c), and §8 leaves them out anyway. The features stay where
+ * they are: the filters of §8 leave the duplicates out as they keep the
+ * rest, one pass over the features instead of two. */
+int locus_duplicates_mark(locus_workspace *ws, double scale);
 
 /* §9: ep of every feature in ws->feat. nonzero: the bits of I's
  * non-zero pixels (ws->nonzero as locus_scale_to_integer_f32 leaves it),

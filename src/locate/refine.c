@@ -413,7 +413,7 @@ static int refine_one(const plan *pl, const lane_plan *lp, const void *I, size_t
     /* A feature that fails minmass is dropped whatever its shape (§8),
      * and its mass alone decides the pairs it is in (§7): characterise
      * only the others. */
-    return pl->params.characterize && f->mass / scale > pl->params.minmass;
+    return pl->params.characterize && locus_passes_minmass(pl, f->mass, scale);
 }
 
 /* Characterise the n <= ECC_LANES features feat[idx[0..n)]; unused
