@@ -231,6 +231,18 @@ static int maxima_anywhere(locus_workspace *ws, const void *I, int *any)
     return LOCUS_OK;
 }
 
+/* §6 on each band's candidates as §5 finds them. */
+typedef struct {
+    const void *I, *raw;
+    double scale;
+} refine_args;
+
+static int refine_band(void *user, locus_workspace *ws, size_t from, size_t to)
+{
+    const refine_args *a = user;
+    return locus_refine_range(ws, a->I, a->raw, a->scale, from, to);
+}
+
 static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table *out,
                         locus_error *err)
 {
@@ -242,8 +254,13 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
         return rc;
     if ((rc = working_image(ws, raw, &I, &scale, &sampled)))
         return rc;
+    /* a band's candidates are refined while its rows of I are in L2: on
+     * the 2048x2048 bench movie refinement's loads of I had waited on
+     * memory (perf annotate) */
+    refine_args args = {I, raw, scale};
+    locus_band_sink sink = {refine_band, &args, 0};
     if (pl->itype == LOCUS_U8 || pl->itype == LOCUS_U16)
-        rc = locus_maxima_find(ws, I, sampled, &blank);
+        rc = locus_maxima_find(ws, I, sampled, &blank, &sink);
     else
         rc = locus_maxima_find_wide(ws, I, &blank);
     if (rc)
@@ -251,8 +268,9 @@ static int run_pipeline(locus_workspace *ws, const locus_image *img, locus_table
     locus_locate_stats stats = {.blank = blank, .candidates = ws->ncand};
     if (!blank && !ws->ncand && (rc = maxima_anywhere(ws, I, &stats.maxima_in_margins)))
         return rc;
-    if ((rc = locus_refine_all(ws, I, raw, scale)))
+    if ((rc = locus_refine_range(ws, I, raw, scale, sink.done, ws->ncand)))
         return rc;
+    ws->nfeat = ws->ncand;
     stats.refined = ws->nfeat;
     if (pl->rp.dedupe && (rc = locus_duplicates_mark(ws, scale)))
         return rc;

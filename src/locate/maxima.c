@@ -723,7 +723,8 @@ static inline uint64_t hits_u16(const uint16_t *v, const uint16_t *d, uint16_t a
     }                                                                                              \
     /* 2-D: bands of `band` rows of D in scratch, the y pass's H and G                             \
      * and a zero row after them, a padded line after those */                                     \
-    static int name##_banded(locus_workspace *ws, const T *I, T above, size_t band, T *scratch)    \
+    static int name##_banded(locus_workspace *ws, const T *I, T above, size_t band, T *scratch,    \
+                             locus_band_sink *sink)                                                \
     {                                                                                              \
         const plan *pl = &ws->pl;                                                                  \
         size_t ny = pl->shape[1], nx = pl->shape[2], count = 0, K = BOX_ROWS(pl);                  \
@@ -744,6 +745,13 @@ static inline uint64_t hits_u16(const uint16_t *v, const uint16_t *d, uint16_t a
                     d = (T *)(uintptr_t)from; /* no box: D is I */                                 \
                 if (name##_row(ws, I, d, y * nx, above, &count))                                   \
                     return LOCUS_E_NOMEM;                                                          \
+            }                                                                                      \
+            ws->ncand = count;                                                                     \
+            if (sink && count > sink->done) {                                                      \
+                int rc = sink->take(sink->user, ws, sink->done, count);                            \
+                if (rc)                                                                            \
+                    return rc;                                                                     \
+                sink->done = count;                                                                \
             }                                                                                      \
         }                                                                                          \
         ws->ncand = count;                                                                         \
@@ -796,7 +804,8 @@ int locus_maxima_threshold(locus_workspace *ws, const void *I, int sampled, doub
     return LOCUS_OK;
 }
 
-int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank)
+int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank,
+                      locus_band_sink *sink)
 {
     const plan *pl = &ws->pl;
     size_t nonzero;
@@ -818,8 +827,8 @@ int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blan
                 &ws->dmax, &ws->dmax_cap,
                 size_mul(size_mul(band + 2 * K + 1, nx) + nx + (size_t)pl->box[2], es)))
             return LOCUS_E_NOMEM;
-        return pl->itype == LOCUS_U8 ? candidates_u8_banded(ws, I, above8, band, ws->dmax)
-                                     : candidates_u16_banded(ws, I, above16, band, ws->dmax);
+        return pl->itype == LOCUS_U8 ? candidates_u8_banded(ws, I, above8, band, ws->dmax, sink)
+                                     : candidates_u16_banded(ws, I, above16, band, ws->dmax, sink);
     }
     const void *D;
     int rc = locus_maxima_box_max(ws, I, &D);

@@ -178,10 +178,25 @@ int locus_scale_to_integer_f32(locus_workspace *ws, const void *raw, double bp_m
  * and in ws->nonzero the bits of I's non-zero pixels, which §9 starts
  * from: both are taken while each block of I is in L1.) */
 
+/*
+ * Where locus_maxima_find hands over candidates as it finds them: on a
+ * 2-D frame, those of each band of rows, [from, to) of ws->cand, while
+ * the band's rows of I are still in cache (refinement reads them again).
+ * `done` counts the candidates handed over; the caller takes the rest
+ * (all of them, where §5 makes no bands) afterwards.
+ */
+typedef struct {
+    int (*take)(void *user, locus_workspace *ws, size_t from, size_t to);
+    void *user;
+    size_t done;
+} locus_band_sink;
+
 /* §5: candidates of I (ws->cand). Returns 0 and sets *blank when I has no
  * non-zero pixel. sampled: ws->hist already holds the histogram of I's
- * sample (made with I by locus_scale_to_integer_f32). */
-int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank);
+ * sample (made with I by locus_scale_to_integer_f32). sink: NULL, or
+ * where each band's candidates go as they are found. */
+int locus_maxima_find(locus_workspace *ws, const void *I, int sampled, int *blank,
+                      locus_band_sink *sink);
 /* The same for an I that maxima.c does not take (pl->itype uint32, or a
  * signed raw image without the band pass): maxima_wide.c. */
 int locus_maxima_find_wide(locus_workspace *ws, const void *I, int *blank);
@@ -216,6 +231,10 @@ double locus_maxima_percentile_u16(const uint16_t *I, size_t npix, double percen
 /* §6: refine every candidate into ws->feat. Features whose mass will
  * fail minmass (mass / scale <= minmass) are not characterised. */
 int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale);
+/* The same for candidates [from, to) into ws->feat[from, to) (ws->feat
+ * grown to hold them, the features before from kept). */
+int locus_refine_range(locus_workspace *ws, const void *I, const void *raw, double scale,
+                       size_t from, size_t to);
 
 /* §8's mass filter on a mass not yet scaled back: refinement
  * characterises, §7 judges and §8 keeps only the features it passes. */

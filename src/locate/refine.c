@@ -459,11 +459,12 @@ static void prefetch_neighbourhood(const plan *pl, const void *I, const void *ra
  * the lines are still in L1/L2 when used. */
 enum { REFINE_PREFETCH_AHEAD = 4 };
 
-int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
+int locus_refine_range(locus_workspace *ws, const void *I, const void *raw, double scale,
+                       size_t from, size_t to)
 {
-    if (locus_mem_reserve((void **)&ws->feat, &ws->feat_cap, size_mul(ws->ncand, sizeof(feature))))
+    if (locus_mem_grow((void **)&ws->feat, &ws->feat_cap, size_mul(to, sizeof(feature))))
         return LOCUS_E_NOMEM;
-    for (size_t i = 0; i < ws->ncand && i < REFINE_PREFETCH_AHEAD; i++)
+    for (size_t i = from; i < to && i < from + REFINE_PREFETCH_AHEAD; i++)
         prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i]);
     /* features waiting to be characterised, ECC_LANES at a time while
      * their neighbourhoods are still in cache */
@@ -471,8 +472,8 @@ int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double
     int nwaiting = 0;
     lane_plan lanes;
     lane_plan_of(&ws->pl, &lanes);
-    for (size_t i = 0; i < ws->ncand; i++) {
-        if (i + REFINE_PREFETCH_AHEAD < ws->ncand)
+    for (size_t i = from; i < to; i++) {
+        if (i + REFINE_PREFETCH_AHEAD < to)
             prefetch_neighbourhood(&ws->pl, I, raw, ws->cand[i + REFINE_PREFETCH_AHEAD]);
         if (!refine_one(&ws->pl, &lanes, I, ws->cand[i], scale, &ws->feat[i]))
             continue;
@@ -484,6 +485,12 @@ int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double
     }
     if (nwaiting)
         characterise_group(&ws->pl, I, raw, ws->feat, waiting, nwaiting);
-    ws->nfeat = ws->ncand;
     return LOCUS_OK;
+}
+
+int locus_refine_all(locus_workspace *ws, const void *I, const void *raw, double scale)
+{
+    int rc = locus_refine_range(ws, I, raw, scale, 0, ws->ncand);
+    ws->nfeat = rc ? 0 : ws->ncand;
+    return rc;
 }

@@ -261,7 +261,22 @@ static void test_even_box_by_hand(void)
 static void run_find(locus_workspace *ws, const void *I, int *blank)
 {
     *blank = -1;
-    CHECK(locus_maxima_find(ws, I, 0, blank) == LOCUS_OK, "locus_maxima_find runs");
+    CHECK(locus_maxima_find(ws, I, 0, blank, NULL) == LOCUS_OK, "locus_maxima_find runs");
+}
+
+/* A band sink that checks each hand-over: consecutive ranges from 0,
+ * each already in ws->cand. */
+typedef struct {
+    size_t calls, next, bad;
+} band_log;
+
+static int log_band(void *user, locus_workspace *ws, size_t from, size_t to)
+{
+    band_log *b = user;
+    b->calls++;
+    b->bad += from != b->next || to <= from || to > ws->ncand;
+    b->next = to;
+    return LOCUS_OK;
 }
 
 static int cand_equal(const locus_workspace *ws, const size_t *want, size_t n)
@@ -520,6 +535,18 @@ static void candidates_random(int NY, int NX, locus_dtype type, double sep_y, do
     CHECK(cand_equal(ws, want, nw),
           "random %s %dx%d, boxes %d and %d: candidates equal the brute force (%zu vs %zu)", tn, NY,
           NX, ws->pl.box[1], ws->pl.box[2], ws->ncand, nw);
+    /* again, each band's candidates handed over as they are found */
+    band_log log = {0, 0, 0};
+    locus_band_sink sink = {log_band, &log, 0};
+    int rc = locus_maxima_find(ws, buf, 0, &blank, &sink);
+    size_t rows = ws->pl.box[1] > 1 ? (size_t)ws->pl.box[1] : 1;
+    size_t band = rows * (128 * 1024 / (rows * (size_t)NX * locus_dtype_size(type)) + 1);
+    int bands = (size_t)NY > band + 2 * (size_t)ws->pl.margin[1];
+    CHECK(rc == LOCUS_OK && cand_equal(ws, want, nw) && log.bad == 0 && log.next == nw &&
+              sink.done == nw && (!bands || log.calls > 1),
+          "random %s %dx%d: the bands hand over candidates 0..%zu in order (%zu calls, %zu bad, "
+          "%zu done)",
+          tn, NY, NX, nw, log.calls, log.bad, sink.done);
     locus_workspace_free(ws);
     free(im8);
     free(im16);

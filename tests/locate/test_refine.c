@@ -378,6 +378,26 @@ static void lanes_vs_plain(locus_dtype t, double d)
     CHECK(f && g && bad == 0,
           "%s, diameter %g (radius %d): %zu features equal uint32's (%zu differ)",
           t == LOCUS_U8 ? "uint8" : "uint16", d, r, n, bad);
+    /* the same candidates refined in uneven pieces (as §5's bands hand
+     * them over), each piece after the last: the same features */
+    static feature whole[NY * NX];
+    memcpy(whole, f, n * sizeof *f);
+    memset(ws->feat, 0xAB, n * sizeof *f);
+    size_t from = 0, piece = 1, pieces = 0;
+    int rc = LOCUS_OK;
+    while (rc == LOCUS_OK && from < n) {
+        size_t to = from + piece < n ? from + piece : n;
+        rc = locus_refine_range(ws, I, I, 1.0, from, to);
+        from = to;
+        piece = piece * 3 + 1;
+        pieces++;
+    }
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += memcmp(&ws->feat[i], &whole[i], sizeof *f) != 0;
+    CHECK(rc == LOCUS_OK && bad == 0 && pieces > 3,
+          "%s, diameter %g: refined in %zu pieces, the same %zu features (%zu differ)",
+          t == LOCUS_U8 ? "uint8" : "uint16", d, pieces, n, bad);
     locus_workspace_free(ws);
     locus_workspace_free(ref);
 }
