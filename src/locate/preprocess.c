@@ -678,6 +678,65 @@ static void gauss_sum(double *restrict out, const double *centre, const double *
 }
 
 /*
+ * The x pass's sums with w fixed at compile time (the default noise_size
+ * 1 gives w = 4): taps unrolled, their weights held in vector registers,
+ * the shifted lines as constant offsets from the line (where gauss_sum
+ * loads each tap's pointers and weight again for every block). Each
+ * pixel's operations and their order are gauss_sum's. The x pass's perf
+ * samples (AMD EPYC, three runs each): bulk_water 625 -> 469, the
+ * 2048x2048 bench movie 1656 -> 1129. (The same for the y pass's pairs
+ * of rows gained nothing: its loads come from L2.)
+ */
+enum { GAUSS_FIXED_MAX_W = 8 };
+#define DEFINE_GAUSS_LINE(W)                                                                       \
+    static void gauss_line_##W(double *restrict out, const double *line, const double *g,          \
+                               size_t len)                                                         \
+    {                                                                                              \
+        gauss_vec gv[W + 1];                                                                       \
+        for (int j = 0; j <= W; j++)                                                               \
+            gv[j] = (gauss_vec){0} + g[j];                                                         \
+        size_t x0 = 0;                                                                             \
+        for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {                                       \
+            const ptrdiff_t a0 = (ptrdiff_t)x0, b0 = a0 + GAUSS_LANES;                             \
+            gauss_vec a = GAUSS_GET(line, a0) * gv[0], b = GAUSS_GET(line, b0) * gv[0];            \
+            for (int j = W; j >= 1; j--) {                                                         \
+                a += (GAUSS_GET(line, a0 - j) + GAUSS_GET(line, a0 + j)) * gv[j];                  \
+                b += (GAUSS_GET(line, b0 - j) + GAUSS_GET(line, b0 + j)) * gv[j];                  \
+            }                                                                                      \
+            GAUSS_PUT(out, x0, a);                                                                 \
+            GAUSS_PUT(out, x0 + GAUSS_LANES, b);                                                   \
+        }                                                                                          \
+        for (; x0 < len; x0++) {                                                                   \
+            double acc = line[x0] * g[0];                                                          \
+            for (int j = W; j >= 1; j--)                                                           \
+                acc += (line[(ptrdiff_t)x0 - j] + line[x0 + (size_t)j]) * g[j];                    \
+            out[x0] = acc;                                                                         \
+        }                                                                                          \
+    }
+DEFINE_GAUSS_LINE(1)
+DEFINE_GAUSS_LINE(2)
+DEFINE_GAUSS_LINE(3)
+DEFINE_GAUSS_LINE(4)
+DEFINE_GAUSS_LINE(5)
+DEFINE_GAUSS_LINE(6)
+DEFINE_GAUSS_LINE(7)
+DEFINE_GAUSS_LINE(8)
+
+/* The x pass over one line (padded by w on each side): 1 when w has a
+ * fixed form. */
+static int gauss_line(double *restrict out, const double *line, const double *g, int w, size_t len)
+{
+    static void (*const fixed[GAUSS_FIXED_MAX_W + 1])(double *restrict, const double *,
+                                                      const double *, size_t) = {
+        NULL,         gauss_line_1, gauss_line_2, gauss_line_3, gauss_line_4,
+        gauss_line_5, gauss_line_6, gauss_line_7, gauss_line_8};
+    if (w < 1 || w > GAUSS_FIXED_MAX_W)
+        return 0;
+    fixed[w](out, line, g, len);
+    return 1;
+}
+
+/*
  * Two output rows at once, i and i + 1, from rows c[-w] .. c[w + 1] (c[j]
  * is row i + j), each pixel's sum in the order of gauss_sum. The rows
  * the two share are loaded once: at tap j row i pairs c[-j] with c[j]
@@ -937,7 +996,9 @@ static void finish_row(void *vctx, size_t i, const double *in)
             line = f->pad[1] + w;
         else if (in != line)
             memcpy(line, in, nx * sizeof *line);
-        if (w <= GAUSS_MAX_W) {
+        if (gauss_line(f->xrow, line, g, w, nx)) {
+            /* done */
+        } else if (w <= GAUSS_MAX_W) {
             const double *lo[GAUSS_MAX_W + 1], *hi[GAUSS_MAX_W + 1];
             for (int j = 1; j <= w; j++) {
                 lo[j] = line - j;

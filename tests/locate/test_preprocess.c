@@ -682,6 +682,14 @@ static void test_bandpass_random(void)
     bandpass_vs_oracle(LOCUS_U8, 2, wide, sm_w, no_w, NAN, "uint8 2-D, x window 261");
     bandpass_vs_oracle(LOCUS_U16, 2, s2, sm2a, no2a, NAN, "uint16 2-D aniso");
     bandpass_vs_oracle(LOCUS_F64, 2, s2, sm_y, no_y, 0.01, "float64 2-D, y boxcar only");
+    /* every w the fixed forms take (1 .. 8) on one axis or the other, and
+     * the general sums' w 12 */
+    size_t mid[3] = {40, 61, 0};
+    double sm_f[3] = {3, 5, 0}, no_f1[3] = {0.25, 1.75, 0}, no_f2[3] = {2, 3, 0},
+           no_f3[3] = {1.75, 0.25, 0};
+    bandpass_vs_oracle(LOCUS_U8, 2, mid, sm_f, no_f1, NAN, "uint8 2-D, w 1 and 7");
+    bandpass_vs_oracle(LOCUS_U16, 2, mid, sm_f, no_f2, NAN, "uint16 2-D, w 8 and 12");
+    bandpass_vs_oracle(LOCUS_U16, 2, mid, sm_f, no_f3, NAN, "uint16 2-D, w 7 and 1");
     /* Gaussians wider than the register-blocked sums take (w > 32) */
     size_t big[3] = {41, 90, 0};
     double sm_b[3] = {19, 21, 0}, no_b[3] = {8.5, 8.2, 0};
