@@ -127,6 +127,29 @@ measure() {
     awk '$1 == "runstat" { s = $2; kb = $3; c = $4 } END { print s, kb, c }' <<<"$err"
 }
 
+# in_turn TAG N CMD...: three runs each of CMD -j1 and CMD -jNPROC, in
+# turn, so that the machine's drift falls on both; frames/s (N frames)
+# and peak RSS (KB) into $tmp/TAG.fps.{1,N} and $tmp/TAG.rss.{1,N}.
+in_turn() {
+    local tag=$1 n=$2 j jj res secs kb
+    shift 2
+    for j in 1 N; do
+        : >"$tmp/$tag.fps.$j"
+        : >"$tmp/$tag.rss.$j"
+    done
+    for _ in 1 2 3; do
+        for j in 1 N; do
+            jj=$j
+            [[ $j == N ]] && jj=$NPROC
+            res=$(measure "$@" -j "$jj" -o /dev/null --quiet)
+            read -r secs kb _ <<<"$res"
+            echo "$kb" >>"$tmp/$tag.rss.$j"
+            calc "$n / $secs" >>"$tmp/$tag.fps.$j"
+            echo >>"$tmp/$tag.fps.$j"
+        done
+    done
+}
+
 # Numbers on stdin, one per line -> "MEDIAN MIN MAX".
 stats() {
     sort -g | awk '{ v[NR] = $1 }
@@ -373,29 +396,14 @@ VS=1 stages a "${A_ARGS[@]}" "$BULK"
 echo "  peak RSS, 1000 frames vs 100 (median of 3 runs each):"
 bulk10=()
 for _ in 1 2 3 4 5 6 7 8 9 10; do bulk10+=("$BULK"); done
-# -j1 and -j$NPROC in turn, so that the machine's drift falls on both
-for j in 1 N; do
-    : >"$tmp/rss1000.$j"
-    : >"$tmp/fps1000.$j"
-done
 repro "$RUNSTAT $LOCUS locate ${A_ARGS[*]} $BULK [x10] -j 1|$NPROC -o /dev/null --quiet    # x3 each"
-for _ in 1 2 3; do
-    for j in 1 N; do
-        jj=$j
-        [[ $j == N ]] && jj=$NPROC
-        res=$(measure "$LOCUS" locate "${A_ARGS[@]}" "${bulk10[@]}" -j "$jj" -o /dev/null --quiet)
-        read -r s kb c <<<"$res"
-        echo "$kb" >>"$tmp/rss1000.$j"
-        calc "1000 / $s" >>"$tmp/fps1000.$j"
-        echo >>"$tmp/fps1000.$j"
-    done
-done
+in_turn a1000 1000 "$LOCUS" locate "${A_ARGS[@]}" "${bulk10[@]}"
 for j in 1 N; do
     jj=$j
     [[ $j == N ]] && jj=$NPROC
     read -r "R[a.rss1000_$j]" "R[a.rss1000_${j}_min]" "R[a.rss1000_${j}_max]" \
-        < <(stats <"$tmp/rss1000.$j")
-    read -r "R[a.fps1000_$j]" _ _ < <(stats <"$tmp/fps1000.$j")
+        < <(stats <"$tmp/a1000.rss.$j")
+    read -r "R[a.fps1000_$j]" _ _ < <(stats <"$tmp/a1000.fps.$j")
     R[a.rssratio_$j]=$(calc "${R[a.rss1000_$j]} / ${R[a.rss$j]}")
     printf '    -j%-2s  100 frames %.1f MB, 1000 frames %.1f MB: ratio %.3f  (1000 frames at %.1f frames/s)\n' \
         "$jj" "$(calc "${R[a.rss$j]} / 1024")" "$(calc "${R[a.rss1000_$j]} / 1024")" \
@@ -501,24 +509,12 @@ VS=1 e2e b 40 "${B_ARGS[@]}" "$B_MOVIE"
 VS=1 stages b "${B_ARGS[@]}" "$B_MOVIE"
 # -j scaling over a longer run: the movie given 3 times (120 frames)
 echo "  120 frames (the movie 3 times), median of 3 runs each, -j1 and -j$NPROC in turn:"
-: >"$tmp/fps120.1"
-: >"$tmp/fps120.N"
 repro "$RUNSTAT $LOCUS locate ${B_ARGS[*]} $B_MOVIE [x3] -j 1|$NPROC -o /dev/null --quiet    # x3 each"
-for _ in 1 2 3; do
-    for j in 1 N; do
-        jj=$j
-        [[ $j == N ]] && jj=$NPROC
-        res=$(measure "$LOCUS" locate "${B_ARGS[@]}" "$B_MOVIE" "$B_MOVIE" "$B_MOVIE" -j "$jj" \
-            -o /dev/null --quiet)
-        read -r s _ _ <<<"$res"
-        calc "120 / $s" >>"$tmp/fps120.$j"
-        echo >>"$tmp/fps120.$j"
-    done
-done
+in_turn b120 120 "$LOCUS" locate "${B_ARGS[@]}" "$B_MOVIE" "$B_MOVIE" "$B_MOVIE"
 for j in 1 N; do
     jj=$j
     [[ $j == N ]] && jj=$NPROC
-    read -r "R[b.fps120_$j]" _ _ < <(stats <"$tmp/fps120.$j")
+    read -r "R[b.fps120_$j]" _ _ < <(stats <"$tmp/b120.fps.$j")
     printf '    -j%-2s  %.1f frames/s\n' "$jj" "${R[b.fps120_$j]}"
 done
 mpi_rows b 40 "${B_ARGS[@]}" "$B_MOVIE"
