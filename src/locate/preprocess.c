@@ -798,6 +798,109 @@ static const double *ring_row(const double *ring, size_t slots, size_t in, const
 }
 
 /*
+ * gauss_sum_pair's sums read straight from uint8 or uint16 rows, each
+ * vector converted to doubles in registers (exactly, as load_doubles
+ * converts them): the same operations in the same order on each pixel,
+ * without the ring of doubles. The y pass's 2w + 2 rows are then 2 or 4
+ * times fewer bytes than doubles (a 2048-pixel line's 10 rows of uint16:
+ * 40 KB, where the doubles were 160 KB), and nothing is stored to read
+ * back; but each row is converted at every tap instead of once. The y
+ * pass's and the conversion's perf samples (AMD EPYC, three runs each):
+ * 2048-wide uint16 rows 2284 -> 1442, 2048-wide uint8 about 660 -> 473;
+ * 640-wide rows, whose ring of doubles is 51 KB, lost (uint16 500 -> 610,
+ * bulk_water's uint8 460 -> 607). So only where the ring would be larger
+ * than GAUSS_DIRECT_MIN_RING.
+ */
+enum { GAUSS_DIRECT_MIN_RING = 128 * 1024 };
+#if defined(__AVX512F__)
+#define DEFINE_GAUSS_PAIR_INT(name, T, LOAD8)                                                      \
+    static void name(double *restrict out0, double *restrict out1, const T *const *c,              \
+                     const double *g, int w, size_t len)                                           \
+    {                                                                                              \
+        size_t x0 = 0;                                                                             \
+        for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {                                       \
+            const size_t x1 = x0 + GAUSS_LANES;                                                    \
+            gauss_vec a0 = (gauss_vec)LOAD8(c[0], x0) * g[0];                                      \
+            gauss_vec b0 = (gauss_vec)LOAD8(c[0], x1) * g[0];                                      \
+            gauss_vec a1 = (gauss_vec)LOAD8(c[1], x0) * g[0];                                      \
+            gauss_vec b1 = (gauss_vec)LOAD8(c[1], x1) * g[0];                                      \
+            gauss_vec lo_a = (gauss_vec)LOAD8(c[-w], x0), lo_b = (gauss_vec)LOAD8(c[-w], x1);      \
+            gauss_vec hi_a = (gauss_vec)LOAD8(c[w + 1], x0);                                       \
+            gauss_vec hi_b = (gauss_vec)LOAD8(c[w + 1], x1);                                       \
+            for (int j = w; j >= 1; j--) {                                                         \
+                gauss_vec h0a = (gauss_vec)LOAD8(c[j], x0), h0b = (gauss_vec)LOAD8(c[j], x1);      \
+                gauss_vec l1a = (gauss_vec)LOAD8(c[1 - j], x0);                                    \
+                gauss_vec l1b = (gauss_vec)LOAD8(c[1 - j], x1);                                    \
+                a0 += (lo_a + h0a) * g[j];                                                         \
+                b0 += (lo_b + h0b) * g[j];                                                         \
+                a1 += (l1a + hi_a) * g[j];                                                         \
+                b1 += (l1b + hi_b) * g[j];                                                         \
+                lo_a = l1a;                                                                        \
+                lo_b = l1b;                                                                        \
+                hi_a = h0a;                                                                        \
+                hi_b = h0b;                                                                        \
+            }                                                                                      \
+            GAUSS_PUT(out0, x0, a0);                                                               \
+            GAUSS_PUT(out0, x1, b0);                                                               \
+            GAUSS_PUT(out1, x0, a1);                                                               \
+            GAUSS_PUT(out1, x1, b1);                                                               \
+        }                                                                                          \
+        for (; x0 < len; x0++) {                                                                   \
+            double a0 = (double)c[0][x0] * g[0], a1 = (double)c[1][x0] * g[0];                     \
+            for (int j = w; j >= 1; j--) {                                                         \
+                a0 += ((double)c[-j][x0] + (double)c[j][x0]) * g[j];                               \
+                a1 += ((double)c[1 - j][x0] + (double)c[1 + j][x0]) * g[j];                        \
+            }                                                                                      \
+            out0[x0] = a0;                                                                         \
+            out1[x0] = a1;                                                                         \
+        }                                                                                          \
+    }
+DEFINE_GAUSS_PAIR_INT(gauss_pair_u8, uint8_t, load8_u8)
+DEFINE_GAUSS_PAIR_INT(gauss_pair_u16, uint16_t, load8_u16)
+
+/* The y pass of a 2-D uint8/uint16 frame from its own rows (src is the
+ * raw image, which emit never writes); rows outside [0, n) are zeros.
+ * An odd last row is made as the first of a pair, the second discarded
+ * (into out2). Returns 0 where it does not apply. */
+static int gauss_rows_int(const void *src, locus_dtype t, size_t first, size_t n, size_t in,
+                          const double *g, int w, double *zero_buf, double *out, double *out2,
+                          row_sink emit, void *ctx)
+{
+    size_t ring_bytes = (2 * (size_t)w + 2) * in * sizeof(double);
+    if ((t != LOCUS_U8 && t != LOCUS_U16) || !out2 || w > GAUSS_MAX_W ||
+        ring_bytes < GAUSS_DIRECT_MIN_RING)
+        return 0;
+    size_t es = locus_dtype_size(t);
+    const unsigned char *base = (const unsigned char *)src + first * es;
+    memset(zero_buf, 0, in * es);
+    for (size_t i = 0; i < n; i += 2) {
+        const void *c[2 * GAUSS_MAX_W + 2];
+        for (ptrdiff_t j = -w; j <= w + 1; j++) {
+            ptrdiff_t m = (ptrdiff_t)i + j;
+            c[j + w] = m >= 0 && (size_t)m < n ? base + (size_t)m * in * es : (void *)zero_buf;
+        }
+        if (t == LOCUS_U8)
+            gauss_pair_u8(out, out2, (const uint8_t *const *)c + w, g, w, in);
+        else
+            gauss_pair_u16(out, out2, (const uint16_t *const *)c + w, g, w, in);
+        emit(ctx, i, out);
+        if (i + 1 < n)
+            emit(ctx, i + 1, out2);
+    }
+    return 1;
+}
+#else
+static int gauss_rows_int(const void *src, locus_dtype t, size_t first, size_t n, size_t in,
+                          const double *g, int w, double *zero_buf, double *out, double *out2,
+                          row_sink emit, void *ctx)
+{
+    (void)src, (void)t, (void)first, (void)n, (void)in, (void)g, (void)w, (void)zero_buf;
+    (void)out, (void)out2, (void)emit, (void)ctx;
+    return 0;
+}
+#endif
+
+/*
  * Along y or z: a ring of the 2w+2 rows two output rows need, converted
  * to double once each, over rows [0, n) of `inner` values starting at
  * element `first` of src. Each output row is built in `out` (with
@@ -812,6 +915,8 @@ static void gauss_rows(const void *src, locus_dtype t, size_t first, size_t n, s
 {
     size_t slots = 2 * (size_t)w + 2, loaded = 0;
     double *zero = ring + slots * in;
+    if (gauss_rows_int(src, t, first, n, in, g, w, zero, out, out2, emit, ctx))
+        return;
     memset(zero, 0, in * sizeof *zero);
     int pairs = out2 && w <= GAUSS_MAX_W;
     for (size_t i = 0; i < n;) {

@@ -690,6 +690,11 @@ static void test_bandpass_random(void)
     bandpass_vs_oracle(LOCUS_U8, 2, mid, sm_f, no_f1, NAN, "uint8 2-D, w 1 and 7");
     bandpass_vs_oracle(LOCUS_U16, 2, mid, sm_f, no_f2, NAN, "uint16 2-D, w 8 and 12");
     bandpass_vs_oracle(LOCUS_U16, 2, mid, sm_f, no_f3, NAN, "uint16 2-D, w 7 and 1");
+    /* rows wide enough for the y pass straight from the frame's rows
+     * (a ring of doubles over GAUSS_DIRECT_MIN_RING), odd and even heights */
+    size_t wide16[3] = {9, 1700, 0}, wide8[3] = {12, 2100, 0};
+    bandpass_vs_oracle(LOCUS_U16, 2, wide16, sm5, no1, NAN, "uint16 9x1700, y pass from the rows");
+    bandpass_vs_oracle(LOCUS_U8, 2, wide8, sm2a, no2a, NAN, "uint8 12x2100, y pass from the rows");
     /* Gaussians wider than the register-blocked sums take (w > 32) */
     size_t big[3] = {41, 90, 0};
     double sm_b[3] = {19, 21, 0}, no_b[3] = {8.5, 8.2, 0};
