@@ -722,18 +722,28 @@ DEFINE_GAUSS_LINE(6)
 DEFINE_GAUSS_LINE(7)
 DEFINE_GAUSS_LINE(8)
 
-/* The x pass over one line (padded by w on each side): 1 when w has a
- * fixed form. */
-static int gauss_line(double *restrict out, const double *line, const double *g, int w, size_t len)
+/* The x pass over one line (padded by w on each side): the fixed form
+ * for w, else the register-blocked sums, else tap by tap. */
+static void gauss_line(double *restrict out, const double *line, const double *g, int w, size_t len)
 {
     static void (*const fixed[GAUSS_FIXED_MAX_W + 1])(double *restrict, const double *,
                                                       const double *, size_t) = {
         NULL,         gauss_line_1, gauss_line_2, gauss_line_3, gauss_line_4,
         gauss_line_5, gauss_line_6, gauss_line_7, gauss_line_8};
-    if (w < 1 || w > GAUSS_FIXED_MAX_W)
-        return 0;
-    fixed[w](out, line, g, len);
-    return 1;
+    if (w >= 1 && w <= GAUSS_FIXED_MAX_W) {
+        fixed[w](out, line, g, len);
+    } else if (w <= GAUSS_MAX_W) {
+        const double *lo[GAUSS_MAX_W + 1], *hi[GAUSS_MAX_W + 1];
+        for (int j = 1; j <= w; j++) {
+            lo[j] = line - j;
+            hi[j] = line + j;
+        }
+        gauss_sum(out, line, lo, hi, g, w, len);
+    } else {
+        gauss_start(out, line, g[0], len);
+        for (int j = w; j >= 1; j--)
+            gauss_add(out, line - j, line + j, g[j], len);
+    }
 }
 
 /*
@@ -747,44 +757,47 @@ static int gauss_line(double *restrict out, const double *line, const double *g,
  * runs) locate only on bulk_water 1.239 -> 1.194 ms/frame, on 2048x2048
  * 27.1 -> 26.4.
  */
-static void gauss_sum_pair(double *restrict out0, double *restrict out1, const double *const *c,
-                           const double *g, int w, size_t len)
-{
-    size_t x0 = 0;
-    for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {
-        const size_t x1 = x0 + GAUSS_LANES;
-        gauss_vec a0 = GAUSS_GET(c[0], x0) * g[0], b0 = GAUSS_GET(c[0], x1) * g[0];
-        gauss_vec a1 = GAUSS_GET(c[1], x0) * g[0], b1 = GAUSS_GET(c[1], x1) * g[0];
-        /* row i's low row and row i + 1's high row at tap w */
-        gauss_vec lo_a = GAUSS_GET(c[-w], x0), lo_b = GAUSS_GET(c[-w], x1);
-        gauss_vec hi_a = GAUSS_GET(c[w + 1], x0), hi_b = GAUSS_GET(c[w + 1], x1);
-        for (int j = w; j >= 1; j--) {
-            gauss_vec h0a = GAUSS_GET(c[j], x0), h0b = GAUSS_GET(c[j], x1);
-            gauss_vec l1a = GAUSS_GET(c[1 - j], x0), l1b = GAUSS_GET(c[1 - j], x1);
-            a0 += (lo_a + h0a) * g[j];
-            b0 += (lo_b + h0b) * g[j];
-            a1 += (l1a + hi_a) * g[j];
-            b1 += (l1b + hi_b) * g[j];
-            lo_a = l1a;
-            lo_b = l1b;
-            hi_a = h0a;
-            hi_b = h0b;
-        }
-        GAUSS_PUT(out0, x0, a0);
-        GAUSS_PUT(out0, x1, b0);
-        GAUSS_PUT(out1, x0, a1);
-        GAUSS_PUT(out1, x1, b1);
+#define DEFINE_GAUSS_PAIR(name, T, GET)                                                            \
+    static void name(double *restrict out0, double *restrict out1, const T *const *c,              \
+                     const double *g, int w, size_t len)                                           \
+    {                                                                                              \
+        size_t x0 = 0;                                                                             \
+        for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {                                       \
+            const size_t x1 = x0 + GAUSS_LANES;                                                    \
+            gauss_vec a0 = GET(c[0], x0) * g[0], b0 = GET(c[0], x1) * g[0];                        \
+            gauss_vec a1 = GET(c[1], x0) * g[0], b1 = GET(c[1], x1) * g[0];                        \
+            /* row i's low row and row i + 1's high row at tap w */                                \
+            gauss_vec lo_a = GET(c[-w], x0), lo_b = GET(c[-w], x1);                                \
+            gauss_vec hi_a = GET(c[w + 1], x0), hi_b = GET(c[w + 1], x1);                          \
+            for (int j = w; j >= 1; j--) {                                                         \
+                gauss_vec h0a = GET(c[j], x0), h0b = GET(c[j], x1);                                \
+                gauss_vec l1a = GET(c[1 - j], x0), l1b = GET(c[1 - j], x1);                        \
+                a0 += (lo_a + h0a) * g[j];                                                         \
+                b0 += (lo_b + h0b) * g[j];                                                         \
+                a1 += (l1a + hi_a) * g[j];                                                         \
+                b1 += (l1b + hi_b) * g[j];                                                         \
+                lo_a = l1a;                                                                        \
+                lo_b = l1b;                                                                        \
+                hi_a = h0a;                                                                        \
+                hi_b = h0b;                                                                        \
+            }                                                                                      \
+            GAUSS_PUT(out0, x0, a0);                                                               \
+            GAUSS_PUT(out0, x1, b0);                                                               \
+            GAUSS_PUT(out1, x0, a1);                                                               \
+            GAUSS_PUT(out1, x1, b1);                                                               \
+        }                                                                                          \
+        for (; x0 < len; x0++) {                                                                   \
+            double a0 = (double)c[0][x0] * g[0], a1 = (double)c[1][x0] * g[0];                     \
+            for (int j = w; j >= 1; j--) {                                                         \
+                a0 += ((double)c[-j][x0] + (double)c[j][x0]) * g[j];                               \
+                a1 += ((double)c[1 - j][x0] + (double)c[1 + j][x0]) * g[j];                        \
+            }                                                                                      \
+            out0[x0] = a0;                                                                         \
+            out1[x0] = a1;                                                                         \
+        }                                                                                          \
     }
-    for (; x0 < len; x0++) {
-        double a0 = c[0][x0] * g[0], a1 = c[1][x0] * g[0];
-        for (int j = w; j >= 1; j--) {
-            a0 += (c[-j][x0] + c[j][x0]) * g[j];
-            a1 += (c[1 - j][x0] + c[1 + j][x0]) * g[j];
-        }
-        out0[x0] = a0;
-        out1[x0] = a1;
-    }
-}
+#define GAUSS_GET_DOUBLES(p, x) ((gauss_vec)GAUSS_GET(p, x))
+DEFINE_GAUSS_PAIR(gauss_sum_pair, double, GAUSS_GET_DOUBLES)
 
 /* Receives each output row of a row pass. */
 typedef void (*row_sink)(void *ctx, size_t row, const double *values);
@@ -813,50 +826,11 @@ static const double *ring_row(const double *ring, size_t slots, size_t in, const
  */
 enum { GAUSS_DIRECT_MIN_RING = 128 * 1024 };
 #if defined(__AVX512F__)
-#define DEFINE_GAUSS_PAIR_INT(name, T, LOAD8)                                                      \
-    static void name(double *restrict out0, double *restrict out1, const T *const *c,              \
-                     const double *g, int w, size_t len)                                           \
-    {                                                                                              \
-        size_t x0 = 0;                                                                             \
-        for (; x0 + GAUSS_BLOCK <= len; x0 += GAUSS_BLOCK) {                                       \
-            const size_t x1 = x0 + GAUSS_LANES;                                                    \
-            gauss_vec a0 = (gauss_vec)LOAD8(c[0], x0) * g[0];                                      \
-            gauss_vec b0 = (gauss_vec)LOAD8(c[0], x1) * g[0];                                      \
-            gauss_vec a1 = (gauss_vec)LOAD8(c[1], x0) * g[0];                                      \
-            gauss_vec b1 = (gauss_vec)LOAD8(c[1], x1) * g[0];                                      \
-            gauss_vec lo_a = (gauss_vec)LOAD8(c[-w], x0), lo_b = (gauss_vec)LOAD8(c[-w], x1);      \
-            gauss_vec hi_a = (gauss_vec)LOAD8(c[w + 1], x0);                                       \
-            gauss_vec hi_b = (gauss_vec)LOAD8(c[w + 1], x1);                                       \
-            for (int j = w; j >= 1; j--) {                                                         \
-                gauss_vec h0a = (gauss_vec)LOAD8(c[j], x0), h0b = (gauss_vec)LOAD8(c[j], x1);      \
-                gauss_vec l1a = (gauss_vec)LOAD8(c[1 - j], x0);                                    \
-                gauss_vec l1b = (gauss_vec)LOAD8(c[1 - j], x1);                                    \
-                a0 += (lo_a + h0a) * g[j];                                                         \
-                b0 += (lo_b + h0b) * g[j];                                                         \
-                a1 += (l1a + hi_a) * g[j];                                                         \
-                b1 += (l1b + hi_b) * g[j];                                                         \
-                lo_a = l1a;                                                                        \
-                lo_b = l1b;                                                                        \
-                hi_a = h0a;                                                                        \
-                hi_b = h0b;                                                                        \
-            }                                                                                      \
-            GAUSS_PUT(out0, x0, a0);                                                               \
-            GAUSS_PUT(out0, x1, b0);                                                               \
-            GAUSS_PUT(out1, x0, a1);                                                               \
-            GAUSS_PUT(out1, x1, b1);                                                               \
-        }                                                                                          \
-        for (; x0 < len; x0++) {                                                                   \
-            double a0 = (double)c[0][x0] * g[0], a1 = (double)c[1][x0] * g[0];                     \
-            for (int j = w; j >= 1; j--) {                                                         \
-                a0 += ((double)c[-j][x0] + (double)c[j][x0]) * g[j];                               \
-                a1 += ((double)c[1 - j][x0] + (double)c[1 + j][x0]) * g[j];                        \
-            }                                                                                      \
-            out0[x0] = a0;                                                                         \
-            out1[x0] = a1;                                                                         \
-        }                                                                                          \
-    }
-DEFINE_GAUSS_PAIR_INT(gauss_pair_u8, uint8_t, load8_u8)
-DEFINE_GAUSS_PAIR_INT(gauss_pair_u16, uint16_t, load8_u16)
+/* eight pixels of an integer row, converted in registers */
+#define GAUSS_GET_U8(p, x) ((gauss_vec)load8_u8(p, x))
+#define GAUSS_GET_U16(p, x) ((gauss_vec)load8_u16(p, x))
+DEFINE_GAUSS_PAIR(gauss_pair_u8, uint8_t, GAUSS_GET_U8)
+DEFINE_GAUSS_PAIR(gauss_pair_u16, uint16_t, GAUSS_GET_U16)
 
 /* The y pass of a 2-D uint8/uint16 frame from its own rows (src is the
  * raw image, which emit never writes); rows outside [0, n) are zeros.
@@ -1101,20 +1075,7 @@ static void finish_row(void *vctx, size_t i, const double *in)
             line = f->pad[1] + w;
         else if (in != line)
             memcpy(line, in, nx * sizeof *line);
-        if (gauss_line(f->xrow, line, g, w, nx)) {
-            /* done */
-        } else if (w <= GAUSS_MAX_W) {
-            const double *lo[GAUSS_MAX_W + 1], *hi[GAUSS_MAX_W + 1];
-            for (int j = 1; j <= w; j++) {
-                lo[j] = line - j;
-                hi[j] = line + j;
-            }
-            gauss_sum(f->xrow, line, lo, hi, g, w, nx);
-        } else {
-            gauss_start(f->xrow, line, g[0], nx);
-            for (int j = w; j >= 1; j--)
-                gauss_add(f->xrow, line - j, line + j, g[j], nx);
-        }
+        gauss_line(f->xrow, line, g, w, nx);
         v = f->xrow;
     }
     const void *bg =

@@ -138,20 +138,27 @@ static int64_t lane_total(__m256i v)
     return _mm_cvtsi128_si32(s);
 }
 
+/* Mask row r of the neighbourhood at centre in 16-bit lanes as the
+ * multiply-adds take it (uint16 less 32768; 0 outside the row), and the
+ * pixels themselves in *pix (0 outside the row). */
+static inline __m256i lane_row(const lane_plan *lp, const void *I, int wide, size_t centre,
+                               size_t r, __m256i *pix)
+{
+    ptrdiff_t at = (ptrdiff_t)centre + lp->first[r];
+    if (!wide)
+        return *pix =
+                   _mm256_cvtepu8_epi16(_mm_maskz_loadu_epi8(lp->in[r], (const uint8_t *)I + at));
+    *pix = _mm256_maskz_loadu_epi16(lp->in[r], (const uint16_t *)I + at);
+    return _mm256_xor_si256(*pix,
+                            _mm256_maskz_mov_epi16(lp->in[r], _mm256_set1_epi16((short)0x8000)));
+}
+
 static sums lane_sums(const lane_plan *lp, const plan *pl, const void *I, size_t centre)
 {
     __m256i tm = _mm256_setzero_si256(), tx = tm, ty = tm;
-    const __m256i flip = _mm256_set1_epi16((short)0x8000);
     int wide = pl->itype == LOCUS_U16;
     for (size_t r = 0; r < lp->nrows; r++) {
-        __m256i v;
-        ptrdiff_t at = (ptrdiff_t)centre + lp->first[r];
-        if (wide)
-            v = _mm256_xor_si256(/* the row's pixels less 32768, 0 elsewhere */
-                                 _mm256_maskz_loadu_epi16(lp->in[r], (const uint16_t *)I + at),
-                                 _mm256_maskz_mov_epi16(lp->in[r], flip));
-        else
-            v = _mm256_cvtepu8_epi16(_mm_maskz_loadu_epi8(lp->in[r], (const uint8_t *)I + at));
+        __m256i pix, v = lane_row(lp, I, wide, centre, r, &pix);
         tm = _mm256_add_epi32(tm, _mm256_madd_epi16(v, lp->ones));
         tx = _mm256_add_epi32(tx, _mm256_madd_epi16(v, lp->wx[r]));
         ty = _mm256_add_epi32(ty, _mm256_madd_epi16(v, lp->wy[r]));
@@ -262,18 +269,9 @@ static int64_t lane_max_u16(__m256i v)
 static shape_sums lane_shape(const lane_plan *lp, const plan *pl, const void *I, size_t centre)
 {
     __m256i ax = _mm256_setzero_si256(), ay = ax, top = ax;
-    const __m256i flip = _mm256_set1_epi16((short)0x8000);
     int wide = pl->itype == LOCUS_U16;
     for (size_t r = 0; r < lp->nrows; r++) {
-        __m256i v, pix;
-        ptrdiff_t at = (ptrdiff_t)centre + lp->first[r];
-        if (wide) {
-            pix = _mm256_maskz_loadu_epi16(lp->in[r], (const uint16_t *)I + at);
-            v = _mm256_xor_si256(pix, _mm256_maskz_mov_epi16(lp->in[r], flip));
-        } else {
-            v = pix =
-                _mm256_cvtepu8_epi16(_mm_maskz_loadu_epi8(lp->in[r], (const uint8_t *)I + at));
-        }
+        __m256i pix, v = lane_row(lp, I, wide, centre, r, &pix);
         top = _mm256_max_epu16(top, pix);
         ax = _mm256_add_epi32(ax, _mm256_madd_epi16(v, lp->wx2[r]));
         ay = _mm256_add_epi32(ay, _mm256_madd_epi16(v, lp->wy2[r]));
